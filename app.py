@@ -1,0 +1,5 @@
+"""WSGI entry point: `flask --app app run` or `gunicorn app:app`."""
+
+from tutoradmin import create_app
+
+app = create_app()

@@ -1,0 +1,143 @@
+"""Fixtures: an app per test on SQLite and (when TEST_DATABASE_URL is set) PostgreSQL."""
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tutoradmin import create_app
+from tutoradmin.extensions import db as _db
+
+from . import factories
+from .factories import DEFAULT_PASSWORD
+
+POSTGRES_SKIP_REASON = (
+    "TEST_DATABASE_URL is not set: PostgreSQL tests skipped "
+    "(e.g. TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test)"
+)
+
+
+def postgres_url():
+    return os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    """Each test runs once per database; PostgreSQL only when configured."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite3'}"
+    url = postgres_url()
+    if not url:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    return url
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    """Create the tables once per database and session."""
+    app = create_app(_test_config(database_url))
+    with app.app_context():
+        _db.drop_all()
+        _drop_alembic_version()
+        _db.create_all()
+        _db.engine.dispose()
+    return database_url
+
+
+def _drop_alembic_version():
+    with _db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def _test_config(database_url, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    return config
+
+
+def _empty_tables():
+    """Delete every row, children first, and restart ids (PostgreSQL)."""
+    tables = list(reversed(_db.metadata.sorted_tables))
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_config():
+    """Per-test overrides of the application settings (override this fixture in a module)."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, app_config):
+    app = create_app(_test_config(_schema, **app_config))
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _empty_tables()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(db):
+    """Factories for test data: make.user(role="tutor"), make.course(), ..."""
+    return factories.Factories(db)
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as `user` through the real login form."""
+
+    def _login(user, password=DEFAULT_PASSWORD):
+        response = client.post(
+            "/connexion", data={"email": user.email, "password": password}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return _login
+
+
+@pytest.fixture
+def login_as(make, login):
+    """Create a user with `role` (a tutor also gets a tutor profile) and log in."""
+
+    def _login_as(role, **fields):
+        user = make.tutor(**fields).user if role == "tutor" else make.user(role=role, **fields)
+        login(user)
+        return user
+
+    return _login_as
+
+
+@pytest.fixture
+def pg_engine(database_url):
+    """A raw engine for tests that need PostgreSQL specifically."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL-only test")
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    yield engine
+    engine.dispose()

@@ -1,0 +1,126 @@
+"""Test data factories: sensible defaults, every field overridable."""
+
+import itertools
+from datetime import time, timedelta
+from functools import lru_cache
+
+from werkzeug.security import generate_password_hash
+
+from tutoradmin.models import (
+    Appointment,
+    Coupon,
+    Course,
+    Order,
+    OrderItem,
+    Role,
+    Tutor,
+    User,
+    WeeklyRule,
+    utcnow,
+)
+
+DEFAULT_PASSWORD = "motdepasse-test"
+_sequence = itertools.count(1)
+
+
+@lru_cache(maxsize=None)
+def _password_hash(password):
+    # Hash once per password: real scrypt hashes, without paying for them on every user.
+    return generate_password_hash(password, method="scrypt")
+
+
+class Factories:
+    """Create and flush model instances; the test commits when it needs to."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def _save(self, obj):
+        self.db.session.add(obj)
+        self.db.session.flush()
+        return obj
+
+    def user(self, role=Role.STUDENT, password=DEFAULT_PASSWORD, **fields):
+        n = next(_sequence)
+        fields.setdefault("email", f"{role}{n}@example.com")
+        fields.setdefault("first_name", "Prénom")
+        fields.setdefault("last_name", f"Nom{n}")
+        user = User(role=str(role), password_hash=_password_hash(password), **fields)
+        return self._save(user)
+
+    def course(self, **fields):
+        n = next(_sequence)
+        fields.setdefault("slug", f"cours-{n}")
+        fields.setdefault("title", f"Cours {n}")
+        fields.setdefault("full_name", f"Cours numéro {n}")
+        fields.setdefault("rate_cents", 4500)
+        return self._save(Course(**fields))
+
+    def tutor(self, user=None, courses=(), **fields):
+        user = user or self.user(role=Role.TUTOR)
+        n = next(_sequence)
+        fields.setdefault("display_name", f"Tuteur {n}")
+        fields.setdefault("hourly_rate_cents", 2500)
+        fields.setdefault("priority", 10)
+        tutor = Tutor(user=user, **fields)
+        tutor.courses.extend(courses)
+        return self._save(tutor)
+
+    def weekly_rule(self, tutor, weekday=0, start=time(9), end=time(17)):
+        return self._save(WeeklyRule(tutor=tutor, weekday=weekday, start_time=start, end_time=end))
+
+    def coupon(self, **fields):
+        n = next(_sequence)
+        fields.setdefault("code", f"PROMO{n}")
+        fields.setdefault("kind", "percent")
+        fields.setdefault("value", 10)
+        return self._save(Coupon(**fields))
+
+    def order(self, user=None, items=1, status="paid", course=None, tutor=None, **fields):
+        """A paid order of `items` one-hour sessions, a day apart, starting in a week."""
+        user = user or self.user()
+        course = course or self.course()
+        tutor = tutor or self.tutor(courses=[course])
+        start = fields.pop("first_start", utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=7))
+        price = course.rate_cents
+        order = Order(
+            user=user,
+            status=status,
+            subtotal_cents=price * items,
+            discount_cents=0,
+            credit_cents=0,
+            total_cents=price * items,
+            paid_at=utcnow() if status != "pending" else None,
+            **fields,
+        )
+        for i in range(items):
+            begins = start + timedelta(days=i)
+            order.items.append(
+                OrderItem(
+                    course=course,
+                    tutor=tutor,
+                    starts_at=begins,
+                    ends_at=begins + timedelta(hours=1),
+                    duration_minutes=60,
+                    price_cents=price,
+                    tutor_earnings_cents=tutor.hourly_rate_cents,
+                )
+            )
+        return self._save(order)
+
+    def appointment(self, student=None, tutor=None, course=None, starts_at=None, **fields):
+        course = course or self.course()
+        tutor = tutor or self.tutor(courses=[course])
+        student = student or self.user()
+        starts_at = starts_at or utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+        fields.setdefault("duration_minutes", 60)
+        return self._save(
+            Appointment(
+                student=student,
+                tutor=tutor,
+                course=course,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=fields["duration_minutes"]),
+                **fields,
+            )
+        )

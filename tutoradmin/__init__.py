@@ -1,0 +1,76 @@
+"""TutorAdmin: the back office and booking site of 4AS."""
+
+import os
+
+from flask import Flask
+
+from .config import INSTANCE_DIR, PROJECT_ROOT, load_config
+
+
+def create_app(config=None):
+    """Build the application; `config` overrides settings read from the environment."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_admin(app)
+    register_commands(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    return app
+
+
+def register_extensions(app):
+    from . import database
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.configure_engine(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=lambda: app.config["TIMEZONE"])
+    from .accounts import init_login
+
+    init_login(app, login_manager)
+
+
+def register_blueprints(app):
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+
+def register_admin(app):
+    from .views import init_admin
+
+    init_admin(app)
+
+
+def register_commands(app):
+    from .cli import register_cli
+
+    register_cli(app)
+
+
+def register_template_helpers(app):
+    from . import formatting
+
+    app.jinja_env.filters["money"] = formatting.money
+    app.jinja_env.filters["local_datetime"] = formatting.local_datetime
+    app.jinja_env.filters["local_date"] = formatting.local_date
+
+
+def register_error_handlers(app):
+    from .public.errors import register_error_pages
+
+    register_error_pages(app)

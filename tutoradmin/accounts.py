@@ -1,0 +1,97 @@
+"""Accounts: sign-up, authentication, creation by role, and where each role lands."""
+
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import BACK_OFFICE_ROLES, Role, User, UserStatus, normalize_email
+
+MIN_PASSWORD_LENGTH = 8
+
+
+class AccountError(Exception):
+    """An account operation refused, with a message for the user."""
+
+
+INVALID_CREDENTIALS = "Adresse courriel ou mot de passe invalide."
+SUSPENDED = "Ce compte est suspendu. Communiquez avec 4AS pour le réactiver."
+EMAIL_TAKEN = (
+    "Un compte existe déjà avec cette adresse email. "
+    "Veuillez vous connecter avec votre compte existant."
+)
+
+
+def check_password_strength(password):
+    """Refuse passwords too short to be safe."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."
+        )
+
+
+def create_user(email, password, role=Role.STUDENT, first_name="", last_name="", phone=None):
+    """Add an account; the caller commits. Raises AccountError if the email is taken."""
+    if str(role) not in Role.values():
+        raise AccountError(f"Rôle inconnu : {role}.")
+    email = normalize_email(email)
+    if "@" not in email:
+        raise AccountError("Adresse courriel invalide.")
+    check_password_strength(password)
+    if User.find_by_email(email):
+        raise AccountError(EMAIL_TAKEN)
+    user = User(
+        email=email, role=str(role), first_name=first_name, last_name=last_name, phone=phone
+    )
+    user.set_password(password)
+    try:
+        # Inside a savepoint: a concurrent sign-up with the same email loses cleanly.
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as exc:
+        raise AccountError(EMAIL_TAKEN) from exc
+    return user
+
+
+def authenticate(email, password, now):
+    """The user with these credentials, or AccountError; records the login time."""
+    user = User.find_by_email(email)
+    if user is None or not user.check_password(password):
+        raise AccountError(INVALID_CREDENTIALS)
+    if user.status != UserStatus.ACTIVE:
+        raise AccountError(SUSPENDED)
+    user.last_login_at = now
+    return user
+
+
+def landing_endpoint(user):
+    """Back-office roles land in the admin, students on their dashboard."""
+    return "admin.index" if user.role in BACK_OFFICE_ROLES else "public.dashboard"
+
+
+def is_safe_next(target):
+    """Only relative paths on this site may be redirected to after login."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
+
+
+def init_login(app, login_manager):
+    """Wire Flask-Login to the User model."""
+    login_manager.init_app(app)
+    login_manager.login_view = "public.login"
+    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        user = db.session.get(User, int(user_id))
+        # A suspension takes effect on the next request, not at the next login.
+        return user if user is not None and user.is_active else None

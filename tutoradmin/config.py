@@ -1,0 +1,93 @@
+"""Application settings, read from the environment (the only module that does)."""
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not allow the application to start safely."""
+
+
+def _int(env, name, default):
+    value = env.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} doit être un entier (reçu {value!r}).") from exc
+
+
+def _database_url(env):
+    url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tutoradmin.sqlite3'}"
+    # Hosting providers still hand out the legacy scheme; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _development_secret_key():
+    """A random key kept under instance/ so that local sessions survive restarts."""
+    path = INSTANCE_DIR / "dev_secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def is_production(env):
+    """Whether the environment declares a production deployment."""
+    return "production" in (env.get("TUTORADMIN_ENV"), env.get("FLASK_ENV"))
+
+
+def load_config(env=None):
+    """Build the settings dictionary from environment variables."""
+    env = os.environ if env is None else env
+    production = is_production(env)
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise ConfigError("SECRET_KEY est obligatoire en production.")
+        secret_key = _development_secret_key()
+
+    return {
+        "PRODUCTION": production,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": _database_url(env),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Payments: without keys the simulated gateway takes payments offline.
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+        "SIMULATED_WEBHOOK_SECRET": env.get("SIMULATED_WEBHOOK_SECRET") or secret_key,
+        # Rate limits: in-memory per process by default, Redis when several servers run.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
+        # Booking rules (SPEC §4, §6, §8).
+        "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
+        "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),
+        "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 15),
+        "CANCELLATION_NOTICE_HOURS": _int(env, "CANCELLATION_NOTICE_HOURS", 2),
+        "RESCHEDULE_NOTICE_HOURS": _int(env, "RESCHEDULE_NOTICE_HOURS", 24),
+        "OUTBOX_WEBHOOK_URL": env.get("OUTBOX_WEBHOOK_URL") or None,
+        "TIMEZONE": "America/Toronto",
+        "LOCALE": "fr_CA",
+        "CURRENCY": "CAD",
+    }

@@ -1,0 +1,36 @@
+"""French-Canadian display of money, dates and times (Babel)."""
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+
+LOCALE = "fr_CA"
+LOCAL_TZ = ZoneInfo("America/Toronto")
+
+
+def money(cents):
+    """45,00 $ — from integer cents."""
+    if cents is None:
+        return ""
+    return format_currency(Decimal(cents).scaleb(-2), "CAD", locale=LOCALE)
+
+
+def to_local(moment):
+    """An aware datetime in the business's time zone."""
+    return moment.astimezone(LOCAL_TZ)
+
+
+def local_datetime(moment):
+    """24 octobre 2025 à 09 h 00 — in America/Toronto."""
+    if moment is None:
+        return ""
+    return format_datetime(to_local(moment), "d MMMM y 'à' HH 'h' mm", locale=LOCALE)
+
+
+def local_date(value):
+    """24 octobre 2025."""
+    if value is None:
+        return ""
+    return format_date(value, "d MMMM y", locale=LOCALE)

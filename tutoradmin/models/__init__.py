@@ -1,0 +1,42 @@
+"""All models, importable from one place (Alembic and the CLI need them registered)."""
+
+from .appointments import (
+    APPOINTMENT_STATUS_LABELS,
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    ChangeKind,
+    MeetingLink,
+    MeetingProvider,
+    Rating,
+)
+from .availability import AvailabilityException, ExceptionKind, TimeOff, WeeklyRule
+from .booking import Cart, CartItem, Hold, SlotLock
+from .catalog import DEFAULT_COURSE_RATE_CENTS, Course, Tutor, TutorCourse
+from .coupons import Coupon, CouponKind, CouponRedemption
+from .credits import CreditEntry, CreditKind
+from .integrations import AuditLog, GatewayEvent, OutboxEvent, OutboxEventType, OutboxStatus
+from .orders import (
+    ORDER_STATUS_LABELS,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundItem,
+    RefundStatus,
+)
+from .payouts import PayoutAdjustment, PayoutStatus, TutorPayout
+from .support import (
+    TICKET_STATUS_LABELS,
+    Ticket,
+    TicketCategory,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+)
+from .types import SESSION_DURATIONS, UTCDateTime, utcnow
+from .users import BACK_OFFICE_ROLES, ROLE_LABELS, Role, User, UserStatus, normalize_email
+
+__all__ = [name for name in dir() if not name.startswith("_")]

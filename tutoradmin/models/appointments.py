@@ -1,0 +1,152 @@
+"""Booked sessions, their history, meeting links and ratings."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import Choices, UTCDateTime, duration_check, utcnow
+
+
+class AppointmentStatus(Choices):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+APPOINTMENT_STATUS_LABELS = {
+    AppointmentStatus.SCHEDULED: "Planifiée",
+    AppointmentStatus.COMPLETED: "Terminée",
+    AppointmentStatus.CANCELLED: "Annulée",
+}
+
+
+class Appointment(db.Model):
+    """A session between a student and a tutor for a course."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        duration_check(),
+        AppointmentStatus.check("status", "status_allowed"),
+        CheckConstraint("ends_at > starts_at", name="end_after_start"),
+        CheckConstraint(
+            "status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_date"
+        ),
+        Index("ix_appointments_tutor_starts", "tutor_id", "starts_at"),
+        Index("ix_appointments_status_starts", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Empty for sessions that staff booked without payment.
+    order_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("order_items.id", ondelete="RESTRICT"), unique=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("tutors.id", ondelete="RESTRICT"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=AppointmentStatus.SCHEDULED.value)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    student: Mapped["User"] = relationship(foreign_keys=[student_id])  # noqa: F821
+    tutor: Mapped["Tutor"] = relationship()  # noqa: F821
+    course: Mapped["Course"] = relationship()  # noqa: F821
+    order_item: Mapped["OrderItem | None"] = relationship(back_populates="appointment")  # noqa: F821
+    meeting_link: Mapped["MeetingLink | None"] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan"
+    )
+    changes: Mapped[list["AppointmentChange"]] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan", order_by="AppointmentChange.id"
+    )
+    rating: Mapped["Rating | None"] = relationship(back_populates="appointment")
+
+    def __str__(self):
+        return f"Séance #{self.id}"
+
+
+class ChangeKind(Choices):
+    CREATED = "created"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    COMPLETED = "completed"
+    MEETING_LINK = "meeting_link"
+    REFUNDED = "refunded"
+
+
+class AppointmentChange(db.Model):
+    """One entry of an appointment's modification history."""
+
+    __tablename__ = "appointment_changes"
+    __table_args__ = (ChangeKind.check("kind", "kind_allowed"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    new_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_tutor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tutors.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="changes")
+
+
+class MeetingProvider(Choices):
+    ZOOM = "zoom"
+    TEAMS = "teams"
+    MEET = "meet"
+    OTHER = "other"
+
+
+class MeetingLink(db.Model):
+    """Where an online session takes place."""
+
+    __tablename__ = "meeting_links"
+    __table_args__ = (
+        MeetingProvider.check("provider", "provider_allowed"),
+        CheckConstraint("url LIKE 'https://%'", name="url_https"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
+    )
+    provider: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(String(500))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="meeting_link")
+
+
+class Rating(db.Model):
+    """A student's rating of a completed session."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="rating")

@@ -1,0 +1,68 @@
+"""Discount coupons and their redemptions."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import Choices, UTCDateTime, utcnow
+
+
+class CouponKind(Choices):
+    PERCENT = "percent"
+    FIXED = "fixed"
+
+
+class Coupon(db.Model):
+    __tablename__ = "coupons"
+    __table_args__ = (
+        CheckConstraint("code = upper(code) AND code <> ''", name="code_uppercase"),
+        CouponKind.check("kind", "kind_allowed"),
+        # Percent coupons hold a whole percentage; fixed ones an amount in cents.
+        CheckConstraint("value > 0", name="value_positive"),
+        CheckConstraint("kind <> 'percent' OR value <= 100", name="percent_at_most_100"),
+        CheckConstraint(
+            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="end_after_start"
+        ),
+        CheckConstraint("max_redemptions IS NULL OR max_redemptions > 0", name="max_positive"),
+        # The counter is bumped with an UPDATE at payment time, so the limit holds under races.
+        CheckConstraint(
+            "redemptions_count >= 0 AND "
+            "(max_redemptions IS NULL OR redemptions_count <= max_redemptions)",
+            name="redemptions_within_limit",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_redemptions: Mapped[int | None] = mapped_column(Integer)
+    redemptions_count: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    redemptions: Mapped[list["CouponRedemption"]] = relationship(back_populates="coupon")
+
+    def __str__(self):
+        return self.code
+
+
+class CouponRedemption(db.Model):
+    """A coupon used by a paid order, with the discount it gave."""
+
+    __tablename__ = "coupon_redemptions"
+    __table_args__ = (CheckConstraint("discount_cents > 0", name="discount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id", ondelete="RESTRICT"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    discount_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    coupon: Mapped[Coupon] = relationship(back_populates="redemptions")
