@@ -76,9 +76,10 @@ def _empty_tables():
 
 
 @pytest.fixture
-def app_config():
-    """Per-test overrides of the application settings (override this fixture in a module)."""
-    return {}
+def app_config(request):
+    """Per-test settings, from `@pytest.mark.app_config(KEY=value)`."""
+    marker = request.node.get_closest_marker("app_config")
+    return dict(marker.kwargs) if marker else {}
 
 
 @pytest.fixture
@@ -141,3 +142,21 @@ def pg_engine(database_url):
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     yield engine
     engine.dispose()
+
+
+def pytest_report_header(config):
+    if postgres_url():
+        return "databases: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+    return f"databases: SQLite only — {POSTGRES_SKIP_REASON}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Skip reasons, each once with its count, instead of one line per test."""
+    reasons = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("skipped tests")
+        for reason, count in sorted(reasons.items()):
+            terminalreporter.line(f"{count} × {reason.removeprefix('Skipped: ')}")
