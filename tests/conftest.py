@@ -64,15 +64,10 @@ def _test_config(database_url, **overrides):
 
 
 def _empty_tables():
-    """Delete every row, children first, and restart ids (PostgreSQL)."""
-    tables = list(reversed(_db.metadata.sorted_tables))
+    """Delete every row, children first (cheaper than TRUNCATE on mostly empty tables)."""
     with _db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in reversed(_db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture
