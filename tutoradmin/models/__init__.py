@@ -8,6 +8,7 @@ from .appointments import (
     ChangeKind,
     MeetingLink,
     MeetingProvider,
+    OCCUPYING_STATUSES,
     Rating,
 )
 from .availability import AvailabilityException, ExceptionKind, TimeOff, WeeklyRule

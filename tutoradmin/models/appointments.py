@@ -15,6 +15,9 @@ class AppointmentStatus(Choices):
     CANCELLED = "cancelled"
 
 
+#: Sessions that take the tutor's time (a cancelled one frees it).
+OCCUPYING_STATUSES = (AppointmentStatus.SCHEDULED.value, AppointmentStatus.COMPLETED.value)
+
 APPOINTMENT_STATUS_LABELS = {
     AppointmentStatus.SCHEDULED: "Planifiée",
     AppointmentStatus.COMPLETED: "Terminée",
@@ -71,6 +74,11 @@ class Appointment(db.Model):
 
     def __str__(self):
         return f"Séance #{self.id}"
+
+    @classmethod
+    def occupying(cls):
+        """SQL condition: the session takes the tutor's time."""
+        return cls.status.in_(OCCUPYING_STATUSES)
 
 
 class ChangeKind(Choices):

@@ -83,6 +83,14 @@ class Hold(db.Model):
         back_populates="hold", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    @classmethod
+    def active_at(cls, now):
+        """SQL condition: the hold still reserves its time at `now`."""
+        return cls.expires_at > now
+
+    def is_active(self, now):
+        return self.expires_at > now
+
 
 class SlotLock(db.Model):
     """One occupied 30-minute cell of a tutor's time, owned by a hold or an appointment.

@@ -1,0 +1,93 @@
+"""Loads tutors' calendars for the slot engine: a fixed number of queries for any period."""
+
+from collections import defaultdict
+
+from sqlalchemy import select, true
+
+from .extensions import db
+from .models import (
+    Appointment,
+    AvailabilityException,
+    ExceptionKind,
+    Hold,
+    TimeOff,
+    Tutor,
+    TutorCourse,
+    WeeklyRule,
+)
+from .slots import TutorCalendar, local_day_bounds
+
+
+def course_tutors(course_id, tutor_id=None):
+    """Active tutors assigned to a course, best priority first (optionally only one of them)."""
+    query = (
+        select(Tutor)
+        .join(TutorCourse, TutorCourse.tutor_id == Tutor.id)
+        .where(TutorCourse.course_id == course_id, Tutor.active.is_(True))
+        .order_by(Tutor.priority, Tutor.id)
+    )
+    if tutor_id is not None:
+        query = query.where(Tutor.id == tutor_id)
+    return db.session.scalars(query).all()
+
+
+def load_calendars(tutors, first_day, last_day, now):
+    """Calendars of `tutors` between two local dates (inclusive): six queries in all."""
+    if not tutors:
+        return []
+    ids = [t.id for t in tutors]
+    range_start = local_day_bounds(first_day)[0]
+    range_end = local_day_bounds(last_day)[1]
+    rules = defaultdict(lambda: defaultdict(list))
+    openings = defaultdict(lambda: defaultdict(list))
+    closures = defaultdict(lambda: defaultdict(list))
+    busy = defaultdict(list)
+
+    for rule in db.session.execute(
+        select(WeeklyRule.tutor_id, WeeklyRule.weekday, WeeklyRule.start_time, WeeklyRule.end_time)
+        .where(WeeklyRule.tutor_id.in_(ids))
+    ):
+        rules[rule.tutor_id][rule.weekday].append((rule.start_time, rule.end_time))
+
+    for exc in db.session.execute(
+        select(
+            AvailabilityException.tutor_id,
+            AvailabilityException.date,
+            AvailabilityException.kind,
+            AvailabilityException.start_time,
+            AvailabilityException.end_time,
+        ).where(
+            AvailabilityException.tutor_id.in_(ids),
+            AvailabilityException.date.between(first_day, last_day),
+        )
+    ):
+        target = openings if exc.kind == ExceptionKind.OPEN else closures
+        target[exc.tutor_id][exc.date].append((exc.start_time, exc.end_time))
+
+    for model, condition in (
+        (TimeOff, true()),
+        (Appointment, Appointment.occupying()),
+        (Hold, Hold.active_at(now)),
+    ):
+        rows = db.session.execute(
+            select(model.tutor_id, model.starts_at, model.ends_at).where(
+                model.tutor_id.in_(ids),
+                model.starts_at < range_end,
+                model.ends_at > range_start,
+                condition,
+            )
+        )
+        for row in rows:
+            busy[row.tutor_id].append((row.starts_at, row.ends_at))
+
+    return [
+        TutorCalendar(
+            tutor_id=t.id,
+            priority=t.priority,
+            rules=dict(rules[t.id]),
+            openings=dict(openings[t.id]),
+            closures=dict(closures[t.id]),
+            busy=busy[t.id],
+        )
+        for t in tutors
+    ]

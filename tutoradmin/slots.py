@@ -1,0 +1,176 @@
+"""Bookable slots from tutors' calendars: pure functions, `now` given by the caller.
+
+Rules (SPEC §4): availability = weekly rules + open exceptions − closed exceptions
+− time off − appointments − active holds; starts on the 30-minute grid of local
+time; 60, 90 or 120 minutes; from `now + lead time` to `now + horizon`. Local
+times are turned into instants with zoneinfo, so a 9:00 rule stays 9:00 across
+daylight-saving changes.
+"""
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from .models import SESSION_DURATIONS
+
+LOCAL_TZ = ZoneInfo("America/Toronto")
+GRID = timedelta(minutes=30)
+END_OF_DAY = time(23, 59, 59, 999999)
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime
+    ends_at: datetime
+    duration_minutes: int
+    tutor_id: int
+
+    @property
+    def local_date(self):
+        return self.starts_at.astimezone(LOCAL_TZ).date()
+
+
+@dataclass
+class TutorCalendar:
+    """Everything that decides one tutor's availability over a period."""
+
+    tutor_id: int
+    priority: int
+    #: weekday (0 = Monday) -> [(start time, end time)]
+    rules: dict = field(default_factory=dict)
+    #: date -> [(start time, end time)] of extra opening hours
+    openings: dict = field(default_factory=dict)
+    #: date -> [(start time or None, end time or None)]; None, None closes the whole day
+    closures: dict = field(default_factory=dict)
+    #: [(start, end)] aware instants that are taken: time off, appointments, active holds
+    busy: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.busy.sort()
+        self._busy_starts = [start for start, _ in self.busy]
+
+
+@dataclass(frozen=True)
+class BookingWindow:
+    """The earliest and latest bookable starts."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def from_settings(cls, now, lead_hours=12, horizon_days=60):
+        return cls(now + timedelta(hours=lead_hours), now + timedelta(days=horizon_days))
+
+    def local_days(self):
+        """The local dates on which a slot may start."""
+        return self.earliest.astimezone(LOCAL_TZ).date(), self.latest.astimezone(LOCAL_TZ).date()
+
+
+def local_instant(day, moment):
+    """The aware UTC instant of a local date and wall-clock time."""
+    return datetime.combine(day, moment, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+
+def local_day_bounds(day):
+    """UTC instants of the start of `day` and of the next day, in local time."""
+    return local_instant(day, time(0)), local_instant(day + timedelta(days=1), time(0))
+
+
+def _union(intervals):
+    merged = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _subtract(intervals, holes):
+    """Parts of sorted, disjoint `intervals` not covered by `holes` (overlap by any part)."""
+    result = []
+    for start, end in intervals:
+        pieces = [(start, end)]
+        for hole_start, hole_end in holes:
+            pieces = [
+                part
+                for piece_start, piece_end in pieces
+                for part in ((piece_start, min(piece_end, hole_start)), (max(piece_start, hole_end), piece_end))
+                if part[0] < part[1]
+            ]
+        result.extend(pieces)
+    return result
+
+
+def _busy_between(calendar, start, end):
+    # Busy ranges are sorted by start: keep those starting before `end` and ending after `start`.
+    index = bisect_left(calendar._busy_starts, end)
+    return [(s, e) for s, e in calendar.busy[:index] if e > start]
+
+
+def free_intervals(calendar, day):
+    """The tutor's free time on a local date, as aware UTC intervals."""
+    ranges = [(local_instant(day, s), local_instant(day, e)) for s, e in calendar.rules.get(day.weekday(), ())]
+    ranges += [(local_instant(day, s), local_instant(day, e)) for s, e in calendar.openings.get(day, ())]
+    if not ranges:
+        return []
+    day_start, day_end = local_day_bounds(day)
+    closed = [
+        (local_instant(day, s) if s else day_start, local_instant(day, e) if e else day_end)
+        for s, e in calendar.closures.get(day, ())
+    ]
+    open_ranges = _subtract(_union(ranges), closed)
+    if not open_ranges:
+        return []
+    return _subtract(open_ranges, _busy_between(calendar, open_ranges[0][0], open_ranges[-1][1]))
+
+
+def _first_grid_start(moment):
+    """The first instant at or after `moment` that falls on :00 or :30 local time."""
+    local = moment.astimezone(LOCAL_TZ)
+    past = timedelta(minutes=local.minute % 30, seconds=local.second, microseconds=local.microsecond)
+    return moment if not past else moment + (GRID - past)
+
+
+def tutor_slots(calendar, day, duration_minutes, window):
+    """All of one tutor's slots starting on a local date."""
+    length = timedelta(minutes=duration_minutes)
+    slots = []
+    for start, end in free_intervals(calendar, day):
+        candidate = _first_grid_start(max(start, window.earliest))
+        while candidate + length <= end and candidate <= window.latest:
+            slots.append(Slot(candidate, candidate + length, duration_minutes, calendar.tutor_id))
+            candidate += GRID
+    return slots
+
+
+def course_slots(calendars, day, duration_minutes, window):
+    """One slot per start time, given to the free tutor with the best priority (then lowest id)."""
+    best = {}
+    for calendar in sorted(calendars, key=lambda c: (c.priority, c.tutor_id)):
+        for slot in tutor_slots(calendar, day, duration_minutes, window):
+            best.setdefault(slot.starts_at, slot)
+    return [best[start] for start in sorted(best)]
+
+
+def days_with_slots(calendars, days, duration_minutes, window):
+    """The local dates among `days` on which at least one tutor has a slot."""
+    first, last = window.local_days()
+    return [
+        day
+        for day in days
+        if first <= day <= last
+        and any(tutor_slots(calendar, day, duration_minutes, window) for calendar in calendars)
+    ]
+
+
+def find_slot(calendars, starts_at, duration_minutes, window):
+    """The slot a course (or a chosen tutor) offers at exactly `starts_at`, or None."""
+    if duration_minutes not in SESSION_DURATIONS:
+        return None
+    day = starts_at.astimezone(LOCAL_TZ).date()
+    for slot in course_slots(calendars, day, duration_minutes, window):
+        if slot.starts_at == starts_at:
+            return slot
+    return None
