@@ -68,6 +68,9 @@ def register_template_helpers(app):
     app.jinja_env.filters["money"] = formatting.money
     app.jinja_env.filters["local_datetime"] = formatting.local_datetime
     app.jinja_env.filters["local_date"] = formatting.local_date
+    app.jinja_env.filters["local_time"] = formatting.local_time
+    app.jinja_env.filters["long_date"] = formatting.long_date
+    app.jinja_env.filters["month_label"] = formatting.month_label
 
 
 def register_error_handlers(app):

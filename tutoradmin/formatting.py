@@ -34,3 +34,20 @@ def local_date(value):
     if value is None:
         return ""
     return format_date(value, "d MMMM y", locale=LOCALE)
+
+
+def local_time(moment):
+    """09 h 30 — in America/Toronto."""
+    if moment is None:
+        return ""
+    return format_datetime(to_local(moment), "HH 'h' mm", locale=LOCALE)
+
+
+def long_date(value):
+    """lundi 7 décembre 2026."""
+    return format_date(value, "EEEE d MMMM y", locale=LOCALE)
+
+
+def month_label(value):
+    """décembre 2026."""
+    return format_date(value, "MMMM y", locale=LOCALE)

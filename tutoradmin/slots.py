@@ -52,6 +52,24 @@ class TutorCalendar:
 
 
 @dataclass(frozen=True)
+class BookingRules:
+    """The booking settings: lead time, horizon and hold length."""
+
+    lead_hours: int = 12
+    horizon_days: int = 60
+    hold_minutes: int = 15
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            config["BOOKING_LEAD_TIME_HOURS"], config["BOOKING_HORIZON_DAYS"], config["HOLD_MINUTES"]
+        )
+
+    def window(self, now):
+        return BookingWindow.from_settings(now, self.lead_hours, self.horizon_days)
+
+
+@dataclass(frozen=True)
 class BookingWindow:
     """The earliest and latest bookable starts."""
 

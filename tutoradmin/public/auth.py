@@ -7,6 +7,7 @@ from ..accounts import AccountError, authenticate, create_user, is_safe_next, la
 from ..extensions import db, limiter
 from ..models import Role, normalize_email, utcnow
 from . import bp
+from .cart import adopt_guest_cart
 from .forms import LoginForm, LogoutForm, SignupForm
 
 
@@ -40,6 +41,7 @@ def login():
         else:
             db.session.commit()
             login_user(user, remember=form.remember.data)
+            adopt_guest_cart(user)
             flash("Vous êtes connecté.", "success")
             return _redirect_after_login(user, form.next.data)
     status = 400 if request.method == "POST" else 200
@@ -74,6 +76,7 @@ def signup():
         else:
             db.session.commit()
             login_user(user)
+            adopt_guest_cart(user)
             flash("Bienvenue ! Votre compte est créé.", "success")
             return _redirect_after_login(user, form.next.data)
     status = 400 if request.method == "POST" else 200

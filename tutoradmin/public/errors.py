@@ -20,6 +20,10 @@ def register_error_pages(app):
     def handle(error):
         code = getattr(error, "code", 500) or 500
         message = MESSAGES.get(code, MESSAGES[500])
+        # Our own aborts carry a French description; Werkzeug's defaults are English.
+        description = getattr(error, "description", None)
+        if description and description != type(error).description:
+            message = description
         if _wants_json():
             return jsonify(error=message), code
         return render_template("error.html", code=code, message=message), code

@@ -1,28 +1,16 @@
-"""Public pages: home, course list, student dashboard."""
+"""Public pages: home and the student dashboard."""
 
 from flask import abort, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Course, Role
+from ..models import Role
 from . import bp
-
-
-def _active_courses():
-    return db.session.scalars(
-        select(Course).where(Course.active.is_(True)).order_by(Course.title)
-    ).all()
+from .catalog import active_courses
 
 
 @bp.route("/")
 def home():
-    return render_template("public/home.html", courses=_active_courses())
-
-
-@bp.route("/cours")
-def courses():
-    return render_template("public/courses.html", courses=_active_courses())
+    return render_template("public/home.html", courses=active_courses())
 
 
 @bp.route("/tableau-de-bord")

@@ -1,0 +1,57 @@
+"""What the booking page shows: a course's slots for a day and its bookable days in a month."""
+
+import calendar as _calendar
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from .calendars import course_tutors, load_calendars
+from .extensions import db
+from .models import Course
+from .slots import course_slots, days_with_slots, tutor_slots
+
+
+class UnknownTutor(LookupError):
+    """The tutor asked for does not teach this course."""
+
+
+def active_course(slug):
+    """The active course with this slug, or None."""
+    return db.session.scalar(select(Course).where(Course.slug == slug, Course.active.is_(True)))
+
+
+def _tutors(course, tutor_id):
+    tutors = course_tutors(course.id, tutor_id)
+    if tutor_id is not None and not tutors:
+        raise UnknownTutor("Ce tuteur n'enseigne pas ce cours.")
+    return tutors
+
+
+def day_slots(course, day, duration, now, rules, tutor_id=None):
+    """The slots of a local date: one per start for the course, or all of a chosen tutor's."""
+    tutors = _tutors(course, tutor_id)
+    calendars = load_calendars(tutors, day, day, now)
+    window = rules.window(now)
+    if tutor_id is None:
+        return course_slots(calendars, day, duration, window)
+    return tutor_slots(calendars[0], day, duration, window)
+
+
+def month_days(course, month, duration, now, rules, tutor_id=None):
+    """The dates of `month` (any date in it) that have at least one slot."""
+    first = month.replace(day=1)
+    last = first.replace(day=_calendar.monthrange(first.year, first.month)[1])
+    tutors = _tutors(course, tutor_id)
+    calendars = load_calendars(tutors, first, last, now)
+    days = [first + timedelta(days=i) for i in range(last.day)]
+    return days_with_slots(calendars, days, duration, rules.window(now))
+
+
+def month_weeks(month):
+    """The weeks (Monday first) shown for a month, as lists of dates."""
+    return _calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+
+
+def first_bookable_month(now, rules):
+    earliest = rules.window(now).local_days()[0]
+    return date(earliest.year, earliest.month, 1)

@@ -1,0 +1,250 @@
+"""The cart: adding slots under 15-minute holds, removing, merging, coupons and totals."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from . import coupons
+from .calendars import course_tutors, load_calendars
+from .extensions import db
+from .models import Cart, CartItem, Hold
+from .occupancy import SLOT_TAKEN, SlotTaken, occupy
+from .pricing import session_price
+from .slots import LOCAL_TZ, find_slot
+
+ALREADY_IN_CART = "Cet élément est déjà dans votre panier"
+OVERLAPS_CART = "Ce créneau chevauche une séance déjà choisie."
+ITEM_NOT_FOUND = "Élément introuvable"
+UNKNOWN_TUTOR = "Ce tuteur n'enseigne pas ce cours."
+NOTHING_TO_ADD = "Aucun créneau choisi."
+
+
+class CartError(Exception):
+    """A cart operation refused; `status` is the HTTP status it maps to."""
+
+    def __init__(self, message, status=409):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    course: object
+    starts_at: object
+    duration_minutes: int
+    tutor_id: int | None = None
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+def overlaps(a_start, a_end, b_start, b_end):
+    """Half-open ranges overlap; back-to-back ones do not."""
+    return a_start < b_end and b_start < a_end
+
+
+def sweep_expired_holds(now):
+    """Delete holds past their expiry; their cells go with them and cart items keep no hold.
+
+    Called first in every cart write, which also takes SQLite's write lock early.
+    """
+    result = db.session.execute(
+        delete(Hold).where(~Hold.active_at(now)).execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return result.rowcount
+
+
+def find_cart(user=None, session_key=None):
+    if user is not None:
+        return db.session.scalar(select(Cart).where(Cart.user_id == user.id))
+    if session_key:
+        return db.session.scalar(select(Cart).where(Cart.session_key == session_key))
+    return None
+
+
+def get_or_create_cart(user=None, session_key=None):
+    cart = find_cart(user, session_key)
+    if cart is None:
+        cart = Cart(user_id=user.id if user else None, session_key=None if user else session_key)
+        db.session.add(cart)
+        db.session.flush()
+    return cart
+
+
+def resolve_slot(request, now, rules):
+    """The tutor who gets this slot now (by priority, or the one asked for), or CartError."""
+    tutors = course_tutors(request.course.id, request.tutor_id)
+    if request.tutor_id is not None and not tutors:
+        raise CartError(UNKNOWN_TUTOR, status=404)
+    day = request.starts_at.astimezone(LOCAL_TZ).date()
+    calendars = load_calendars(tutors, day, day, now)
+    slot = find_slot(calendars, request.starts_at, request.duration_minutes, rules.window(now))
+    if slot is None:
+        raise CartError(SLOT_TAKEN)
+    return slot
+
+
+def _take_hold(tutor_id, starts_at, ends_at, now, rules):
+    hold = Hold(
+        tutor_id=tutor_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_at=now,
+        expires_at=now + timedelta(minutes=rules.hold_minutes),
+    )
+    db.session.add(hold)
+    db.session.flush()
+    try:
+        occupy(tutor_id, starts_at, ends_at, hold_id=hold.id)
+    except SlotTaken as exc:
+        raise CartError(SLOT_TAKEN) from exc
+    return hold
+
+
+def _check_fits(cart, requests):
+    """Refuse duplicates and overlaps with the cart or among the requests themselves."""
+    if not requests:
+        raise CartError(NOTHING_TO_ADD, status=400)
+    taken = [(i.course_id, i.starts_at, i.duration_minutes, i.ends_at) for i in cart.items]
+    for request in requests:
+        for course_id, starts_at, duration, ends_at in taken:
+            if (course_id, starts_at, duration) == (request.course.id, request.starts_at, request.duration_minutes):
+                raise CartError(ALREADY_IN_CART)
+            if overlaps(starts_at, ends_at, request.starts_at, request.ends_at):
+                raise CartError(OVERLAPS_CART)
+        taken.append((request.course.id, request.starts_at, request.duration_minutes, request.ends_at))
+
+
+def add_slots(cart, requests, now, rules):
+    """Hold and add every requested slot, or raise CartError; the caller commits or rolls back."""
+    sweep_expired_holds(now)
+    _check_fits(cart, requests)
+    added = []
+    for request in requests:
+        slot = resolve_slot(request, now, rules)
+        hold = _take_hold(slot.tutor_id, slot.starts_at, slot.ends_at, now, rules)
+        item = CartItem(
+            cart=cart,
+            course_id=request.course.id,
+            tutor_id=slot.tutor_id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            duration_minutes=slot.duration_minutes,
+            price_cents=session_price(request.course, slot.duration_minutes),
+            hold_id=hold.id,
+            created_at=now,
+        )
+        db.session.add(item)
+        added.append(item)
+    db.session.flush()
+    return added
+
+
+def _owned_item(cart, item_id):
+    item = db.session.get(CartItem, item_id) if cart is not None else None
+    if item is None or item.cart_id != cart.id:
+        raise CartError(ITEM_NOT_FOUND, status=404)
+    return item
+
+
+def remove_item(cart, item_id):
+    """Take an item out of the cart and release its hold at once."""
+    item = _owned_item(cart, item_id)
+    hold_id = item.hold_id
+    db.session.delete(item)
+    db.session.flush()
+    if hold_id is not None:
+        db.session.execute(delete(Hold).where(Hold.id == hold_id))
+    db.session.expire_all()
+
+
+def rehold_item(cart, item_id, now, rules):
+    """Hold again an item whose hold expired, with the same tutor if still free."""
+    sweep_expired_holds(now)
+    item = _owned_item(cart, item_id)
+    if item.hold_id is not None:
+        return item
+    request = SlotRequest(item.course, item.starts_at, item.duration_minutes, item.tutor_id)
+    slot = resolve_slot(request, now, rules)
+    item.hold_id = _take_hold(slot.tutor_id, slot.starts_at, slot.ends_at, now, rules).id
+    db.session.flush()
+    return item
+
+
+def merge_guest_cart(guest_cart, user):
+    """Move a guest's items into the user's cart; duplicates and overlaps are dropped.
+
+    Returns how many items were dropped.
+    """
+    if guest_cart is None or guest_cart.user_id is not None:
+        return 0
+    user_cart = get_or_create_cart(user=user)
+    dropped = 0
+    for item in list(guest_cart.items):
+        clash = any(
+            overlaps(kept.starts_at, kept.ends_at, item.starts_at, item.ends_at)
+            for kept in user_cart.items
+        )
+        if clash:
+            dropped += 1
+            hold_id = item.hold_id
+            guest_cart.items.remove(item)
+            db.session.flush()
+            if hold_id is not None:
+                db.session.execute(delete(Hold).where(Hold.id == hold_id))
+        else:
+            guest_cart.items.remove(item)
+            user_cart.items.append(item)
+    if user_cart.coupon_id is None:
+        user_cart.coupon_id = guest_cart.coupon_id
+    db.session.delete(guest_cart)
+    db.session.flush()
+    return dropped
+
+
+def apply_coupon(cart, code, now):
+    """Attach a usable coupon to the cart, or raise CouponError with the reason."""
+    coupon = coupons.check_usable(coupons.find_coupon(code), now)
+    cart.coupon_id = coupon.id
+    db.session.flush()
+    return coupon
+
+
+def remove_coupon(cart):
+    cart.coupon_id = None
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    held: list
+    expired: list
+    subtotal_cents: int
+    discount_cents: int
+    total_cents: int
+    coupon: object
+    coupon_problem: str | None
+
+    @property
+    def count(self):
+        return len(self.held)
+
+
+def summarize(cart, now):
+    """Items still held and items whose hold lapsed, with subtotal, discount and total."""
+    items = list(cart.items) if cart is not None else []
+    held = [i for i in items if i.hold is not None and i.hold.is_active(now)]
+    expired = [i for i in items if i not in held]
+    subtotal = sum(i.price_cents for i in held)
+    coupon = cart.coupon if cart is not None else None
+    problem = None
+    if coupon is not None:
+        try:
+            coupons.check_usable(coupon, now)
+        except coupons.CouponError as exc:
+            problem, coupon = str(exc), None
+    discount = coupons.discount_cents(coupon, subtotal)
+    return CartSummary(held, expired, subtotal, discount, subtotal - discount, coupon, problem)

@@ -1,0 +1,49 @@
+"""Coupon validity and the discount it gives (SPEC §6)."""
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Coupon, CouponKind
+
+
+class CouponError(Exception):
+    """A coupon refused, with the reason in French."""
+
+
+UNKNOWN = "Ce code promo n'existe pas."
+INACTIVE = "Ce code promo n'est plus actif."
+EXPIRED = "Ce code promo est expiré."
+NOT_YET_VALID = "Ce code promo n'est pas encore valide."
+USED_UP = "Ce code promo a atteint sa limite d'utilisation."
+
+
+def find_coupon(code):
+    """The coupon with this code, matched case-insensitively (codes are stored upper-case)."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    return db.session.scalar(select(Coupon).where(Coupon.code == code))
+
+
+def check_usable(coupon, now):
+    """Raise CouponError unless `coupon` can be applied at `now`."""
+    if coupon is None:
+        raise CouponError(UNKNOWN)
+    if not coupon.active:
+        raise CouponError(INACTIVE)
+    if coupon.starts_at is not None and now < coupon.starts_at:
+        raise CouponError(NOT_YET_VALID)
+    if coupon.ends_at is not None and now >= coupon.ends_at:
+        raise CouponError(EXPIRED)
+    if coupon.max_redemptions is not None and coupon.redemptions_count >= coupon.max_redemptions:
+        raise CouponError(USED_UP)
+    return coupon
+
+
+def discount_cents(coupon, subtotal_cents):
+    """The discount on a subtotal: a percentage rounded half up, or a fixed amount capped at it."""
+    if coupon is None or subtotal_cents <= 0:
+        return 0
+    if coupon.kind == CouponKind.PERCENT:
+        return min(subtotal_cents, (subtotal_cents * coupon.value + 50) // 100)
+    return min(subtotal_cents, coupon.value)

@@ -1,0 +1,154 @@
+"""Cart pages: add slots (form or JSON), remove, hold again, coupons."""
+
+import secrets
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from .. import cart as carts
+from ..booking import active_course
+from ..coupons import CouponError
+from ..extensions import db
+from ..models import utcnow
+from ..slots import BookingRules
+from . import bp
+from .params import ParamError, parse_duration, parse_optional_id, parse_start
+
+GUEST_CART_KEY = "cart_key"
+
+
+def _owner():
+    if current_user.is_authenticated:
+        return {"user": current_user}
+    return {"session_key": session.get(GUEST_CART_KEY)}
+
+
+def current_cart(create=False):
+    """The visitor's cart: the user's, or the guest's tied to this browser session."""
+    if create and not current_user.is_authenticated and not session.get(GUEST_CART_KEY):
+        session[GUEST_CART_KEY] = secrets.token_urlsafe(24)
+    owner = _owner()
+    return carts.get_or_create_cart(**owner) if create else carts.find_cart(**owner)
+
+
+def _wants_json():
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _refuse(message, status, back):
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(error=message), status
+    flash(message, "warning")
+    return redirect(back)
+
+
+def _slot_requests():
+    """Slot requests from a JSON body ({"cours", "tuteur", "creneaux": [{"debut", "duree"}]}) or a form."""
+    data = request.get_json(silent=True) if request.is_json else None
+    if data is None:
+        data = {
+            "cours": request.form.get("cours"),
+            "tuteur": request.form.get("tuteur"),
+            "creneaux": [{"debut": request.form.get("debut"), "duree": request.form.get("duree")}],
+        }
+    if not isinstance(data, dict) or not isinstance(data.get("creneaux"), list):
+        raise ParamError("Requête invalide : aucun créneau.")
+    course = active_course(str(data.get("cours") or ""))
+    if course is None:
+        raise LookupError("Cours introuvable.")
+    tutor_id = parse_optional_id(data.get("tuteur"))
+    if not all(isinstance(s, dict) for s in data["creneaux"]):
+        raise ParamError("Requête invalide : créneau mal formé.")
+    return [
+        carts.SlotRequest(course, parse_start(str(s.get("debut") or "")), parse_duration(s.get("duree")), tutor_id)
+        for s in data["creneaux"]
+    ]
+
+
+def adopt_guest_cart(user):
+    """At login: move this browser's guest cart into the user's cart, saying what was dropped."""
+    key = session.pop(GUEST_CART_KEY, None)
+    if not key:
+        return
+    dropped = carts.merge_guest_cart(carts.find_cart(session_key=key), user)
+    db.session.commit()
+    if dropped:
+        flash(
+            f"{dropped} séance(s) de votre panier n'ont pas été conservées : "
+            "elles étaient déjà dans votre panier ou en chevauchaient une autre.",
+            "warning",
+        )
+
+
+@bp.get("/panier")
+def cart():
+    summary = carts.summarize(current_cart(), utcnow())
+    return render_template("public/cart.html", summary=summary, now=utcnow())
+
+
+@bp.post("/panier/ajouter")
+def cart_add():
+    back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("public.courses")
+    try:
+        requests = _slot_requests()
+    except ParamError as exc:
+        return _refuse(str(exc), 400, back)
+    except LookupError as exc:
+        return _refuse(str(exc), 404, back)
+    rules = BookingRules.from_config(current_app.config)
+    try:
+        added = carts.add_slots(current_cart(create=True), requests, utcnow(), rules)
+    except carts.CartError as exc:
+        return _refuse(str(exc), exc.status, back)
+    db.session.commit()
+    message = "Séance ajoutée au panier." if len(added) == 1 else f"{len(added)} séances ajoutées au panier."
+    if _wants_json():
+        return jsonify(ok=True, ajoutes=len(added), redirect=url_for("public.cart"))
+    flash(message, "success")
+    return redirect(url_for("public.cart"))
+
+
+@bp.post("/panier/retirer/<int:item_id>")
+def cart_remove(item_id):
+    try:
+        carts.remove_item(current_cart(), item_id)
+    except carts.CartError as exc:
+        return _refuse(str(exc), exc.status, url_for("public.cart"))
+    db.session.commit()
+    if _wants_json():
+        return jsonify(ok=True)
+    flash("Séance retirée du panier.", "info")
+    return redirect(url_for("public.cart"))
+
+
+@bp.post("/panier/retenir/<int:item_id>")
+def cart_rehold(item_id):
+    try:
+        carts.rehold_item(current_cart(), item_id, utcnow(), BookingRules.from_config(current_app.config))
+    except carts.CartError as exc:
+        return _refuse(str(exc), exc.status, url_for("public.cart"))
+    db.session.commit()
+    flash("La séance est de nouveau réservée pour vous.", "success")
+    return redirect(url_for("public.cart"))
+
+
+@bp.post("/panier/coupon")
+def cart_coupon():
+    try:
+        coupon = carts.apply_coupon(current_cart(create=True), request.form.get("code"), utcnow())
+    except CouponError as exc:
+        return _refuse(str(exc), 400, url_for("public.cart"))
+    db.session.commit()
+    flash(f"Code promo {coupon.code} appliqué.", "success")
+    return redirect(url_for("public.cart"))
+
+
+@bp.post("/panier/coupon/retirer")
+def cart_coupon_remove():
+    cart = current_cart()
+    if cart is not None:
+        carts.remove_coupon(cart)
+        db.session.commit()
+    flash("Code promo retiré.", "info")
+    return redirect(url_for("public.cart"))

@@ -1,0 +1,82 @@
+"""Course list, course page and the booking page (server-rendered, enhanced by JavaScript)."""
+
+from datetime import timedelta
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import select
+
+from ..booking import UnknownTutor, active_course, day_slots, first_bookable_month, month_days, month_weeks
+from ..calendars import course_tutors
+from ..extensions import db
+from ..models import SESSION_DURATIONS, Course, utcnow
+from ..pricing import session_price
+from ..slots import BookingRules
+from . import bp
+from .params import ParamError, parse_date, parse_duration, parse_month, parse_optional_id
+
+DURATION_LABELS = {60: "1 h", 90: "1 h 30", 120: "2 h"}
+
+
+def active_courses():
+    return db.session.scalars(select(Course).where(Course.active.is_(True)).order_by(Course.title)).all()
+
+
+def _course_or_404(slug):
+    course = active_course(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.route("/cours")
+def courses():
+    return render_template("public/courses.html", courses=active_courses())
+
+
+@bp.route("/cours/<slug>")
+def course(slug):
+    course = _course_or_404(slug)
+    prices = [(DURATION_LABELS[d], session_price(course, d)) for d in SESSION_DURATIONS]
+    return render_template("public/course.html", course=course, prices=prices)
+
+
+@bp.route("/cours/<slug>/reservation")
+def booking(slug):
+    """Duration, month calendar, the chosen day's slots and the optional tutor picker."""
+    course = _course_or_404(slug)
+    now = utcnow()
+    rules = BookingRules.from_config(current_app.config)
+    try:
+        duration = parse_duration(request.args.get("duree", "60"))
+        tutor_id = parse_optional_id(request.args.get("tuteur"))
+        month = parse_month(request.args["mois"]) if request.args.get("mois") else first_bookable_month(now, rules)
+        day = parse_date(request.args["date"]) if request.args.get("date") else None
+        if day is not None:
+            month = day.replace(day=1)
+        open_days = set(month_days(course, month, duration, now, rules, tutor_id))
+        slots = day_slots(course, day, duration, now, rules, tutor_id) if day else []
+    except ParamError as exc:
+        abort(400, description=str(exc))
+    except UnknownTutor:
+        abort(404)
+    first_day, last_day = rules.window(now).local_days()
+    previous_month = (month - timedelta(days=1)).replace(day=1)
+    next_month = (month + timedelta(days=31)).replace(day=1)
+    return render_template(
+        "public/booking.html",
+        course=course,
+        tutors=course_tutors(course.id),
+        durations=[(d, DURATION_LABELS[d], session_price(course, d)) for d in SESSION_DURATIONS],
+        duration=duration,
+        tutor_id=tutor_id,
+        month=month,
+        weeks=month_weeks(month),
+        open_days=open_days,
+        first_day=first_day,
+        last_day=last_day,
+        day=day,
+        slots=slots,
+        previous_month=previous_month if previous_month >= first_day.replace(day=1) else None,
+        next_month=next_month if next_month <= last_day else None,
+        price=session_price(course, duration),
+    )
