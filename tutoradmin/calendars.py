@@ -1,11 +1,13 @@
 """Loads tutors' calendars for the slot engine: a fixed number of queries for any period."""
 
 from collections import defaultdict
+from datetime import timedelta
 
-from sqlalchemy import select, true
+from sqlalchemy import and_, select, true
 
 from .extensions import db
 from .models import (
+    SESSION_DURATIONS,
     Appointment,
     AvailabilityException,
     ExceptionKind,
@@ -64,10 +66,13 @@ def load_calendars(tutors, first_day, last_day, now):
         target = openings if exc.kind == ExceptionKind.OPEN else closures
         target[exc.tutor_id][exc.date].append((exc.start_time, exc.end_time))
 
+    # Sessions last at most two hours, so a lower bound on their start keeps the
+    # (tutor, start) index scan to the period; time off can be any length.
+    session_lookback = range_start - timedelta(minutes=max(SESSION_DURATIONS))
     for model, condition in (
         (TimeOff, true()),
-        (Appointment, Appointment.occupying()),
-        (Hold, Hold.active_at(now)),
+        (Appointment, and_(Appointment.occupying(), Appointment.starts_at > session_lookback)),
+        (Hold, and_(Hold.active_at(now), Hold.starts_at > session_lookback)),
     ):
         rows = db.session.execute(
             select(model.tutor_id, model.starts_at, model.ends_at).where(

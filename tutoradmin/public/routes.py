@@ -13,6 +13,12 @@ def home():
     return render_template("public/home.html", courses=active_courses())
 
 
+@bp.route("/sante")
+def health():
+    """Liveness probe for load balancers (no database access)."""
+    return {"statut": "ok"}
+
+
 @bp.route("/tableau-de-bord")
 @login_required
 def dashboard():
