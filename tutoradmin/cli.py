@@ -1,11 +1,14 @@
 """Command-line tasks (thin wrappers over domain functions)."""
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from .accounts import AccountError, create_user
+from .demo import seed_demo
+from .demo_data import DEMO_PASSWORD
 from .extensions import db
-from .models import Role
+from .models import Role, utcnow
 
 
 @click.command("create-user")
@@ -26,5 +29,31 @@ def create_user_command(role, email, first_name, last_name, password):
     click.echo(f"Compte créé : {user.email} ({user.role})")
 
 
+KEPT_PASSWORD = "(compte existant, mot de passe inchangé)"
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Load the demo data (only what is missing) and print the demo accounts."""
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException(
+            "Refusé : les données de démonstration ne peuvent pas être chargées en production."
+        )
+    report = seed_demo(now=utcnow())
+    db.session.commit()
+    if report.created:
+        added = ", ".join(f"{count} {label}" for label, count in report.created.items())
+        click.echo(f"Données de démonstration ajoutées : {added}.")
+    else:
+        click.echo("Données de démonstration déjà présentes : rien à ajouter.")
+    click.echo("\nComptes de démonstration :")
+    click.echo(f"  {'Rôle':<16}{'Courriel':<30}Mot de passe")
+    for account in report.accounts:
+        password = DEMO_PASSWORD if account.has_demo_password else KEPT_PASSWORD
+        click.echo(f"  {account.role_label:<16}{account.email:<30}{password}")
+
+
 def register_cli(app):
     app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
