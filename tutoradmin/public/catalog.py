@@ -12,6 +12,7 @@ from ..models import SESSION_DURATIONS, Course, utcnow
 from ..pricing import session_price
 from ..slots import BookingRules
 from . import bp
+from .errors import PageError
 from .params import ParamError, parse_date, parse_duration, parse_month, parse_optional_id
 
 DURATION_LABELS = {60: "1 h", 90: "1 h 30", 120: "2 h"}
@@ -56,7 +57,7 @@ def booking(slug):
         open_days = set(month_days(course, month, duration, now, rules, tutor_id))
         slots = day_slots(course, day, duration, now, rules, tutor_id) if day else []
     except ParamError as exc:
-        abort(400, description=str(exc))
+        raise PageError(400, str(exc)) from exc
     except UnknownTutor:
         abort(404)
     first_day, last_day = rules.window(now).local_days()

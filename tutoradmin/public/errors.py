@@ -1,6 +1,8 @@
 """Error pages in French, as HTML or JSON depending on what the client asked for."""
 
 from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: "Requête invalide.",
@@ -10,23 +12,36 @@ MESSAGES = {
     429: "Trop de tentatives. Veuillez réessayer dans quelques minutes.",
     500: "Une erreur interne est survenue. Veuillez réessayer.",
 }
+CSRF_MESSAGE = "Le formulaire a expiré. Veuillez recharger la page et réessayer."
+
+
+class PageError(HTTPException):
+    """An HTTP error whose French message is meant for the visitor."""
+
+    def __init__(self, code, message):
+        super().__init__(description=message)
+        self.code = code
 
 
 def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _respond(code, message):
+    if _wants_json():
+        return jsonify(error=message), code
+    return render_template("error.html", code=code, message=message), code
+
+
 def register_error_pages(app):
     def handle(error):
         code = getattr(error, "code", 500) or 500
-        message = MESSAGES.get(code, MESSAGES[500])
-        # Our own aborts carry a French description; Werkzeug's defaults are English.
-        description = getattr(error, "description", None)
-        if description and description != type(error).description:
-            message = description
-        if _wants_json():
-            return jsonify(error=message), code
-        return render_template("error.html", code=code, message=message), code
+        if isinstance(error, PageError):
+            return _respond(code, error.description)
+        if isinstance(error, CSRFError):
+            return _respond(400, CSRF_MESSAGE)
+        return _respond(code, MESSAGES.get(code, MESSAGES[500]))
 
+    app.register_error_handler(PageError, handle)
     for code in MESSAGES:
         app.register_error_handler(code, handle)
