@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from tutoradmin.demo_data import DEMO_PASSWORD
+from tutoradmin.demo.data import DEMO_PASSWORD
 from tutoradmin.models import (
     Appointment,
     AppointmentChange,

@@ -5,8 +5,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .accounts import AccountError, create_user
+from .cart import sweep_expired_holds
 from .demo import seed_demo
-from .demo_data import DEMO_PASSWORD
+from .demo.data import DEMO_PASSWORD
 from .extensions import db
 from .models import Role, utcnow
 
@@ -54,6 +55,16 @@ def seed_demo_command():
         click.echo(f"  {account.role_label:<16}{account.email:<30}{password}")
 
 
+@click.command("expire-holds")
+@with_appcontext
+def expire_holds_command():
+    """Release the holds whose 15 minutes are over (for cron)."""
+    released = sweep_expired_holds(utcnow())
+    db.session.commit()
+    click.echo(f"Réservations temporaires expirées libérées : {released}.")
+
+
 def register_cli(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(expire_holds_command)

@@ -11,11 +11,11 @@ from datetime import time, timedelta, timezone
 
 from sqlalchemy import select
 
-from . import demo_data as data
-from .extensions import db
-from .models import AvailabilityException, ExceptionKind, SlotLock, TimeOff, WeeklyRule
-from .occupancy import CELL, cells
-from .slots import LOCAL_TZ, local_day_bounds, local_instant
+from . import data
+from ..extensions import db
+from ..models import AvailabilityException, ExceptionKind, SlotLock, TimeOff, WeeklyRule
+from ..occupancy import CELL, cells
+from ..slots import LOCAL_TZ, local_day_bounds, local_instant
 
 RANK_WEIGHTS = (5, 3, 2, 1.5, 1)
 

@@ -12,11 +12,11 @@ from datetime import time, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from . import demo_data as data
-from .demo_history import build_history
-from .demo_schedule import add_months
-from .extensions import db
-from .models import (
+from . import data
+from .history import build_history
+from .schedule import add_months
+from ..extensions import db
+from ..models import (
     ROLE_LABELS,
     AvailabilityException,
     Coupon,
@@ -31,7 +31,7 @@ from .models import (
     UserStatus,
     WeeklyRule,
 )
-from .slots import LOCAL_TZ, local_day_bounds, local_instant
+from ..slots import LOCAL_TZ, local_day_bounds, local_instant
 
 
 @dataclass

@@ -5,10 +5,10 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from . import demo_data as data
-from .demo_schedule import add_months, weighted
-from .extensions import db
-from .models import (
+from . import data
+from .schedule import add_months, weighted
+from ..extensions import db
+from ..models import (
     AppointmentChange,
     AppointmentStatus,
     AuditLog,
@@ -20,7 +20,7 @@ from .models import (
     TicketMessage,
     TutorPayout,
 )
-from .slots import LOCAL_TZ, local_instant
+from ..slots import LOCAL_TZ, local_instant
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

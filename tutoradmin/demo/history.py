@@ -9,13 +9,13 @@ database ids (slot locks, credit entries, redemptions, refunds) come after one f
 from collections import defaultdict
 from datetime import timedelta
 
-from . import demo_data as data
-from .coupons import CouponError, check_usable, discount_cents
-from .demo_activity import add_meeting_link, add_rating, build_activity
-from .demo_schedule import Scheduler
-from .extensions import db
-from .formatting import local_datetime
-from .models import (
+from . import data
+from ..coupons import CouponError, check_usable, discount_cents
+from .activity import add_meeting_link, add_rating, build_activity
+from .schedule import Scheduler
+from ..extensions import db
+from ..formatting import local_datetime
+from ..models import (
     Appointment,
     AppointmentChange,
     AppointmentStatus,
@@ -32,8 +32,8 @@ from .models import (
     RefundItem,
     RefundStatus,
 )
-from .occupancy import occupy
-from .pricing import allocate, session_price, tutor_earnings
+from ..occupancy import occupy
+from ..pricing import allocate, session_price, tutor_earnings
 
 
 class HistoryBuilder:
