@@ -1,10 +1,49 @@
-"""The Flask-Admin back office: one Admin per application, menus filtered by role."""
+"""The Flask-Admin back office: one Admin per application, menus filtered by role.
+
+Each role has its own view classes and URLs; Flask-Admin shows a menu entry only to the roles
+its view admits, so every role sees exactly its own menu.
+"""
 
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from ..models import ORDER_STATUS_LABELS
+from ..extensions import db
+from ..models import (
+    ORDER_STATUS_LABELS,
+    AuditLog,
+    AvailabilityException,
+    Appointment,
+    Coupon,
+    Course,
+    Order,
+    Refund,
+    Ticket,
+    TimeOff,
+    Tutor,
+    TutorPayout,
+    User,
+    WeeklyRule,
+)
+from .accounting import (
+    AccountingCouponView,
+    AccountingOrderView,
+    AccountingPayoutView,
+    AccountingRefundView,
+)
+from .availability import ExceptionView, TimeOffView, WeeklyRuleView
+from .catalog import CouponView, CourseView, TutorView
 from .overview import OverviewView
+from .people import AuditLogView, StudentView, UserView
+from .sales import AppointmentView, OrderView
+from .support import TicketView
+from .tutor import (
+    MyAppointmentView,
+    MyExceptionView,
+    MyPayoutView,
+    MyProfileView,
+    MyTimeOffView,
+    MyWeeklyRuleView,
+)
 
 
 def init_admin(app):
@@ -14,6 +53,80 @@ def init_admin(app):
         name="4AS TutorAdmin",
         index_view=OverviewView(name="Vue d'ensemble", url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(base_template="admin/tutoradmin_base.html", fluid=True),
+    )
+    # Office: administrators and staff.
+    admin.add_views(
+        CourseView(Course, db, "Cours", category="Catalogue", endpoint="courses", url="cours"),
+        TutorView(Tutor, db, "Tuteurs", category="Catalogue", endpoint="tutors", url="tuteurs"),
+        CouponView(Coupon, db, "Coupons", category="Catalogue", endpoint="coupons", url="coupons"),
+        WeeklyRuleView(
+            WeeklyRule, db, "Horaires hebdomadaires", category="Disponibilités",
+            endpoint="weekly_rules", url="horaires",
+        ),
+        ExceptionView(
+            AvailabilityException, db, "Exceptions", category="Disponibilités",
+            endpoint="exceptions", url="exceptions",
+        ),
+        TimeOffView(
+            TimeOff, db, "Congés", category="Disponibilités", endpoint="time_off", url="conges"
+        ),
+        AppointmentView(
+            Appointment, db, "Rendez-vous", category="Ventes",
+            endpoint="appointments", url="rendez-vous",
+        ),
+        OrderView(Order, db, "Commandes", category="Ventes", endpoint="orders", url="commandes"),
+        StudentView(User, db, "Étudiants", endpoint="students", url="etudiants"),
+        TicketView(Ticket, db, "Billets", category="Support", endpoint="tickets", url="billets"),
+    )
+    # Administrators only.
+    admin.add_views(
+        UserView(
+            User, db, "Utilisateurs", category="Administration",
+            endpoint="users", url="utilisateurs",
+        ),
+        AuditLogView(
+            AuditLog, db, "Journal d'audit", category="Administration",
+            endpoint="audit_log", url="journal",
+        ),
+    )
+    # The accountant: read-only, with exports.
+    admin.add_views(
+        AccountingOrderView(
+            Order, db, "Commandes", category="Comptabilité",
+            endpoint="accounting_orders", url="compta/commandes",
+        ),
+        AccountingRefundView(
+            Refund, db, "Remboursements", category="Comptabilité",
+            endpoint="accounting_refunds", url="compta/remboursements",
+        ),
+        AccountingPayoutView(
+            TutorPayout, db, "Paiements aux tuteurs", category="Comptabilité",
+            endpoint="accounting_payouts", url="compta/paiements-tuteurs",
+        ),
+        AccountingCouponView(
+            Coupon, db, "Coupons", category="Comptabilité",
+            endpoint="accounting_coupons", url="compta/coupons",
+        ),
+    )
+    # Tutors: their own rows only.
+    admin.add_views(
+        MyWeeklyRuleView(
+            WeeklyRule, db, "Horaires hebdomadaires", category="Mes disponibilités",
+            endpoint="my_weekly_rules", url="mes-horaires",
+        ),
+        MyExceptionView(
+            AvailabilityException, db, "Exceptions", category="Mes disponibilités",
+            endpoint="my_exceptions", url="mes-exceptions",
+        ),
+        MyTimeOffView(
+            TimeOff, db, "Congés", category="Mes disponibilités",
+            endpoint="my_time_off", url="mes-conges",
+        ),
+        MyAppointmentView(
+            Appointment, db, "Mes rendez-vous", endpoint="my_appointments", url="mes-rendez-vous"
+        ),
+        MyPayoutView(TutorPayout, db, "Mes revenus", endpoint="my_payouts", url="mes-revenus"),
+        MyProfileView(Tutor, db, "Mon profil", endpoint="my_profile", url="mon-profil"),
     )
     app.jinja_env.globals["order_status_label"] = ORDER_STATUS_LABELS.get
     return admin

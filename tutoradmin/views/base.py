@@ -3,9 +3,10 @@
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.form import SecureForm
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
+from ..extensions import db
 from ..models import Role
 
 ADMIN_ONLY = frozenset({Role.ADMIN})
@@ -32,6 +33,19 @@ class RoleRequired:
         abort(403)
 
 
+class SecureForm(FlaskForm):
+    """Back-office forms, checked against the site's one CSRF token (Flask-WTF).
+
+    Flask-Admin's own SecureForm keeps a second token of its own; next to the app-wide
+    CSRFProtect, a submitted admin form would carry both and always fail one of the two checks.
+    """
+
+    def __init__(self, formdata=None, obj=None, prefix="", **kwargs):
+        # Flask-Admin's uniqueness validator tells the edited record apart through `_obj`.
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
 class SecureIndexView(RoleRequired, AdminIndexView):
     pass
 
@@ -45,8 +59,36 @@ class SecureModelView(RoleRequired, ModelView):
 
     form_base_class = SecureForm
     page_size = 25
+    page_size_options = (25, 50, 100)
     can_view_details = True
     can_set_page_size = True
+
+    #: Endpoints that write, and the permission each one needs.
+    write_endpoints = {
+        "create_view": "can_create",
+        "edit_view": "can_edit",
+        "delete_view": "can_delete",
+        "ajax_update": "can_edit",
+    }
+
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        # Flask-Admin answers a write it does not allow with a quiet redirect; refuse it plainly.
+        permission = self.write_endpoints.get(name)
+        if permission is not None and not getattr(self, permission):
+            abort(403)
+        return None
+
+    def get_one(self, id):
+        # Ids come from the URL: a malformed or unknown one is simply not found.
+        if not str(id).isdigit():
+            abort(404)
+        record = super().get_one(id)
+        if record is None:
+            abort(404)
+        return record
 
 
 class ReadOnlyModelView(SecureModelView):
@@ -57,6 +99,8 @@ class ReadOnlyModelView(SecureModelView):
     can_delete = False
     can_export = True
     export_types = ["csv"]
+    # Bulk actions write too (Flask-Admin's only default one deletes).
+    write_endpoints = {**SecureModelView.write_endpoints, "action_view": "can_delete"}
 
     def create_model(self, form):
         abort(403)
@@ -76,7 +120,9 @@ class OwnRowsModelView(SecureModelView):
     owner_column = "tutor_id"
 
     def current_tutor_id(self):
-        tutor = current_user.tutor_profile
+        # Loading the profile must not flush a half-built new row (its owner is not set yet).
+        with db.session.no_autoflush:
+            tutor = current_user.tutor_profile
         if tutor is None:
             abort(403)
         return tutor.id
@@ -93,7 +139,7 @@ class OwnRowsModelView(SecureModelView):
 
     def get_one(self, id):
         record = super().get_one(id)
-        if record is None or getattr(record, self.owner_column) != self.current_tutor_id():
+        if getattr(record, self.owner_column) != self.current_tutor_id():
             abort(404)
         return record
 

@@ -1,0 +1,381 @@
+"""Who may open which back-office page, and which rows a tutor can reach."""
+
+import re
+from datetime import date, time, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tutoradmin.models import (
+    AvailabilityException,
+    Course,
+    Order,
+    Refund,
+    TimeOff,
+    Tutor,
+    TutorPayout,
+    WeeklyRule,
+    utcnow,
+)
+
+ROLES = ["anonymous", "student", "tutor", "accountant", "staff", "admin"]
+
+OFFICE_URLS = [
+    "/admin/cours/",
+    "/admin/tuteurs/",
+    "/admin/coupons/",
+    "/admin/horaires/",
+    "/admin/exceptions/",
+    "/admin/conges/",
+    "/admin/rendez-vous/",
+    "/admin/commandes/",
+    "/admin/etudiants/",
+    "/admin/billets/",
+]
+ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/"]
+ACCOUNTING_URLS = [
+    "/admin/compta/commandes/",
+    "/admin/compta/remboursements/",
+    "/admin/compta/paiements-tuteurs/",
+    "/admin/compta/coupons/",
+]
+TUTOR_URLS = [
+    "/admin/mes-horaires/",
+    "/admin/mes-exceptions/",
+    "/admin/mes-conges/",
+    "/admin/mes-rendez-vous/",
+    "/admin/mes-revenus/",
+    "/admin/mon-profil/",
+]
+ALL_URLS = OFFICE_URLS + ADMIN_ONLY_URLS + ACCOUNTING_URLS + TUTOR_URLS
+
+OWN_URLS = {
+    "anonymous": [],
+    "student": [],
+    "tutor": TUTOR_URLS,
+    "accountant": ACCOUNTING_URLS,
+    "staff": OFFICE_URLS,
+    "admin": OFFICE_URLS + ADMIN_ONLY_URLS,
+}
+
+
+def _sign_in(role, login_as):
+    return None if role == "anonymous" else login_as(role)
+
+
+def _expected(role, url):
+    """Anonymous visitors go to the login page and come back; others get 200 or 403."""
+    if role == "anonymous":
+        return 302, url
+    return (200 if url in OWN_URLS[role] else 403), None
+
+
+def _outcome(response):
+    """The status, and for a redirect to the login page, the page it returns to."""
+    if response.status_code != 302:
+        return response.status_code, None
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/connexion", response.headers["Location"]
+    return 302, parse_qs(location.query)["next"][0]
+
+
+def _menu_links(html):
+    return set(re.findall(r'href="(/admin/[^"?#]+/)"', html)) & set(ALL_URLS)
+
+
+def _row_ids(html):
+    """Ids of the rows a list page links to (details, edit)."""
+    return {int(i) for i in re.findall(r"[?&;]id=(\d+)", html)}
+
+
+def _add(db, row):
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+# --- the role × page matrix -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_opens_exactly_its_own_back_office_lists(client, login_as, role):
+    _sign_in(role, login_as)
+    outcomes = {url: _outcome(client.get(url)) for url in ALL_URLS}
+    assert outcomes == {url: _expected(role, url) for url in ALL_URLS}
+
+
+@pytest.mark.parametrize(
+    "role, expected",
+    [
+        ("anonymous", (302, "/admin/")),
+        ("student", (403, None)),
+        ("tutor", (200, None)),
+        ("accountant", (200, None)),
+        ("staff", (200, None)),
+        ("admin", (200, None)),
+    ],
+)
+def test_the_back_office_home_admits_back_office_roles_only(client, login_as, role, expected):
+    _sign_in(role, login_as)
+    assert _outcome(client.get("/admin/")) == expected
+
+
+@pytest.mark.parametrize("role", ["tutor", "accountant", "staff", "admin"])
+def test_each_role_sees_its_own_menu_and_nothing_else(client, login_as, role):
+    _sign_in(role, login_as)
+    html = client.get("/admin/").get_data(as_text=True)
+    assert _menu_links(html) == set(OWN_URLS[role])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/utilisateurs/",
+        "/admin/utilisateurs/new/",
+        "/admin/journal/",
+        "/admin/journal/details/?id=1",
+    ],
+)
+def test_staff_cannot_open_administrator_pages(client, login_as, url):
+    login_as("staff")
+    assert client.get(url).status_code == 403
+
+
+def test_a_suspended_account_is_treated_as_anonymous_on_its_next_request(client, db, login_as):
+    user = login_as("staff")
+    db.session.commit()
+    assert client.get("/admin/cours/").status_code == 200
+    user.status = "suspended"
+    db.session.commit()
+    assert _outcome(client.get("/admin/cours/")) == (302, "/admin/cours/")
+
+
+# --- a tutor's own rows -----------------------------------------------------------------
+
+
+def _exception(db, make, tutor):
+    return _add(db, AvailabilityException(tutor=tutor, date=date(2030, 1, 7), kind="closed"))
+
+
+def _time_off(db, make, tutor):
+    start = utcnow() + timedelta(days=10)
+    return _add(db, TimeOff(tutor=tutor, starts_at=start, ends_at=start + timedelta(days=2)))
+
+
+def _payout(db, make, tutor):
+    statement = TutorPayout(
+        tutor=tutor, year=2030, month=1, minutes=120, earnings_cents=5000, amount_cents=5000
+    )
+    return _add(db, statement)
+
+
+ROW_KINDS = {
+    "/admin/mes-horaires/": lambda db, make, tutor: make.weekly_rule(tutor),
+    "/admin/mes-exceptions/": _exception,
+    "/admin/mes-conges/": _time_off,
+    "/admin/mes-rendez-vous/": lambda db, make, tutor: make.appointment(tutor=tutor),
+    "/admin/mes-revenus/": _payout,
+    "/admin/mon-profil/": lambda db, make, tutor: tutor,
+}
+# A page that offers no editing (or deleting) refuses it with 403 whatever the id;
+# the others hide another tutor's rows with 404.
+DELETABLE = {"/admin/mes-horaires/", "/admin/mes-exceptions/", "/admin/mes-conges/"}
+EDITABLE = DELETABLE | {"/admin/mon-profil/"}
+
+
+@pytest.fixture
+def two_tutors(make, login, db):
+    """The signed-in tutor and a colleague."""
+    me, other = make.tutor(), make.tutor()
+    db.session.commit()
+    login(me.user)
+    return me, other
+
+
+@pytest.mark.parametrize("url", list(ROW_KINDS))
+def test_a_tutor_list_shows_only_their_own_rows(client, make, db, two_tutors, url):
+    me, other = two_tutors
+    mine = ROW_KINDS[url](db, make, me)
+    ROW_KINDS[url](db, make, other)
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert _row_ids(html) == {mine.id}
+
+
+@pytest.mark.parametrize("url", list(ROW_KINDS))
+def test_a_tutor_cannot_open_or_delete_another_tutors_row_by_id(client, make, db, two_tutors, url):
+    _, other = two_tutors
+    theirs = ROW_KINDS[url](db, make, other)
+    db.session.commit()
+    model, row_id = type(theirs), theirs.id
+    edit = 404 if url in EDITABLE else 403
+    delete = 404 if url in DELETABLE else 403
+    tampering = {"bio": "piraté", "note": "piraté", "weekday": "3"}
+    assert client.get(f"{url}details/?id={row_id}").status_code == 404
+    assert client.get(f"{url}edit/?id={row_id}").status_code == edit
+    assert client.post(f"{url}edit/?id={row_id}", data=tampering).status_code == edit
+    assert client.post(f"{url}delete/", data={"id": row_id}).status_code == delete
+    db.session.expire_all()
+    row = db.session.get(model, row_id)
+    assert row is not None
+    assert "piraté" not in (getattr(row, "bio", ""), getattr(row, "note", ""))
+
+
+def test_a_tutor_weekly_rule_always_belongs_to_that_tutor(client, db, two_tutors):
+    me, other = two_tutors
+    form_page = client.get("/admin/mes-horaires/new/").get_data(as_text=True)
+    assert 'name="tutor"' not in form_page and 'name="tutor_id"' not in form_page
+    data = {
+        "tutor": other.id,
+        "tutor_id": other.id,
+        "weekday": "2",
+        "start_time": "10:00",
+        "end_time": "12:00",
+    }
+    assert client.post("/admin/mes-horaires/new/", data=data).status_code == 302
+    rules = db.session.query(WeeklyRule).all()
+    assert [(r.tutor_id, r.weekday, r.start_time, r.end_time) for r in rules] == [
+        (me.id, 2, time(10), time(12))
+    ]
+
+
+def test_a_tutor_edits_their_profile_but_not_their_rate(client, db, two_tutors):
+    me, _ = two_tutors
+    rate = me.hourly_rate_cents
+    data = {
+        "bio": "Doctorante en mathématiques.",
+        "contact_email": "moi@example.com",
+        "phone": "418-555-0100",
+        "hourly_rate_cents": "999,00",
+        "priority": "0",
+    }
+    assert client.post(f"/admin/mon-profil/edit/?id={me.id}", data=data).status_code == 302
+    db.session.expire_all()
+    tutor = db.session.get(Tutor, me.id)
+    assert (tutor.bio, tutor.contact_email, tutor.hourly_rate_cents, tutor.priority) == (
+        "Doctorante en mathématiques.", "moi@example.com", rate, 10
+    )
+    assert client.get("/admin/mon-profil/new/").status_code == 403
+
+
+def test_a_tutor_never_sees_what_students_paid(client, make, db, two_tutors):
+    me, _ = two_tutors
+    course = make.course(rate_cents=7777)
+    order = make.order(course=course, tutor=me)
+    appointment = make.appointment(tutor=me, course=course, order_item=order.items[0])
+    db.session.commit()
+    pages = [
+        client.get("/admin/mes-rendez-vous/").get_data(as_text=True),
+        client.get(f"/admin/mes-rendez-vous/details/?id={appointment.id}").get_data(as_text=True),
+    ]
+    assert all(course.title in page for page in pages)
+    assert not any("77,77" in page or "Commande" in page for page in pages)
+
+
+# --- the accountant changes nothing -----------------------------------------------------
+
+
+def _accountant_row(db, make, url):
+    if url == "/admin/compta/coupons/":
+        return make.coupon()
+    order = make.order()
+    if url == "/admin/compta/remboursements/":
+        refund = Refund(order=order, amount_cents=1000, reason="Erreur", idempotency_key="r-1")
+        return _add(db, refund)
+    return order if url == "/admin/compta/commandes/" else _payout(db, make, order.items[0].tutor)
+
+
+@pytest.mark.parametrize("url", ACCOUNTING_URLS)
+def test_the_accountant_cannot_create_edit_or_delete_anything(client, make, db, login_as, url):
+    login_as("accountant")
+    row = _accountant_row(db, make, url)
+    db.session.commit()
+    model, row_id = type(row), row.id
+    columns = [c.name for c in model.__table__.columns]
+    before = {name: getattr(row, name) for name in columns}
+    count = db.session.query(model).count()
+    changes = {"code": "GRATUIT", "kind": "percent", "value": "100", "status": "refunded"}
+    attempts = [
+        client.get(f"{url}new/"),
+        client.post(f"{url}new/", data=changes),
+        client.get(f"{url}edit/?id={row_id}"),
+        client.post(f"{url}edit/?id={row_id}", data=changes),
+        client.post(f"{url}delete/", data={"id": row_id}),
+        client.post(f"{url}action/", data={"action": "delete", "rowid": row_id}),
+    ]
+    assert [r.status_code for r in attempts] == [403] * len(attempts)
+    db.session.expire_all()
+    row = db.session.get(model, row_id)
+    assert {name: getattr(row, name) for name in columns} == before
+    assert db.session.query(model).count() == count
+
+
+def test_the_accountant_exports_orders_as_csv(client, make, db, login_as):
+    login_as("accountant")
+    make.order(course=make.course(rate_cents=4550))
+    db.session.commit()
+    response = client.get("/admin/compta/commandes/export/csv/")
+    assert response.status_code == 200
+    csv = response.get_data(as_text=True)
+    assert "45.50" in csv and "Payée" in csv
+
+
+def test_staff_cannot_change_orders_from_the_order_list(client, make, db, login_as):
+    login_as("staff")
+    order = make.order()
+    db.session.commit()
+    response = client.post(f"/admin/commandes/edit/?id={order.id}", data={"status": "refunded"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "paid"
+
+
+# --- the office at work -----------------------------------------------------------------
+
+
+def test_an_administrator_creates_a_course_through_the_form(client, db, login_as):
+    login_as("admin")
+    data = {
+        "title": "Calcul I",
+        "slug": " MAT-1000 ",
+        "full_name": "MAT 1000 – Calcul I",
+        "sigle": "MAT-1000",
+        "institution": "Université Laval",
+        "description": "",
+        "rate_cents": "52,50",
+        "active": "y",
+    }
+    response = client.post("/admin/cours/new/", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    course = db.session.query(Course).filter_by(slug="mat-1000").one()
+    assert (course.title, course.rate_cents, course.active) == ("Calcul I", 5250, True)
+
+
+def test_an_administrator_changes_a_tutors_rate(client, make, db, login_as):
+    login_as("admin")
+    course = make.course()
+    tutor = make.tutor(courses=[course], hourly_rate_cents=2500)
+    db.session.commit()
+    data = {
+        "user": tutor.user_id,
+        "display_name": tutor.display_name,
+        "hourly_rate_cents": "31,75",
+        "priority": "5",
+        "courses": [course.id],
+        "active": "y",
+    }
+    response = client.post(f"/admin/tuteurs/edit/?id={tutor.id}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    tutor = db.session.get(Tutor, tutor.id)
+    assert (tutor.hourly_rate_cents, tutor.priority) == (3175, 5)
+    assert [c.id for c in tutor.courses] == [course.id]
+
+
+def test_courses_have_no_delete_button_and_refuse_deletion(client, make, db, login_as):
+    login_as("staff")
+    course = make.course()
+    db.session.commit()
+    assert "/admin/cours/delete/" not in client.get("/admin/cours/").get_data(as_text=True)
+    assert client.post("/admin/cours/delete/", data={"id": course.id}).status_code == 403
+    assert db.session.get(Course, course.id) is not None

@@ -1,0 +1,133 @@
+"""Availability of tutors: weekly hours, dated exceptions and time off (office side).
+
+The column and form settings are mixins shared with the tutors' own views (views/tutor.py).
+"""
+
+from flask_admin.contrib.sqla.filters import FilterLike, IntEqualFilter
+from sqlalchemy import select
+from wtforms.validators import InputRequired, ValidationError
+
+from ..extensions import db
+from ..models import ExceptionKind, TimeOff, Tutor, WeeklyRule
+from .base import OFFICE, SecureModelView
+from .columns import (
+    EXCEPTION_KIND_LABELS,
+    WEEKDAY_CHOICES,
+    choices,
+    date_column,
+    datetime_column,
+    label_column,
+    time_column,
+    weekday_column,
+)
+from .fields import LocalDateTimeField
+from .filters import local_day_filters
+
+END_BEFORE_START = "L'heure de fin doit être après l'heure de début."
+
+
+def _tutors():
+    return db.session.scalars(select(Tutor).order_by(Tutor.display_name))
+
+
+OFFICE_TUTOR_FIELD = {"query_factory": _tutors, "validators": [InputRequired()]}
+
+
+class WeeklyRuleColumns:
+    column_list = ["weekday", "start_time", "end_time"]
+    column_default_sort = [("weekday", False), ("start_time", False)]
+    column_sortable_list = ["weekday", "start_time"]
+    column_labels = {"tutor": "Tuteur", "weekday": "Jour", "start_time": "Début", "end_time": "Fin"}
+    column_formatters = {
+        "weekday": weekday_column,
+        "start_time": time_column,
+        "end_time": time_column,
+    }
+    form_columns = ["weekday", "start_time", "end_time"]
+    form_choices = {"weekday": WEEKDAY_CHOICES}
+    form_args = {"weekday": {"coerce": int}}
+    column_filters = [IntEqualFilter(WeeklyRule.weekday, "Jour", options=WEEKDAY_CHOICES)]
+
+    def on_model_change(self, form, model, is_created):
+        if model.start_time and model.end_time and model.end_time <= model.start_time:
+            raise ValidationError(END_BEFORE_START)
+        super().on_model_change(form, model, is_created)
+
+
+class ExceptionColumns:
+    column_list = ["date", "kind", "start_time", "end_time", "note"]
+    column_default_sort = ("date", True)
+    column_sortable_list = ["date", "kind"]
+    column_labels = {
+        "tutor": "Tuteur",
+        "date": "Date",
+        "kind": "Type",
+        "start_time": "Début",
+        "end_time": "Fin",
+        "note": "Note",
+    }
+    column_formatters = {
+        "date": date_column,
+        "kind": label_column(EXCEPTION_KIND_LABELS),
+        "start_time": time_column,
+        "end_time": time_column,
+    }
+    form_columns = ["date", "kind", "start_time", "end_time", "note"]
+    form_choices = {"kind": choices(EXCEPTION_KIND_LABELS)}
+    form_args = {"start_time": {"description": "Vide avec « Fermé » : toute la journée."}}
+
+    def on_model_change(self, form, model, is_created):
+        if (model.start_time is None) != (model.end_time is None):
+            raise ValidationError(
+                "Indiquez l'heure de début et l'heure de fin, ou aucune des deux."
+            )
+        if model.kind == ExceptionKind.OPEN and model.start_time is None:
+            raise ValidationError("Une ouverture exceptionnelle demande des heures.")
+        if model.start_time and model.end_time <= model.start_time:
+            raise ValidationError(END_BEFORE_START)
+        super().on_model_change(form, model, is_created)
+
+
+class TimeOffColumns:
+    column_list = ["starts_at", "ends_at", "reason"]
+    column_default_sort = ("starts_at", True)
+    column_sortable_list = ["starts_at", "ends_at"]
+    column_labels = {"tutor": "Tuteur", "starts_at": "Début", "ends_at": "Fin", "reason": "Motif"}
+    column_formatters = {"starts_at": datetime_column, "ends_at": datetime_column}
+    form_columns = ["starts_at", "ends_at", "reason"]
+    form_overrides = {"starts_at": LocalDateTimeField, "ends_at": LocalDateTimeField}
+    form_args = {
+        "starts_at": {"validators": [InputRequired()]},
+        "ends_at": {"validators": [InputRequired()]},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if model.ends_at <= model.starts_at:
+            raise ValidationError("La fin du congé doit suivre son début.")
+        super().on_model_change(form, model, is_created)
+
+
+class WeeklyRuleView(WeeklyRuleColumns, SecureModelView):
+    allowed_roles = OFFICE
+    column_list = ["tutor"] + WeeklyRuleColumns.column_list
+    column_filters = WeeklyRuleColumns.column_filters + [FilterLike("tutor.display_name", "Tuteur")]
+    form_columns = ["tutor"] + WeeklyRuleColumns.form_columns
+    form_args = {**WeeklyRuleColumns.form_args, "tutor": OFFICE_TUTOR_FIELD}
+
+
+class ExceptionView(ExceptionColumns, SecureModelView):
+    allowed_roles = OFFICE
+    column_list = ["tutor"] + ExceptionColumns.column_list
+    column_filters = [FilterLike("tutor.display_name", "Tuteur"), "date"]
+    form_columns = ["tutor"] + ExceptionColumns.form_columns
+    form_args = {**ExceptionColumns.form_args, "tutor": OFFICE_TUTOR_FIELD}
+
+
+class TimeOffView(TimeOffColumns, SecureModelView):
+    allowed_roles = OFFICE
+    column_list = ["tutor"] + TimeOffColumns.column_list
+    column_filters = [
+        FilterLike("tutor.display_name", "Tuteur"), *local_day_filters(TimeOff.starts_at, "Début"),
+    ]
+    form_columns = ["tutor"] + TimeOffColumns.form_columns
+    form_args = {**TimeOffColumns.form_args, "tutor": OFFICE_TUTOR_FIELD}

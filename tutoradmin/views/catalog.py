@@ -1,0 +1,197 @@
+"""Catalogue for the office: courses, tutors (with their courses) and coupons."""
+
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter
+from sqlalchemy import select
+from wtforms.validators import InputRequired, NumberRange, ValidationError
+
+from ..extensions import db
+from ..models import Course, CouponKind, Role, Tutor, User
+from .base import OFFICE, SecureModelView
+from .columns import (
+    COUPON_KIND_LABELS,
+    choices,
+    coupon_value_column,
+    datetime_column,
+    label_column,
+    money_column,
+)
+from .fields import LocalDateTimeField, MoneyField
+
+POSITIVE_AMOUNT = NumberRange(min=1, message="Le montant doit être supérieur à zéro.")
+
+
+def _strip_lower(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _strip_upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _tutors():
+    return db.session.scalars(select(Tutor).order_by(Tutor.display_name))
+
+
+def _courses():
+    return db.session.scalars(select(Course).order_by(Course.title))
+
+
+def _tutor_accounts():
+    return db.session.scalars(select(User).where(User.role == Role.TUTOR).order_by(User.email))
+
+
+class CourseView(SecureModelView):
+    """Courses and which tutors teach them; a course with history is deactivated, never deleted."""
+
+    allowed_roles = OFFICE
+    can_delete = False
+    column_list = ["title", "sigle", "institution", "rate_cents", "tutors", "active"]
+    column_details_list = [
+        "slug", "title", "full_name", "sigle", "institution", "description",
+        "rate_cents", "tutors", "active", "created_at",
+    ]
+    column_searchable_list = ["title", "full_name", "sigle", "slug", "institution"]
+    column_filters = [BooleanEqualFilter(Course.active, "Actif")]
+    column_sortable_list = ["title", "sigle", "institution", "rate_cents", "active"]
+    column_default_sort = "title"
+    column_labels = {
+        "slug": "Identifiant d'URL",
+        "title": "Titre",
+        "full_name": "Nom complet",
+        "sigle": "Sigle",
+        "institution": "Établissement",
+        "description": "Description",
+        "rate_cents": "Tarif étudiant (par heure)",
+        "tutors": "Tuteurs",
+        "active": "Actif",
+        "created_at": "Créé le",
+    }
+    column_formatters = {"rate_cents": money_column, "created_at": datetime_column}
+    form_columns = [
+        "title", "slug", "full_name", "sigle", "institution", "description",
+        "rate_cents", "tutors", "active",
+    ]
+    form_overrides = {"rate_cents": MoneyField}
+    form_args = {
+        "slug": {
+            "filters": [_strip_lower],
+            "description": "Minuscules, sans espaces (ex. mat-1000).",
+        },
+        "rate_cents": {"validators": [InputRequired(), POSITIVE_AMOUNT]},
+        "tutors": {"query_factory": _tutors},
+    }
+
+
+class TutorView(SecureModelView):
+    """Tutors: linked account, rate, priority, contact and the courses they teach."""
+
+    allowed_roles = OFFICE
+    can_delete = False
+    column_list = [
+        "display_name", "user", "hourly_rate_cents", "priority", "contact_email", "phone", "active",
+    ]
+    column_details_list = [
+        "display_name", "user", "bio", "contact_email", "phone", "hourly_rate_cents",
+        "priority", "courses", "active", "created_at",
+    ]
+    column_searchable_list = ["display_name", "contact_email", "phone"]
+    column_filters = [BooleanEqualFilter(Tutor.active, "Actif")]
+    column_sortable_list = ["display_name", "hourly_rate_cents", "priority", "active"]
+    column_default_sort = "priority"
+    column_labels = {
+        "display_name": "Nom affiché",
+        "user": "Compte",
+        "bio": "Présentation",
+        "contact_email": "Courriel de contact",
+        "phone": "Téléphone",
+        "hourly_rate_cents": "Taux horaire du tuteur",
+        "priority": "Priorité",
+        "courses": "Cours",
+        "active": "Actif",
+        "created_at": "Créé le",
+    }
+    column_formatters = {"hourly_rate_cents": money_column, "created_at": datetime_column}
+    form_columns = [
+        "user", "display_name", "bio", "contact_email", "phone",
+        "hourly_rate_cents", "priority", "courses", "active",
+    ]
+    form_overrides = {"hourly_rate_cents": MoneyField}
+    form_args = {
+        "user": {"query_factory": _tutor_accounts, "validators": [InputRequired()]},
+        "hourly_rate_cents": {"validators": [InputRequired(), POSITIVE_AMOUNT]},
+        "priority": {
+            "validators": [NumberRange(min=0, message="La priorité ne peut pas être négative.")],
+            "description": "Plus petit = servi en premier quand plusieurs tuteurs sont libres.",
+        },
+        "courses": {"query_factory": _courses},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        with db.session.no_autoflush:
+            taken = db.session.scalar(
+                select(Tutor.id).where(Tutor.user_id == model.user.id, Tutor.id != model.id)
+            )
+        if taken is not None:
+            raise ValidationError("Ce compte a déjà un profil de tuteur.")
+
+
+class CouponView(SecureModelView):
+    """Discount codes; a used coupon is deactivated rather than deleted."""
+
+    allowed_roles = OFFICE
+    can_delete = False
+    column_list = [
+        "code", "kind", "value", "starts_at", "ends_at",
+        "redemptions_count", "max_redemptions", "active",
+    ]
+    column_details_list = column_list + ["description", "created_at"]
+    column_searchable_list = ["code", "description"]
+    column_filters = [BooleanEqualFilter("active", "Actif")]
+    column_sortable_list = ["code", "starts_at", "ends_at", "redemptions_count", "active"]
+    column_default_sort = ("created_at", True)
+    column_labels = {
+        "code": "Code",
+        "description": "Description",
+        "kind": "Type",
+        "value": "Valeur",
+        "starts_at": "Valide à partir du",
+        "ends_at": "Valide jusqu'au",
+        "max_redemptions": "Utilisations permises",
+        "redemptions_count": "Utilisations",
+        "active": "Actif",
+        "created_at": "Créé le",
+    }
+    column_formatters = {
+        "kind": label_column(COUPON_KIND_LABELS),
+        "value": coupon_value_column,
+        "starts_at": datetime_column,
+        "ends_at": datetime_column,
+        "created_at": datetime_column,
+    }
+    form_columns = [
+        "code", "description", "kind", "value", "starts_at", "ends_at", "max_redemptions", "active",
+    ]
+    form_choices = {"kind": choices(COUPON_KIND_LABELS)}
+    form_overrides = {"starts_at": LocalDateTimeField, "ends_at": LocalDateTimeField}
+    form_args = {
+        "code": {"filters": [_strip_upper]},
+        "value": {
+            "validators": [
+                InputRequired(),
+                NumberRange(min=1, message="La valeur doit être positive."),
+            ],
+            "description": (
+                "Pourcentage entier (ex. 15) ou montant fixe en cents (ex. 1000 = 10,00 $)."
+            ),
+        },
+        "max_redemptions": {
+            "validators": [NumberRange(min=1, message="Au moins une utilisation.")],
+            "description": "Vide = illimité.",
+        },
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if model.kind == CouponKind.PERCENT and model.value > 100:
+            raise ValidationError("Un pourcentage ne peut pas dépasser 100.")
+        if model.starts_at and model.ends_at and model.ends_at <= model.starts_at:
+            raise ValidationError("La fin de validité doit suivre le début.")

@@ -1,0 +1,134 @@
+"""How back-office lists and details display values: money, local times, French labels."""
+
+from decimal import Decimal
+
+from markupsafe import Markup, escape
+
+from ..formatting import local_date, local_datetime, local_time, money
+from ..models import (
+    CouponKind,
+    ExceptionKind,
+    PaymentStatus,
+    PayoutStatus,
+    RefundStatus,
+    TicketCategory,
+    TicketPriority,
+    UserStatus,
+)
+from ..models.availability import WEEKDAY_LABELS
+
+USER_STATUS_LABELS = {UserStatus.ACTIVE: "Actif", UserStatus.SUSPENDED: "Suspendu"}
+COUPON_KIND_LABELS = {CouponKind.PERCENT: "Pourcentage", CouponKind.FIXED: "Montant fixe"}
+EXCEPTION_KIND_LABELS = {
+    ExceptionKind.OPEN: "Ouvert (heures en plus)",
+    ExceptionKind.CLOSED: "Fermé",
+}
+PAYOUT_STATUS_LABELS = {PayoutStatus.PENDING: "À payer", PayoutStatus.PAID: "Payé"}
+REFUND_STATUS_LABELS = {
+    RefundStatus.PENDING: "En attente",
+    RefundStatus.SUCCEEDED: "Effectué",
+    RefundStatus.FAILED: "Échoué",
+}
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.PENDING: "En attente",
+    PaymentStatus.REQUIRES_ACTION: "Authentification requise",
+    PaymentStatus.SUCCEEDED: "Réussi",
+    PaymentStatus.FAILED: "Échoué",
+    PaymentStatus.CANCELED: "Annulé",
+}
+TICKET_CATEGORY_LABELS = {
+    TicketCategory.BOOKING: "Réservation",
+    TicketCategory.PAYMENT: "Paiement",
+    TicketCategory.TECHNICAL: "Technique",
+    TicketCategory.ACCOUNT: "Compte",
+    TicketCategory.OTHER: "Autre",
+}
+TICKET_PRIORITY_LABELS = {
+    TicketPriority.LOW: "Basse",
+    TicketPriority.MEDIUM: "Moyenne",
+    TicketPriority.HIGH: "Haute",
+    TicketPriority.URGENT: "Urgente",
+}
+WEEKDAY_CHOICES = list(enumerate(WEEKDAY_LABELS))
+
+
+def choices(labels):
+    """(stored value, French label) pairs for a select field or a filter."""
+    return [(str(value), label) for value, label in labels.items()]
+
+
+def _attribute(formatter):
+    """Adapt a one-value formatter to Flask-Admin's (view, context, model, name) signature."""
+
+    def column(_view, _context, model, name):
+        return formatter(getattr(model, name))
+
+    return column
+
+
+money_column = _attribute(money)
+datetime_column = _attribute(local_datetime)
+date_column = _attribute(local_date)
+time_column = _attribute(lambda value: "" if value is None else f"{value:%H:%M}")
+weekday_column = _attribute(lambda value: "" if value is None else WEEKDAY_LABELS[value])
+hours_column = _attribute(lambda minutes: f"{Decimal(minutes or 0) / 60:.1f} h".replace(".", ","))
+
+
+def label_column(labels):
+    """Show a stored code by its French label."""
+    return _attribute(lambda value: labels.get(value, value or ""))
+
+
+def _dollars(cents):
+    # CSV exports keep a plain number a spreadsheet can add up.
+    return "" if cents is None else f"{Decimal(cents).scaleb(-2):.2f}"
+
+
+money_export = _attribute(_dollars)
+
+
+def coupon_value_column(_view, _context, coupon, _name):
+    """15 % or 10,00 $, depending on the coupon's kind."""
+    if coupon.kind == CouponKind.PERCENT:
+        return f"{coupon.value} %"
+    return money(coupon.value)
+
+
+def order_items_column(_view, _context, order, _name):
+    """An order's sessions, one per line, with their price."""
+    lines = [
+        escape(
+            f"{item.course.title} — {item.tutor.display_name} — "
+            f"{local_datetime(item.starts_at)} ({item.duration_minutes} min) — "
+            f"{money(item.price_cents)}"
+        )
+        for item in order.items
+    ]
+    return Markup("<br>").join(lines)
+
+
+def order_payments_column(_view, _context, order, _name):
+    lines = [
+        escape(
+            f"{money(p.amount_cents)} — {PAYMENT_STATUS_LABELS.get(p.status, p.status)} — "
+            f"{p.provider}"
+        )
+        for p in order.payments
+    ]
+    return Markup("<br>").join(lines)
+
+
+def order_refunds_column(_view, _context, order, _name):
+    lines = [
+        escape(
+            f"{money(r.amount_cents)} — {REFUND_STATUS_LABELS.get(r.status, r.status)} — "
+            f"{local_datetime(r.processed_at or r.created_at)}"
+        )
+        for r in order.refunds
+    ]
+    return Markup("<br>").join(lines)
+
+
+def session_time_column(_view, _context, model, _name):
+    """Local start and end of a session: 24 octobre 2025 à 09 h 00 – 10 h 00."""
+    return f"{local_datetime(model.starts_at)} – {local_time(model.ends_at)}"
