@@ -45,8 +45,11 @@ def _refuse(message, status, back):
 
 def _slot_requests():
     """Slot requests from a JSON body ({"cours", "tuteur", "creneaux": [{"debut", "duree"}]}) or a form."""
-    data = request.get_json(silent=True) if request.is_json else None
-    if data is None:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ParamError("Requête invalide : le corps JSON est mal formé.")
+    else:
         data = {
             "cours": request.form.get("cours"),
             "tuteur": request.form.get("tuteur"),
@@ -54,7 +57,9 @@ def _slot_requests():
         }
     if not isinstance(data, dict) or not isinstance(data.get("creneaux"), list):
         raise ParamError("Requête invalide : aucun créneau.")
-    course = active_course(str(data.get("cours") or ""))
+    if not data.get("cours"):
+        raise ParamError("Le cours est obligatoire.")
+    course = active_course(str(data["cours"]))
     if course is None:
         raise LookupError("Cours introuvable.")
     tutor_id = parse_optional_id(data.get("tuteur"))

@@ -4,16 +4,30 @@ from datetime import date, datetime
 
 from ..models import SESSION_DURATIONS
 
+# Dates far outside any booking period are refused outright: near year 1 or 9999,
+# the day and month arithmetic of the calendar would overflow.
+YEARS = range(1900, 3000)
+
 
 class ParamError(ValueError):
     """A request parameter is missing or malformed (HTTP 400)."""
+
+
+def _whole_number(value):
+    """int(value) for text and integers; JSON true or 60.5 are not numbers of minutes or ids."""
+    if isinstance(value, (bool, float)):
+        raise ValueError(value)
+    return int(value)
 
 
 def parse_date(value, name="date"):
     if not value:
         raise ParamError(f"Le paramètre « {name} » est obligatoire (AAAA-MM-JJ).")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
+        if day.year not in YEARS:
+            raise ValueError(value)
+        return day
     except (TypeError, ValueError) as exc:
         raise ParamError(f"Date invalide : « {value} » (format attendu AAAA-MM-JJ).") from exc
 
@@ -23,7 +37,7 @@ def parse_month(value, name="mois"):
         raise ParamError(f"Le paramètre « {name} » est obligatoire (AAAA-MM).")
     try:
         year, month = value.split("-")
-        if len(year) != 4 or len(month) != 2:
+        if len(year) != 4 or len(month) != 2 or int(year) not in YEARS:
             raise ValueError
         return date(int(year), int(month), 1)
     except (TypeError, ValueError) as exc:
@@ -32,7 +46,7 @@ def parse_month(value, name="mois"):
 
 def parse_duration(value):
     try:
-        duration = int(value)
+        duration = _whole_number(value)
     except (TypeError, ValueError) as exc:
         raise ParamError("Durée invalide : choisissez 60, 90 ou 120 minutes.") from exc
     if duration not in SESSION_DURATIONS:
@@ -50,6 +64,8 @@ def parse_start(value):
         raise ParamError(f"Heure de début invalide : « {value} ».") from exc
     if moment.tzinfo is None:
         raise ParamError("L'heure de début doit préciser son fuseau horaire.")
+    if moment.year not in YEARS:
+        raise ParamError(f"Heure de début invalide : « {value} ».")
     return moment
 
 
@@ -57,7 +73,7 @@ def parse_optional_id(value, label="tuteur"):
     if value in (None, "", "tous"):
         return None
     try:
-        number = int(value)
+        number = _whole_number(value)
     except (TypeError, ValueError) as exc:
         raise ParamError(f"Identifiant de {label} invalide.") from exc
     if number <= 0:
