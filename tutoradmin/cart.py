@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from . import coupons
 from .calendars import course_tutors, load_calendars
@@ -68,10 +69,29 @@ def find_cart(user=None, session_key=None):
 def get_or_create_cart(user=None, session_key=None):
     cart = find_cart(user, session_key)
     if cart is None:
-        cart = Cart(user_id=user.id if user else None, session_key=None if user else session_key)
-        db.session.add(cart)
-        db.session.flush()
+        # Two requests of one owner (two tabs) may both find no cart: on the unique
+        # owner key, one inserts it, the other's insert does nothing, both read it.
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        db.session.execute(
+            dialect.insert(Cart)
+            .values(user_id=user.id if user else None, session_key=None if user else session_key)
+            .on_conflict_do_nothing()
+        )
+        cart = find_cart(user, session_key)
     return cart
+
+
+def _lock(cart):
+    """Make concurrent adds and re-holds on one cart wait for each other, then reload its items.
+
+    They check the items (duplicates, overlaps, already held) before writing: without
+    the row lock, two tabs could each add a session overlapping the other's. Callers
+    sweep first, so every path takes hold rows before cart rows. SQLite already runs
+    one writer at a time (the sweep takes its write lock).
+    """
+    if cart is not None:
+        db.session.execute(select(Cart.id).where(Cart.id == cart.id).with_for_update())
+        db.session.expire(cart, ["items"])
 
 
 def resolve_slot(request, now, rules):
@@ -121,6 +141,7 @@ def _check_fits(cart, requests):
 def add_slots(cart, requests, now, rules):
     """Hold and add every requested slot, or raise CartError; the caller commits or rolls back."""
     sweep_expired_holds(now)
+    _lock(cart)
     _check_fits(cart, requests)
     added = []
     for request in requests:
@@ -144,26 +165,38 @@ def add_slots(cart, requests, now, rules):
 
 
 def _owned_item(cart, item_id):
-    item = db.session.get(CartItem, item_id) if cart is not None else None
+    # Read afresh rather than trust the session: another request may just have changed or removed it.
+    item = db.session.get(CartItem, item_id, populate_existing=True) if cart is not None else None
     if item is None or item.cart_id != cart.id:
         raise CartError(ITEM_NOT_FOUND, status=404)
     return item
 
 
-def remove_item(cart, item_id):
-    """Take an item out of the cart and release its hold at once."""
-    item = _owned_item(cart, item_id)
-    hold_id = item.hold_id
-    db.session.delete(item)
-    db.session.flush()
+def _release_hold(hold_id):
     if hold_id is not None:
         db.session.execute(delete(Hold).where(Hold.id == hold_id))
+
+
+def remove_item(cart, item_id):
+    """Take an item out of the cart and release its hold at once.
+
+    The hold goes before the item, the order in which the sweep locks them, so that
+    a removal and a sweep never deadlock; a double click finds nothing the second time.
+    """
+    item = _owned_item(cart, item_id)
+    _release_hold(item.hold_id)
+    removed = db.session.execute(
+        delete(CartItem).where(CartItem.id == item.id).execution_options(synchronize_session=False)
+    ).rowcount
     db.session.expire_all()
+    if not removed:
+        raise CartError(ITEM_NOT_FOUND, status=404)
 
 
 def rehold_item(cart, item_id, now, rules):
     """Hold again an item whose hold expired, with the same tutor if still free."""
     sweep_expired_holds(now)
+    _lock(cart)
     item = _owned_item(cart, item_id)
     if item.hold_id is not None:
         return item
@@ -190,11 +223,8 @@ def merge_guest_cart(guest_cart, user):
         )
         if clash:
             dropped += 1
-            hold_id = item.hold_id
-            guest_cart.items.remove(item)
-            db.session.flush()
-            if hold_id is not None:
-                db.session.execute(delete(Hold).where(Hold.id == hold_id))
+            _release_hold(item.hold_id)  # before the item, as in remove_item
+            guest_cart.items.remove(item)  # an orphan now: deleted at the next flush
         else:
             guest_cart.items.remove(item)
             user_cart.items.append(item)
