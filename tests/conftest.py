@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 
 from tutoradmin import create_app
@@ -80,6 +81,13 @@ def app_config(request):
 @pytest.fixture
 def app(_schema, app_config):
     app = create_app(_test_config(_schema, **app_config))
+
+    @app.before_request
+    def _forget_cached_user():
+        # Test requests reuse the test's app context, and so `g`, where Flask-Login
+        # caches the user; a real request starts without it. Reload from the cookie.
+        g.pop("_login_user", None)
+
     with app.app_context():
         yield app
         _db.session.remove()

@@ -491,3 +491,24 @@ def test_cart_posts_with_a_csrf_token_go_through(app, client, db, offer):
     assert written(db) == (1, 3, 3, 6)
     assert client.post(f"/panier/retirer/{item.id}", data={"csrf_token": token}).status_code == 302
     assert written(db) == (1, 2, 2, 4)
+
+
+def test_the_calendar_opens_on_the_next_month_when_this_one_has_nothing_left(app, client, make, db):
+    from datetime import date, time
+
+    from tutoradmin.booking import opening_month
+    from tutoradmin.slots import BookingRules, local_instant
+
+    course = make.course()
+    tutor = make.tutor(courses=[course])
+    for weekday in range(7):
+        make.weekly_rule(tutor, weekday=weekday, start=time(9), end=time(12))
+    db.session.commit()
+    rules = BookingRules()
+    # 01:00 on 31 January: the earliest start is 13:00, after that day's hours.
+    late = local_instant(date(2027, 1, 31), time(1))
+    month, days = opening_month(course, 60, late, rules)
+    assert month == date(2027, 2, 1) and days[0] == date(2027, 2, 1)
+    # Earlier in the month the calendar stays on the current month.
+    month, days = opening_month(course, 60, local_instant(date(2027, 1, 10), time(1)), rules)
+    assert month == date(2027, 1, 1) and days[0] == date(2027, 1, 11)

@@ -52,6 +52,16 @@ def month_weeks(month):
     return _calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
 
 
-def first_bookable_month(now, rules):
-    earliest = rules.window(now).local_days()[0]
-    return date(earliest.year, earliest.month, 1)
+def opening_month(course, duration, now, rules, tutor_id=None):
+    """The month the calendar opens on, with its bookable days.
+
+    The month of the earliest bookable day, or the next one when the rest of
+    that month has nothing left (e.g. late on the last day of a month).
+    """
+    first_day, last_day = rules.window(now).local_days()
+    month = date(first_day.year, first_day.month, 1)
+    days = month_days(course, month, duration, now, rules, tutor_id)
+    following = (month + timedelta(days=31)).replace(day=1)
+    if not days and following <= last_day:
+        return following, month_days(course, following, duration, now, rules, tutor_id)
+    return month, days

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 
-from ..booking import UnknownTutor, active_course, day_slots, first_bookable_month, month_days, month_weeks
+from ..booking import UnknownTutor, active_course, day_slots, month_days, month_weeks, opening_month
 from ..calendars import course_tutors
 from ..extensions import db
 from ..models import SESSION_DURATIONS, Course, utcnow
@@ -50,11 +50,13 @@ def booking(slug):
     try:
         duration = parse_duration(request.args.get("duree", "60"))
         tutor_id = parse_optional_id(request.args.get("tuteur"))
-        month = parse_month(request.args["mois"]) if request.args.get("mois") else first_bookable_month(now, rules)
         day = parse_date(request.args["date"]) if request.args.get("date") else None
-        if day is not None:
-            month = day.replace(day=1)
-        open_days = set(month_days(course, month, duration, now, rules, tutor_id))
+        if day is not None or request.args.get("mois"):
+            month = day.replace(day=1) if day else parse_month(request.args["mois"])
+            days = month_days(course, month, duration, now, rules, tutor_id)
+        else:
+            month, days = opening_month(course, duration, now, rules, tutor_id)
+        open_days = set(days)
         slots = day_slots(course, day, duration, now, rules, tutor_id) if day else []
     except ParamError as exc:
         raise PageError(400, str(exc)) from exc
