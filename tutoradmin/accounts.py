@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import BACK_OFFICE_ROLES, Role, User, UserStatus, normalize_email
+from .models import BACK_OFFICE_ROLES, OutboxEventType, Role, User, UserStatus, normalize_email
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -50,6 +50,25 @@ def create_user(email, password, role=Role.STUDENT, first_name="", last_name="",
             db.session.add(user)
     except IntegrityError as exc:
         raise AccountError(EMAIL_TAKEN) from exc
+    return user
+
+
+def signup_payload(user):
+    return {"user_id": user.id, "email": user.email, "first_name": user.first_name, "last_name": user.last_name}
+
+
+def announce_signup(user, now):
+    """Queue the `signup` event once per account (the welcome message is sent from it)."""
+    from . import outbox
+
+    outbox.emit(OutboxEventType.SIGNUP, signup_payload(user), f"signup:user:{user.id}", now)
+
+
+def register_student(email, password, first_name, last_name, now):
+    """A student's own sign-up: the account and its `signup` event; the caller commits."""
+    user = create_user(email, password, role=Role.STUDENT, first_name=first_name, last_name=last_name)
+    db.session.flush()
+    announce_signup(user, now)
     return user
 
 

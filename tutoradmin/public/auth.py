@@ -3,9 +3,9 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..accounts import AccountError, authenticate, create_user, is_safe_next, landing_endpoint
+from ..accounts import AccountError, authenticate, is_safe_next, landing_endpoint, register_student
 from ..extensions import db, limiter
-from ..models import Role, normalize_email, utcnow
+from ..models import normalize_email, utcnow
 from . import bp
 from .cart import adopt_guest_cart
 from .forms import LoginForm, LogoutForm, SignupForm
@@ -63,12 +63,12 @@ def signup():
     form = SignupForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = create_user(
+            user = register_student(
                 form.email.data,
                 form.password.data,
-                role=Role.STUDENT,
                 first_name=form.first_name.data.strip(),
                 last_name=form.last_name.data.strip(),
+                now=utcnow(),
             )
         except AccountError as exc:
             db.session.rollback()

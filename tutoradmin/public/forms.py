@@ -1,8 +1,8 @@
 """Public forms (CSRF-protected through Flask-WTF)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..accounts import MIN_PASSWORD_LENGTH
 
@@ -47,3 +47,48 @@ class SignupForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Logging out is a POST so that a link on another site cannot do it."""
+
+
+PROVINCES = [
+    ("QC", "Québec"), ("ON", "Ontario"), ("NB", "Nouveau-Brunswick"), ("NS", "Nouvelle-Écosse"),
+    ("PE", "Île-du-Prince-Édouard"), ("NL", "Terre-Neuve-et-Labrador"), ("MB", "Manitoba"),
+    ("SK", "Saskatchewan"), ("AB", "Alberta"), ("BC", "Colombie-Britannique"), ("YT", "Yukon"),
+    ("NT", "Territoires du Nord-Ouest"), ("NU", "Nunavut"),
+]
+
+
+class CheckoutForm(FlaskForm):
+    """Billing details; guests also choose the password of the account created for them."""
+
+    first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(max=100)])
+    last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(max=100)])
+    email = EmailField("Adresse courriel", validators=[
+        DataRequired(REQUIRED), Email("Adresse courriel invalide.", check_deliverability=False), Length(max=254),
+    ])
+    phone = StringField("Téléphone", validators=[DataRequired(REQUIRED), Length(max=40)])
+    address = StringField("Adresse", validators=[DataRequired(REQUIRED), Length(max=255)])
+    city = StringField("Ville", validators=[DataRequired(REQUIRED), Length(max=100)])
+    province = SelectField("Province", choices=PROVINCES, default="QC")
+    postal_code = StringField("Code postal", validators=[Length(max=10)])
+    password = PasswordField("Mot de passe du compte", validators=[
+        Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200,
+                           message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."),
+    ])
+    password_confirm = PasswordField("Confirmer le mot de passe", validators=[
+        EqualTo("password", "Les mots de passe ne correspondent pas."),
+    ])
+    save_card = BooleanField("Sauvegarder cette carte pour les prochains achats")
+    saved_card = HiddenField()
+
+    def require_password(self):
+        """Guests must choose a password; returns False (with the error set) when missing."""
+        if self.password.data:
+            return True
+        self.password.errors = [*self.password.errors, "Choisissez un mot de passe pour votre compte."]
+        return False
+
+
+class SimulatedPaymentForm(FlaskForm):
+    """The test card page: the outcome the simulated bank gives."""
+
+    outcome = HiddenField()

@@ -3,7 +3,8 @@
 from flask import abort, render_template
 from flask_login import current_user, login_required
 
-from ..models import Role
+from ..models import APPOINTMENT_STATUS_LABELS, Role, utcnow
+from ..reservations import student_appointments
 from . import bp
 from .catalog import active_courses
 
@@ -25,4 +26,6 @@ def dashboard():
     """The student's space (reservations, orders and credits come with the booking work)."""
     if current_user.role != Role.STUDENT:
         abort(403)
-    return render_template("public/dashboard.html")
+    upcoming, past = student_appointments(current_user.id, utcnow())
+    return render_template("public/dashboard.html", upcoming=upcoming, past=past[:20],
+                           status_labels=APPOINTMENT_STATUS_LABELS)

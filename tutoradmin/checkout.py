@@ -1,0 +1,174 @@
+"""Checkout: turn a cart into a pending order and a payment (SPEC §7).
+
+The amount is computed here, never taken from the client: held cart items,
+less the coupon, less the student's credit, is what the card pays.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+
+from . import credits, fulfilment
+from .accounts import EMAIL_TAKEN, AccountError, create_user
+from .cart import summarize
+from .coupons import USED_UP
+from .extensions import db
+from .models import Coupon, Order, OrderItem, OrderStatus, Payment, Role, User, normalize_email
+from .pricing import allocate, tutor_earnings
+
+EMPTY_CART = "Votre panier est vide ou vos réservations ont expiré."
+
+
+class CheckoutError(Exception):
+    """Checkout refused before any charge; `code` tells the page what to offer."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Billing:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str = ""
+    address: str = ""
+    city: str = ""
+    province: str = "QC"
+    postal_code: str = ""
+    country: str = "CA"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the checkout page shows: the cart, the credit applied and what the card pays."""
+
+    summary: object
+    credit_cents: int
+
+    @property
+    def total_cents(self):
+        return self.summary.total_cents - self.credit_cents
+
+
+def quote(cart, user, now):
+    summary = summarize(cart, now)
+    available = credits.balance_cents(user.id) if user is not None else 0
+    return Quote(summary, max(0, min(available, summary.total_cents)))
+
+
+def _pending_order(cart):
+    return db.session.scalar(
+        select(Order).where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING.value)
+        .order_by(Order.id.desc())
+    )
+
+
+def _same_contents(order, held, total_cents):
+    wanted = sorted((i.course_id, i.starts_at, i.duration_minutes) for i in held)
+    have = sorted((i.course_id, i.starts_at, i.duration_minutes) for i in order.items)
+    return wanted == have and order.total_cents == total_cents
+
+
+def release_coupon(order):
+    """Give back the coupon use an abandoned order had reserved."""
+    if order.coupon_id is not None:
+        db.session.execute(
+            update(Coupon).where(Coupon.id == order.coupon_id, Coupon.redemptions_count > 0)
+            .values(redemptions_count=Coupon.redemptions_count - 1)
+        )
+
+
+def _reserve_coupon(coupon_id):
+    """Count the coupon use now, so that its limit holds however many pay at once."""
+    taken = db.session.execute(
+        update(Coupon)
+        .where(Coupon.id == coupon_id)
+        .where(or_(Coupon.max_redemptions.is_(None), Coupon.redemptions_count < Coupon.max_redemptions))
+        .values(redemptions_count=Coupon.redemptions_count + 1)
+    )
+    if taken.rowcount != 1:
+        raise CheckoutError(USED_UP)
+
+
+def _buyer(cart, user, billing, password):
+    """The logged-in user, the account this cart's earlier attempt created, or a new one."""
+    if user is not None:
+        return user, False
+    email = normalize_email(billing.email)
+    earlier = db.session.scalar(
+        select(User).join(Order, Order.user_id == User.id).where(Order.cart_id == cart.id, User.email == email)
+    )
+    if earlier is not None:
+        return earlier, False
+    if User.find_by_email(email) is not None:
+        raise CheckoutError(EMAIL_TAKEN, code="email_taken")
+    try:
+        created = create_user(email, password, role=Role.STUDENT, first_name=billing.first_name,
+                              last_name=billing.last_name, phone=billing.phone or None)
+    except AccountError as exc:
+        raise CheckoutError(str(exc), code="email_taken" if str(exc) == EMAIL_TAKEN else None) from exc
+    return created, True
+
+
+def _build_order(cart, buyer, billing, current, now):
+    summary = current.summary
+    held = summary.held
+    prices = [i.price_cents for i in held]
+    discounts = allocate(summary.discount_cents, prices)
+    credit_shares = allocate(current.credit_cents, [p - d for p, d in zip(prices, discounts)])
+    order = Order(
+        user=buyer, cart_id=cart.id, status=OrderStatus.PENDING.value,
+        subtotal_cents=summary.subtotal_cents, discount_cents=summary.discount_cents,
+        credit_cents=current.credit_cents, total_cents=current.total_cents,
+        coupon_id=summary.coupon.id if summary.coupon and summary.discount_cents else None,
+        billing_first_name=billing.first_name, billing_last_name=billing.last_name,
+        billing_email=normalize_email(billing.email), billing_phone=billing.phone,
+        billing_address=billing.address, billing_city=billing.city, billing_province=billing.province,
+        billing_postal_code=billing.postal_code, billing_country=billing.country, created_at=now,
+    )
+    for item, discount, credit in zip(held, discounts, credit_shares):
+        order.items.append(OrderItem(
+            course_id=item.course_id, tutor_id=item.tutor_id, starts_at=item.starts_at, ends_at=item.ends_at,
+            duration_minutes=item.duration_minutes, price_cents=item.price_cents, discount_cents=discount,
+            credit_cents=credit, tutor_earnings_cents=tutor_earnings(item.tutor, item.duration_minutes),
+            hold_id=item.hold_id,
+        ))
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def start_checkout(cart, billing, now, gateway, user=None, password=None, save_card=False, payment_method_id=None):
+    """Write the pending order (and a guest's account) and start its payment; the caller commits.
+
+    Returns (order, payment or None). A zero amount books at once without the gateway.
+    Starting again with an unchanged cart returns the same order and payment.
+    """
+    held = summarize(cart, now).held if cart is not None else []
+    if not held:
+        raise CheckoutError(EMPTY_CART)
+    buyer, _created = _buyer(cart, user, billing, password)
+    current = quote(cart, buyer, now)
+    previous = _pending_order(cart)
+    if previous is not None:
+        if _same_contents(previous, held, current.total_cents) and previous.payments:
+            return previous, previous.payments[-1]
+        previous.status = OrderStatus.FAILED.value
+        release_coupon(previous)
+    if current.summary.coupon is not None and current.summary.discount_cents:
+        _reserve_coupon(current.summary.coupon.id)
+    order = _build_order(cart, buyer, billing, current, now)
+    if order.total_cents == 0:
+        fulfilment.book_order(order, now, gateway)
+        return order, None
+    customer_id = gateway.ensure_customer(buyer)
+    started = gateway.create_payment(order, customer_id, f"order-{order.id}-payment",
+                                     save_card=save_card, payment_method_id=payment_method_id)
+    payment = Payment(order=order, provider=gateway.name, gateway_payment_id=started.payment_id,
+                      idempotency_key=f"order-{order.id}-payment", amount_cents=order.total_cents,
+                      status="pending", created_at=now)
+    db.session.add(payment)
+    db.session.flush()
+    return order, payment

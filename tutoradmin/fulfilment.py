@@ -1,0 +1,159 @@
+"""What a payment's outcome does to its order: book the sessions, or leave it retryable."""
+
+from sqlalchemy import delete, select, update
+
+from . import credits, outbox
+from .accounts import announce_signup
+from .extensions import db
+from .formatting import local_datetime
+from .models import (
+    Appointment,
+    AppointmentChange,
+    CartItem,
+    ChangeKind,
+    CouponRedemption,
+    CreditKind,
+    Hold,
+    Order,
+    OrderStatus,
+    OutboxEventType,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundItem,
+    RefundStatus,
+    SlotLock,
+)
+from .occupancy import SlotTaken, occupy
+from .payments import GatewayError
+
+SLOT_LOST = "Créneau pris par quelqu'un d'autre avant la confirmation du paiement : remboursé automatiquement."
+BOOKED_STATUSES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.REFUNDED.value)
+
+
+def _locked(model, row_id):
+    """The row, locked until commit on PostgreSQL so that concurrent events queue up."""
+    return db.session.get(model, row_id, with_for_update=True, populate_existing=True)
+
+
+def _take_time(item, appointment):
+    """Give the item's held cells to its appointment, or lock them afresh if the hold lapsed."""
+    hold = db.session.get(Hold, item.hold_id) if item.hold_id else None
+    if hold is not None and (hold.tutor_id, hold.starts_at, hold.ends_at) == (item.tutor_id, item.starts_at, item.ends_at):
+        db.session.execute(
+            update(SlotLock).where(SlotLock.hold_id == hold.id).values(hold_id=None, appointment_id=appointment.id)
+        )
+        db.session.execute(delete(Hold).where(Hold.id == hold.id))
+        return
+    occupy(item.tutor_id, item.starts_at, item.ends_at, appointment_id=appointment.id)
+
+
+def _refund_lost_item(order, item, now, gateway):
+    """Refund the card part of a session whose slot was taken, give back its credit part, flag it."""
+    item.flagged_at, item.flag_reason = now, SLOT_LOST
+    card_part = item.price_cents - item.discount_cents - item.credit_cents
+    if item.credit_cents:
+        credits.add_entry(order.user_id, CreditKind.CREDIT, item.credit_cents, SLOT_LOST, now, order_id=order.id)
+    if card_part <= 0:
+        return
+    payment = next((p for p in order.payments if p.status == PaymentStatus.SUCCEEDED), None)
+    key = f"order-item-{item.id}-slot-lost"
+    refund = Refund(order=order, payment_id=payment.id if payment else None, amount_cents=card_part,
+                    reason=SLOT_LOST, idempotency_key=key, created_at=now)
+    refund.items.append(RefundItem(order_item_id=item.id, amount_cents=card_part, cancels_appointment=True))
+    db.session.add(refund)
+    try:
+        result = gateway.refund(payment.gateway_payment_id, card_part, key)
+    except GatewayError as exc:
+        refund.status, refund.failure_message = RefundStatus.FAILED.value, str(exc)
+        return
+    refund.status, refund.gateway_refund_id, refund.processed_at = RefundStatus.SUCCEEDED.value, result.refund_id, now
+
+
+def book_order(order, now, gateway):
+    """Mark the order paid and book one appointment per item, in the caller's transaction."""
+    lost = []
+    for item in order.items:
+        appointment = Appointment(
+            order_item_id=item.id, student_id=order.user_id, tutor_id=item.tutor_id, course_id=item.course_id,
+            starts_at=item.starts_at, ends_at=item.ends_at, duration_minutes=item.duration_minutes,
+            created_at=now,
+        )
+        db.session.add(appointment)
+        db.session.flush()
+        try:
+            _take_time(item, appointment)
+        except SlotTaken:
+            db.session.delete(appointment)
+            db.session.flush()
+            lost.append(item)
+            _refund_lost_item(order, item, now, gateway)
+            continue
+        db.session.add(AppointmentChange(appointment_id=appointment.id, kind=ChangeKind.CREATED.value,
+                                         new_starts_at=item.starts_at, created_at=now))
+    order.paid_at = now
+    if not lost:
+        order.status = OrderStatus.PAID.value
+    else:
+        order.status = (OrderStatus.REFUNDED if len(lost) == len(order.items) else OrderStatus.PARTIALLY_REFUNDED).value
+    if order.coupon_id is not None:
+        db.session.add(CouponRedemption(coupon_id=order.coupon_id, order_id=order.id, user_id=order.user_id,
+                                        discount_cents=order.discount_cents, created_at=now))
+    if order.credit_cents:
+        credits.add_entry(order.user_id, CreditKind.DEBIT, order.credit_cents,
+                          f"Utilisé pour la commande #{order.id}", now, order_id=order.id)
+    _empty_cart(order)
+    # A guest's account is announced once its first booking is paid (a no-op for existing accounts).
+    announce_signup(order.user, now)
+    outbox.emit(OutboxEventType.BOOKING_CREATED, _booking_payload(order, lost), f"booking.created:order:{order.id}", now)
+    return lost
+
+
+def _empty_cart(order):
+    if order.cart_id is None:
+        return
+    for item in order.items:
+        db.session.execute(delete(CartItem).where(
+            CartItem.cart_id == order.cart_id, CartItem.course_id == item.course_id,
+            CartItem.starts_at == item.starts_at, CartItem.duration_minutes == item.duration_minutes,
+        ))
+
+
+def _booking_payload(order, lost):
+    return {
+        "order_id": order.id,
+        "email": order.user.email,
+        "first_name": order.user.first_name,
+        "sessions": [
+            {"course": i.course.title, "starts_at": i.starts_at.isoformat(), "local": local_datetime(i.starts_at),
+             "duration_minutes": i.duration_minutes, "refunded": i in lost}
+            for i in order.items
+        ],
+    }
+
+
+def _payment(payment_id):
+    found = db.session.scalar(select(Payment.id).where(Payment.gateway_payment_id == payment_id))
+    return _locked(Payment, found) if found is not None else None
+
+
+def payment_succeeded(payment_id, now, gateway):
+    """Book the order of a successful payment; replays and late events change nothing."""
+    payment = _payment(payment_id)
+    if payment is None or payment.status == PaymentStatus.SUCCEEDED:
+        return None
+    order = _locked(Order, payment.order_id)
+    payment.status, payment.succeeded_at, payment.failure_message = PaymentStatus.SUCCEEDED.value, now, None
+    if order.status in BOOKED_STATUSES:
+        return order
+    book_order(order, now, gateway)
+    return order
+
+
+def payment_failed(payment_id, message, now):
+    """Record a failed attempt; the order stays pending and retryable while its holds live."""
+    payment = _payment(payment_id)
+    if payment is None or payment.status == PaymentStatus.SUCCEEDED:
+        return None
+    payment.status, payment.failure_message = PaymentStatus.FAILED.value, message
+    return payment.order

@@ -1,0 +1,65 @@
+"""What every gateway returns and raises, and the signed-event format they share."""
+
+import json
+from dataclasses import dataclass
+
+import stripe
+
+CARD_DECLINED = "Votre carte a été refusée."
+UNAVAILABLE = "Le service de paiement est momentanément indisponible. Veuillez réessayer."
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class GatewayError(Exception):
+    """The gateway refused or failed; the message is for the customer."""
+
+
+class SignatureError(Exception):
+    """A webhook payload whose signature is missing, wrong or stale."""
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    payment_id: str
+    client_secret: str
+    status: str
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Card:
+    payment_method_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+def verify_event(payload, header, secret):
+    """The event in a webhook payload, once its Stripe-style signature checks out."""
+    if not header or not secret:
+        raise SignatureError("Signature absente.")
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise SignatureError("Signature invalide.") from exc
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise SignatureError("Contenu illisible.") from exc
+    if not isinstance(event, dict) or "id" not in event or "type" not in event:
+        raise SignatureError("Événement mal formé.")
+    return event
+
+
+def sign_payload(payload, secret, timestamp=None):
+    """The Stripe-Signature header for a payload: t=<time>,v1=<HMAC-SHA256>."""
+    text = payload.decode() if isinstance(payload, bytes) else payload
+    return stripe.WebhookSignature.generate_signature_header(text, secret, timestamp)

@@ -1,0 +1,99 @@
+"""Stripe PaymentIntents in CAD cents through the official library (StripeClient)."""
+
+import stripe
+
+from .base import (
+    CARD_DECLINED,
+    UNAVAILABLE,
+    Card,
+    GatewayError,
+    PaymentStart,
+    RefundResult,
+    verify_event,
+)
+
+
+def _translate(exc):
+    if isinstance(exc, stripe.CardError):
+        return GatewayError(CARD_DECLINED)
+    return GatewayError(UNAVAILABLE)
+
+
+class StripeGateway:
+    name = "stripe"
+    simulated = False
+
+    def __init__(self, config):
+        options = {"max_network_retries": 2}
+        if config.get("STRIPE_API_BASE"):
+            options["base_addresses"] = {"api": config["STRIPE_API_BASE"]}
+        self.client = stripe.StripeClient(config["STRIPE_SECRET_KEY"], **options)
+        self.publishable_key = config.get("STRIPE_PUBLISHABLE_KEY")
+        self.webhook_secret = config.get("STRIPE_WEBHOOK_SECRET")
+
+    def ensure_customer(self, user):
+        """The student's Stripe customer id, created once."""
+        if user.stripe_customer_id:
+            return user.stripe_customer_id
+        try:
+            customer = self.client.v1.customers.create(
+                params={"email": user.email, "name": user.full_name, "metadata": {"user_id": str(user.id)}},
+                options={"idempotency_key": f"customer-user-{user.id}"},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        user.stripe_customer_id = customer.id
+        return customer.id
+
+    def create_payment(self, order, customer_id, idempotency_key, save_card=False, payment_method_id=None):
+        params = {
+            "amount": order.total_cents,
+            "currency": "cad",
+            "metadata": {"order_id": str(order.id)},
+        }
+        if customer_id:
+            params["customer"] = customer_id
+        if save_card:
+            params["setup_future_usage"] = "off_session"
+        if payment_method_id:
+            params.update(payment_method=payment_method_id, confirm=True)
+        else:
+            params["automatic_payment_methods"] = {"enabled": True}
+        try:
+            intent = self.client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return PaymentStart(intent.id, intent.client_secret, intent.status)
+
+    def client_secret(self, payment_id):
+        """What Stripe.js needs to confirm this PaymentIntent in the browser."""
+        try:
+            return self.client.v1.payment_intents.retrieve(payment_id).client_secret
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def saved_cards(self, customer_id):
+        if not customer_id:
+            return []
+        try:
+            methods = self.client.v1.payment_methods.list(params={"customer": customer_id, "type": "card"})
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return [
+            Card(m.id, m.card.brand, m.card.last4, m.card.exp_month, m.card.exp_year) for m in methods.data
+        ]
+
+    def refund(self, payment_id, amount_cents, idempotency_key):
+        try:
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": payment_id, "amount": amount_cents},
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return RefundResult(refund.id, refund.status)
+
+    def parse_event(self, payload, header):
+        return verify_event(payload, header, self.webhook_secret)

@@ -1,0 +1,160 @@
+"""Checkout, the simulated card page, the return page and the gateway webhook."""
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from .. import checkout as checkouts
+from .. import webhooks
+from ..extensions import csrf, db
+from ..formatting import local_datetime
+from ..models import Order, OrderStatus, Payment, utcnow
+from ..payments import CARD_DECLINED, GatewayError, SignatureError, get_gateway
+from ..payments.simulated import OUTCOMES
+from . import bp
+from .cart import current_cart
+from .forms import CheckoutForm, SimulatedPaymentForm
+
+CHECKOUT_ORDER_KEY = "checkout_order_id"
+
+
+def _gateway():
+    return get_gateway(current_app.config)
+
+
+def _billing(form):
+    return checkouts.Billing(
+        first_name=form.first_name.data.strip(), last_name=form.last_name.data.strip(), email=form.email.data,
+        phone=form.phone.data.strip(), address=form.address.data.strip(), city=form.city.data.strip(),
+        province=form.province.data, postal_code=(form.postal_code.data or "").strip().upper(),
+    )
+
+
+def _prefill(form):
+    if current_user.is_authenticated and request.method == "GET":
+        form.first_name.data = form.first_name.data or current_user.first_name
+        form.last_name.data = form.last_name.data or current_user.last_name
+        form.email.data = form.email.data or current_user.email
+        form.phone.data = form.phone.data or current_user.phone
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    """Summary and billing; starting it writes the pending order and sends the card to the gateway."""
+    now = utcnow()
+    cart = current_cart()
+    user = current_user if current_user.is_authenticated else None
+    current = checkouts.quote(cart, user, now)
+    if not current.summary.held:
+        flash(checkouts.EMPTY_CART, "warning")
+        return redirect(url_for("public.cart"))
+    gateway = _gateway()
+    form = CheckoutForm()
+    _prefill(form)
+    saved_cards = []
+    if user is not None and not gateway.simulated:
+        try:
+            saved_cards = gateway.saved_cards(user.stripe_customer_id)
+        except GatewayError:
+            saved_cards = []
+    email_taken = False
+    if form.validate_on_submit() and (user is not None or form.require_password()):
+        try:
+            order, payment = checkouts.start_checkout(
+                cart, _billing(form), now, gateway, user=user, password=form.password.data,
+                save_card=bool(user and form.save_card.data), payment_method_id=form.saved_card.data or None,
+            )
+        except (checkouts.CheckoutError, GatewayError) as exc:
+            db.session.rollback()
+            email_taken = getattr(exc, "code", None) == "email_taken"
+            if not email_taken:
+                flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            session[CHECKOUT_ORDER_KEY] = order.id
+            if payment is None:
+                return redirect(url_for("public.payment_return", commande=order.id))
+            if gateway.simulated:
+                return redirect(url_for("public.simulated_payment", payment_id=payment.gateway_payment_id))
+            return render_template("public/payment_stripe.html", order=order,
+                                   client_secret=gateway.client_secret(payment.gateway_payment_id),
+                                   publishable_key=gateway.publishable_key)
+    status = 400 if request.method == "POST" else 200
+    return render_template("public/checkout.html", form=form, quote=current, email_taken=email_taken,
+                           saved_cards=saved_cards, guest=user is None), status
+
+
+def _session_payment(payment_id):
+    """The payment of this browser's checkout, or 404."""
+    payment = db.session.scalar(select(Payment).where(Payment.gateway_payment_id == payment_id))
+    if payment is None or payment.order_id != session.get(CHECKOUT_ORDER_KEY):
+        abort(404)
+    return payment
+
+
+@bp.route("/paiement/simule/<payment_id>", methods=["GET", "POST"])
+def simulated_payment(payment_id):
+    """The offline test card page; its outcome goes through the webhook handler as a signed event."""
+    gateway = _gateway()
+    if not gateway.simulated:
+        abort(404)
+    payment = _session_payment(payment_id)
+    form = SimulatedPaymentForm()
+    if form.validate_on_submit():
+        outcome = form.outcome.data
+        if outcome == "authenticate":
+            return render_template("public/payment_simulated.html", payment=payment, form=form, authenticate=True)
+        if outcome not in OUTCOMES:
+            abort(400)
+        message = None if outcome == "success" else CARD_DECLINED
+        event = gateway.event(OUTCOMES[outcome], payment.gateway_payment_id, payment.order_id,
+                              payment.amount_cents, message)
+        webhooks.receive(*gateway.sign(event), gateway, utcnow())
+        db.session.commit()
+        if outcome == "success":
+            return redirect(url_for("public.payment_return", commande=payment.order_id))
+        flash(CARD_DECLINED if outcome == "decline" else "L'authentification a été refusée. " + CARD_DECLINED,
+              "danger")
+        return redirect(url_for("public.checkout"))
+    return render_template("public/payment_simulated.html", payment=payment, form=form, authenticate=False)
+
+
+def _confirmation(order):
+    lines = [escape(f"{i.course.title} — {local_datetime(i.starts_at)} ({i.duration_minutes} min)")
+             for i in order.items if i.flagged_at is None]
+    message = Markup("Paiement confirmé. Vos séances sont réservées :<br>") + Markup("<br>").join(lines)
+    if any(i.flagged_at for i in order.items):
+        message += Markup("<br>") + escape("Un créneau a été pris entre-temps : il vous a été remboursé.")
+    return message
+
+
+@bp.route("/paiement/retour")
+def payment_return():
+    """Where the payment comes back: sign the new account in and confirm the booking."""
+    order = db.session.get(Order, request.args.get("commande", type=int) or 0)
+    if order is None or order.id != session.get(CHECKOUT_ORDER_KEY):
+        abort(404)
+    if order.status == OrderStatus.PENDING:
+        return render_template("public/payment_pending.html", order=order)
+    if order.status == OrderStatus.FAILED:
+        flash(CARD_DECLINED, "danger")
+        return redirect(url_for("public.checkout"))
+    session.pop(CHECKOUT_ORDER_KEY, None)
+    if not current_user.is_authenticated:
+        login_user(order.user)
+    flash(_confirmation(order), "success")
+    return redirect(url_for("public.dashboard"))
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt
+def gateway_webhook():
+    """Stripe's (or the simulator's) signed events; the signature is checked before anything is written."""
+    try:
+        applied = webhooks.receive(request.get_data(), request.headers.get("Stripe-Signature"), _gateway(), utcnow())
+    except SignatureError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 400
+    db.session.commit()
+    return jsonify(recu=True, applique=applied)
