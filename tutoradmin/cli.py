@@ -10,6 +10,7 @@ from .demo import seed_demo
 from .demo.data import DEMO_PASSWORD
 from .extensions import db
 from .models import Role, utcnow
+from .payouts import complete_past
 
 
 @click.command("create-user")
@@ -64,7 +65,17 @@ def expire_holds_command():
     click.echo(f"Réservations temporaires expirées libérées : {released}.")
 
 
+@click.command("complete-appointments")
+@with_appcontext
+def complete_appointments_command():
+    """Mark the scheduled sessions that have ended as completed (for cron)."""
+    completed = complete_past(utcnow())
+    db.session.commit()
+    click.echo(f"Séances marquées comme terminées : {completed}.")
+
+
 def register_cli(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(expire_holds_command)
+    app.cli.add_command(complete_appointments_command)

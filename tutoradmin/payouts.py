@@ -1,0 +1,544 @@
+"""Tutor payouts: monthly statements of completed sessions, their payment and later adjustments.
+
+The rules (SPEC §9, §10):
+
+- A statement covers one local (America/Toronto) month and lists the tutor's sessions that start
+  in it and are completed. A session earns the tutor earnings recorded on its order item (the
+  tutor's hourly rate × 1, 1.5 or 2 at booking time); a session the office booked without payment,
+  or one moved to another tutor, earns the teaching tutor's current rate for its length.
+- A month can be marked paid once it is over and none of its sessions is still scheduled (run
+  `flask complete-appointments` first). The payout row then keeps a snapshot of minutes, earnings,
+  adjustments and amount, and is locked: it can be neither paid again nor changed.
+- A refund that cancels a session of an already paid month takes back that session's tutor
+  earnings: a negative adjustment, deducted from the next statement that is paid (whichever month
+  that is), once. A refund that does not cancel the session takes nothing back (it was taught).
+  In a month not paid yet, a cancelled session simply drops out of the statement.
+- Adjustments are deducted whole, oldest first, as long as the amount paid stays positive or
+  zero; one that does not fit waits for the following statement.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from sqlalchemy import and_, case, func, insert, or_, select, update
+
+from .audit import record
+from .extensions import db
+from .formatting import LOCAL_TZ, local_date, month_label, to_local
+from .models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    ChangeKind,
+    Course,
+    OrderItem,
+    PayoutAdjustment,
+    PayoutStatus,
+    Tutor,
+    TutorPayout,
+)
+from .slots import local_instant
+
+CONFIRMATION_MAX_LENGTH = 100
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class PayoutError(Exception):
+    """A payout change refused; the message is for the person who asked."""
+
+
+# --- months ------------------------------------------------------------------------------
+
+
+def first_day(year, month):
+    """The first local day of a month, refusing months the statements cannot hold."""
+    if any(isinstance(n, bool) or not isinstance(n, int) for n in (year, month)):
+        raise PayoutError("Mois invalide.")
+    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+        raise PayoutError("Mois invalide : choisissez un mois entre 2000 et 2100.")
+    return date(year, month, 1)
+
+
+def add_months(day, months):
+    """The first day of the month `months` after (or before) the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def next_month(day):
+    return add_months(day, 1)
+
+
+def previous_month(now):
+    """The first day of the local month before the one `now` falls in."""
+    return add_months(to_local(now).date(), -1)
+
+
+def month_bounds(start):
+    """UTC instants of the start of the local month beginning on `start` and of the next one."""
+    return local_instant(start, time(0)), local_instant(next_month(start), time(0))
+
+
+def month_of(moment):
+    """The first day of the local month of an instant."""
+    return to_local(moment).date().replace(day=1)
+
+
+# --- which sessions count, and for how much ----------------------------------------------
+
+
+def session_earnings():
+    """SQL: what one session earns its tutor (needs Tutor joined and OrderItem outer-joined)."""
+    at_current_rate = (Tutor.hourly_rate_cents * Appointment.duration_minutes + 30) // 60
+    return case(
+        (OrderItem.tutor_id == Appointment.tutor_id, OrderItem.tutor_earnings_cents),
+        else_=at_current_rate,
+    )
+
+
+def _joined(*columns):
+    return (
+        select(*columns)
+        .select_from(Appointment)
+        .join(Tutor, Tutor.id == Appointment.tutor_id)
+        .outerjoin(OrderItem, OrderItem.id == Appointment.order_item_id)
+    )
+
+
+def payable():
+    """SQL condition: the session counts on its month's statement."""
+    return Appointment.status == AppointmentStatus.COMPLETED.value
+
+
+def _in_month(tutor_id, start):
+    begins, ends = month_bounds(start)
+    return and_(
+        Appointment.tutor_id == tutor_id, Appointment.starts_at >= begins, Appointment.starts_at < ends
+    )
+
+
+# --- statements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    appointment_id: int
+    starts_at: datetime
+    course: str
+    duration_minutes: int
+    earnings_cents: int
+    # Cancelled by a refund after the month was paid (its earnings come back as an adjustment).
+    refunded_after_payment: bool = False
+
+
+@dataclass(frozen=True)
+class AdjustmentLine:
+    id: int
+    amount_cents: int
+    reason: str
+    created_at: datetime
+    session_starts_at: datetime | None
+
+
+@dataclass
+class Statement:
+    """One tutor's month: paid (the locked snapshot) or not (live, with what would be deducted)."""
+
+    tutor: Tutor
+    month: date
+    sessions: list[SessionLine]
+    minutes: int
+    earnings_cents: int
+    adjustments: list[AdjustmentLine]
+    payout: TutorPayout | None = None
+    #: Pending adjustments that do not fit on this statement and wait for a later one.
+    carried: list[AdjustmentLine] = field(default_factory=list)
+    #: Sessions of the month still scheduled (the month cannot be paid while there are some).
+    scheduled_count: int = 0
+    is_over: bool = False
+
+    @property
+    def is_paid(self):
+        return self.payout is not None and self.payout.status == PayoutStatus.PAID
+
+    @property
+    def adjustments_cents(self):
+        return sum(line.amount_cents for line in self.adjustments)
+
+    @property
+    def amount_cents(self):
+        return self.earnings_cents + self.adjustments_cents
+
+    @property
+    def is_payable(self):
+        """Whether the month can be marked paid now (the rules of mark_paid, for the page)."""
+        has_something = bool(self.sessions or self.adjustments)
+        return not self.is_paid and self.is_over and not self.scheduled_count and has_something
+
+
+def _session_lines(tutor_id, start, payout=None):
+    condition = payable()
+    if payout is not None:
+        # A paid month keeps showing the sessions a later refund took back.
+        taken_back = select(PayoutAdjustment.order_item_id).where(
+            PayoutAdjustment.source_payout_id == payout.id,
+            PayoutAdjustment.order_item_id.is_not(None),
+        )
+        condition = or_(condition, Appointment.order_item_id.in_(taken_back))
+    rows = db.session.execute(
+        _joined(
+            Appointment.id, Appointment.starts_at, Course.title, Appointment.duration_minutes,
+            session_earnings(), Appointment.status,
+        )
+        .join(Course, Course.id == Appointment.course_id)
+        .where(_in_month(tutor_id, start), condition)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    return [
+        SessionLine(
+            appointment_id=id_, starts_at=starts_at, course=title, duration_minutes=minutes,
+            earnings_cents=cents, refunded_after_payment=status != AppointmentStatus.COMPLETED,
+        )
+        for id_, starts_at, title, minutes, cents, status in rows
+    ]
+
+
+def _totals(tutor_id, start):
+    """Minutes and earnings of a month's payable sessions, summed in SQL."""
+    minutes, cents = db.session.execute(
+        _joined(
+            func.coalesce(func.sum(Appointment.duration_minutes), 0),
+            func.coalesce(func.sum(session_earnings()), 0),
+        ).where(_in_month(tutor_id, start), payable())
+    ).one()
+    return int(minutes), int(cents)
+
+
+def _scheduled_count(tutor_id, start):
+    return db.session.scalar(
+        select(func.count()).select_from(Appointment).where(
+            _in_month(tutor_id, start), Appointment.status == AppointmentStatus.SCHEDULED.value
+        )
+    )
+
+
+def _adjustment_rows(condition, lock=False):
+    query = (
+        select(PayoutAdjustment, Appointment.starts_at)
+        .outerjoin(Appointment, Appointment.order_item_id == PayoutAdjustment.order_item_id)
+        .where(condition)
+        .order_by(PayoutAdjustment.created_at, PayoutAdjustment.id)
+    )
+    if lock:
+        query = query.with_for_update(of=PayoutAdjustment)
+    return db.session.execute(query).all()
+
+
+def _line(adjustment, session_starts_at):
+    return AdjustmentLine(
+        id=adjustment.id, amount_cents=adjustment.amount_cents, reason=adjustment.reason,
+        created_at=adjustment.created_at, session_starts_at=session_starts_at,
+    )
+
+
+def _fit(earnings_cents, rows):
+    """Split pending adjustments into those deducted now and those carried to a later statement."""
+    applied, carried, running = [], [], earnings_cents
+    for adjustment, starts_at in rows:
+        if running + adjustment.amount_cents >= 0:
+            running += adjustment.amount_cents
+            applied.append((adjustment, starts_at))
+        else:
+            carried.append((adjustment, starts_at))
+    return applied, carried
+
+
+def pending_adjustments(tutor_id):
+    """Adjustments not yet deducted from any statement, oldest first."""
+    rows = _adjustment_rows(
+        and_(PayoutAdjustment.tutor_id == tutor_id, PayoutAdjustment.applied_payout_id.is_(None))
+    )
+    return [_line(*row) for row in rows]
+
+
+def find_payout(tutor_id, start, lock=False):
+    query = select(TutorPayout).where(
+        TutorPayout.tutor_id == tutor_id,
+        TutorPayout.year == start.year,
+        TutorPayout.month == start.month,
+    )
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def statement(tutor, year, month, now):
+    """The statement of `tutor` for a local month, as it stands at `now`."""
+    start = first_day(year, month)
+    payout = find_payout(tutor.id, start)
+    is_over = to_local(now).date() >= next_month(start)
+    if payout is not None and payout.status == PayoutStatus.PAID:
+        rows = _adjustment_rows(PayoutAdjustment.applied_payout_id == payout.id)
+        return Statement(
+            tutor=tutor, month=start, sessions=_session_lines(tutor.id, start, payout),
+            minutes=payout.minutes, earnings_cents=payout.earnings_cents,
+            adjustments=[_line(*row) for row in rows], payout=payout, is_over=is_over,
+        )
+    minutes, earnings = _totals(tutor.id, start)
+    rows = _adjustment_rows(
+        and_(PayoutAdjustment.tutor_id == tutor.id, PayoutAdjustment.applied_payout_id.is_(None))
+    )
+    applied, carried = _fit(earnings, rows)
+    return Statement(
+        tutor=tutor, month=start, sessions=_session_lines(tutor.id, start),
+        minutes=minutes, earnings_cents=earnings,
+        adjustments=[_line(*row) for row in applied], carried=[_line(*row) for row in carried],
+        payout=payout, scheduled_count=_scheduled_count(tutor.id, start), is_over=is_over,
+    )
+
+
+@dataclass(frozen=True)
+class MonthLine:
+    """A tutor's hours and earnings for one month (the paid snapshot once the month is paid)."""
+
+    month: date
+    minutes: int
+    earnings_cents: int
+    payout: TutorPayout | None
+
+    @property
+    def is_paid(self):
+        return self.payout is not None and self.payout.status == PayoutStatus.PAID
+
+
+def _month_totals(tutor_ids, months):
+    """{(tutor id, first day of month): (minutes, earnings)} for payable sessions, in one query."""
+    if not months or not tutor_ids:
+        return {}
+    begins, _ = month_bounds(months[0])
+    _, ends = month_bounds(months[-1])
+    # Each session is placed in its local month by comparing with the months' UTC boundaries.
+    month_index = case(
+        *[(Appointment.starts_at < month_bounds(m)[1], i) for i, m in enumerate(months)]
+    )
+    rows = db.session.execute(
+        _joined(
+            Appointment.tutor_id, month_index,
+            func.sum(Appointment.duration_minutes), func.sum(session_earnings()),
+        )
+        .where(
+            Appointment.tutor_id.in_(tutor_ids), payable(),
+            Appointment.starts_at >= begins, Appointment.starts_at < ends,
+        )
+        .group_by(Appointment.tutor_id, month_index)
+    )
+    return {
+        (tutor_id, months[index]): (int(minutes), int(cents))
+        for tutor_id, index, minutes, cents in rows
+    }
+
+
+def _payouts_by_key(condition):
+    payouts = db.session.scalars(select(TutorPayout).where(condition)).all()
+    return {(p.tutor_id, date(p.year, p.month, 1)): p for p in payouts}
+
+
+def _month_line(month, totals, payout):
+    if payout is not None and payout.status == PayoutStatus.PAID:
+        return MonthLine(month, payout.minutes, payout.earnings_cents, payout)
+    minutes, cents = totals or (0, 0)
+    return MonthLine(month, minutes, cents, payout)
+
+
+def months_of(tutor, now, count=12):
+    """The tutor's last `count` months, the current one first: hours, earnings, payment."""
+    current = month_of(now)
+    months = [add_months(current, i) for i in range(1 - count, 1)]
+    totals = _month_totals([tutor.id], months)
+    payouts = _payouts_by_key(TutorPayout.tutor_id == tutor.id)
+    lines = [
+        _month_line(m, totals.get((tutor.id, m)), payouts.get((tutor.id, m))) for m in months
+    ]
+    return list(reversed(lines))
+
+
+@dataclass(frozen=True)
+class TutorMonthLine:
+    tutor: Tutor
+    line: MonthLine
+
+
+def month_overview(year, month):
+    """Every tutor with sessions or a statement in a month: hours, earnings, payment."""
+    start = first_day(year, month)
+    payouts = _payouts_by_key(and_(TutorPayout.year == year, TutorPayout.month == month))
+    tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
+    totals = _month_totals([t.id for t in tutors], [start])
+    return [
+        TutorMonthLine(tutor, _month_line(start, totals.get(key), payouts.get(key)))
+        for tutor in tutors
+        if (key := (tutor.id, start)) in totals or key in payouts
+    ]
+
+
+# --- paying a month ----------------------------------------------------------------------
+
+
+def _paid_moment(paid_at, now):
+    """A payment date keeps the local time of day it was recorded at; an instant is kept as is."""
+    if isinstance(paid_at, datetime):
+        if paid_at.tzinfo is None:
+            raise PayoutError("Date de paiement invalide.")
+        return paid_at
+    if not isinstance(paid_at, date):
+        raise PayoutError("Indiquez la date du paiement (AAAA-MM-JJ).")
+    return datetime.combine(paid_at, to_local(now).time(), tzinfo=LOCAL_TZ)
+
+
+def _locked_message(payout):
+    return (
+        f"Ce relevé est déjà payé (le {local_date(to_local(payout.paid_at).date())}, "
+        f"confirmation {payout.confirmation_number}) : il ne peut plus être modifié."
+    )
+
+
+def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
+    """Pay a tutor's month: snapshot its totals, deduct pending adjustments, lock it, audit it."""
+    start = first_day(year, month)
+    label = month_label(start)
+    after_month = next_month(start)
+    confirmation = (confirmation_number or "").strip()
+    if not confirmation:
+        raise PayoutError("Indiquez le numéro de confirmation du paiement.")
+    if len(confirmation) > CONFIRMATION_MAX_LENGTH:
+        raise PayoutError("Le numéro de confirmation ne peut dépasser 100 caractères.")
+    today = to_local(now).date()
+    if today < after_month:
+        raise PayoutError(
+            f"Le mois de {label} n'est pas terminé : il pourra être payé à partir du "
+            f"{local_date(after_month)}."
+        )
+    paid_moment = _paid_moment(paid_at, now)
+    paid_day = to_local(paid_moment).date()
+    if paid_day > today:
+        raise PayoutError("La date de paiement ne peut pas être dans le futur.")
+    if paid_day < after_month:
+        raise PayoutError(
+            f"La date de paiement doit suivre la fin du mois payé (le {local_date(after_month)} "
+            "ou après)."
+        )
+
+    payout = find_payout(tutor.id, start, lock=True)
+    if payout is not None and payout.status == PayoutStatus.PAID:
+        raise PayoutError(_locked_message(payout))
+    scheduled = _scheduled_count(tutor.id, start)
+    if scheduled:
+        raise PayoutError(
+            f"{scheduled} séance(s) de {label} sont encore planifiées : elles doivent être "
+            "terminées ou annulées avant le paiement."
+        )
+    minutes, earnings = _totals(tutor.id, start)
+    rows = _adjustment_rows(
+        and_(PayoutAdjustment.tutor_id == tutor.id, PayoutAdjustment.applied_payout_id.is_(None)),
+        lock=True,
+    )
+    applied, _ = _fit(earnings, rows)
+    if not minutes and not applied:
+        raise PayoutError(f"Aucune séance terminée en {label} : il n'y a rien à payer.")
+
+    before = None if payout is None else {"status": payout.status, "amount_cents": payout.amount_cents}
+    if payout is None:
+        payout = TutorPayout(tutor_id=tutor.id, year=year, month=month, created_at=now)
+        db.session.add(payout)
+    adjustments_cents = sum(adjustment.amount_cents for adjustment, _ in applied)
+    payout.minutes, payout.earnings_cents = minutes, earnings
+    payout.adjustments_cents = adjustments_cents
+    payout.amount_cents = earnings + adjustments_cents
+    payout.status = PayoutStatus.PAID.value
+    payout.confirmation_number = confirmation
+    payout.paid_at = paid_moment
+    payout.paid_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    for adjustment, _ in applied:
+        adjustment.applied_payout_id = payout.id
+    record(actor, "payout.paid", payout, now, before=before, after={
+        "tutor_id": tutor.id, "month": f"{year}-{month:02d}", "minutes": minutes,
+        "earnings_cents": earnings, "adjustments_cents": adjustments_cents,
+        "amount_cents": payout.amount_cents, "confirmation_number": confirmation,
+        "paid_at": paid_moment.isoformat(),
+        "adjustment_ids": [adjustment.id for adjustment, _ in applied],
+    })
+    return payout
+
+
+# --- refunds after payment ---------------------------------------------------------------
+
+
+def record_refund_adjustment(order_item, amount_cents, reason, now):
+    """Take back a refunded session's tutor earnings when its month is already paid.
+
+    Call it for each session a refund cancels (a refund that leaves the session in place takes
+    nothing back: it was taught). `amount_cents` is the tutor earnings taken back, positive —
+    normally the session's own tutor earnings, never what the student is refunded; None means
+    all of them. Returns the negative PayoutAdjustment, deducted from the next statement paid, or
+    None when nothing is owed back: no session, its month not paid yet (the cancelled session
+    drops out of that statement), or the session cancelled before the month was paid. Calling it
+    again for the same order item returns the first adjustment.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise PayoutError("Indiquez le motif de l'ajustement.")
+    existing = db.session.scalar(
+        select(PayoutAdjustment).where(PayoutAdjustment.order_item_id == order_item.id)
+    )
+    if existing is not None:
+        return existing
+    appointment = order_item.appointment
+    if appointment is None:
+        return None
+    payout = find_payout(appointment.tutor_id, month_of(appointment.starts_at))
+    if payout is None or payout.status != PayoutStatus.PAID:
+        return None
+    if appointment.cancelled_at is not None and appointment.cancelled_at < payout.paid_at:
+        return None
+    earned = db.session.scalar(_joined(session_earnings()).where(Appointment.id == appointment.id))
+    if amount_cents is None:
+        amount_cents = earned
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not (
+        0 < amount_cents <= earned
+    ):
+        raise PayoutError(
+            "Montant d'ajustement invalide : il doit être positif et ne peut dépasser les gains "
+            "du tuteur pour cette séance."
+        )
+    adjustment = PayoutAdjustment(
+        tutor_id=appointment.tutor_id, amount_cents=-amount_cents,
+        reason=f"Séance du {local_date(to_local(appointment.starts_at).date())} remboursée après "
+               f"paiement : {reason}",
+        order_item_id=order_item.id, source_payout_id=payout.id, created_at=now,
+    )
+    db.session.add(adjustment)
+    db.session.flush()
+    return adjustment
+
+
+# --- sessions that took place ------------------------------------------------------------
+
+
+def complete_past(now):
+    """Mark every scheduled session whose end is past as completed; returns how many."""
+    completed = db.session.scalars(
+        update(Appointment)
+        .where(
+            Appointment.status == AppointmentStatus.SCHEDULED.value, Appointment.ends_at <= now
+        )
+        .values(status=AppointmentStatus.COMPLETED.value, completed_at=now)
+        .returning(Appointment.id)
+    ).all()
+    if completed:
+        db.session.execute(insert(AppointmentChange), [
+            {"appointment_id": id_, "kind": ChangeKind.COMPLETED.value, "reason": "",
+             "created_at": now}
+            for id_ in completed
+        ])
+    return len(completed)
