@@ -12,12 +12,15 @@ from tutoradmin.models import (
     Course,
     Order,
     OrderItem,
+    Payment,
     Role,
     Tutor,
     User,
     WeeklyRule,
     utcnow,
 )
+from tutoradmin.occupancy import occupy
+from tutoradmin.pricing import allocate
 
 DEFAULT_PASSWORD = "motdepasse-test"
 _sequence = itertools.count(1)
@@ -107,6 +110,29 @@ class Factories:
                 )
             )
         return self._save(order)
+
+    def booked_order(self, items=2, discount_cents=0, credit_cents=0, provider="simulated", **fields):
+        """A paid order as checkout leaves it: card payment, one appointment per item, time locked."""
+        order = self.order(items=items, **fields)
+        prices = [item.price_cents for item in order.items]
+        discounts = allocate(discount_cents, prices)
+        credit_shares = allocate(credit_cents, [p - d for p, d in zip(prices, discounts)])
+        for item, discount, credit in zip(order.items, discounts, credit_shares):
+            item.discount_cents, item.credit_cents = discount, credit
+        order.discount_cents, order.credit_cents = discount_cents, credit_cents
+        order.total_cents = order.subtotal_cents - discount_cents - credit_cents
+        if order.total_cents:
+            order.payments.append(Payment(
+                provider=provider, gateway_payment_id=f"pi_test_{next(_sequence)}",
+                idempotency_key=f"order-{order.id}-payment", amount_cents=order.total_cents,
+                status="succeeded", succeeded_at=order.paid_at,
+            ))
+        for item in order.items:
+            appointment = self.appointment(student=order.user, tutor=item.tutor, course=item.course,
+                                           starts_at=item.starts_at, order_item=item)
+            occupy(item.tutor_id, item.starts_at, item.ends_at, appointment_id=appointment.id)
+        self.db.session.flush()
+        return order
 
     def appointment(self, student=None, tutor=None, course=None, starts_at=None, **fields):
         course = course or self.course()

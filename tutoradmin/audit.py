@@ -1,5 +1,7 @@
 """The audit log of sensitive actions: who did what, when, with the values before and after."""
 
+from sqlalchemy import inspect
+
 from .extensions import db
 from .models import AuditLog
 
@@ -23,3 +25,21 @@ def record(actor, action, target, now, before=None, after=None):
     )
     db.session.add(entry)
     return entry
+
+
+def changes(model, fields):
+    """(before, after) of the given attributes changed on a loaded model since it was read, or None."""
+    state = inspect(model)
+    before, after = {}, {}
+    for name in fields:
+        history = state.attrs[name].history
+        if history.has_changes() and history.deleted:
+            before[name], after[name] = history.deleted[0], getattr(model, name)
+    return (before, after) if after else None
+
+
+def record_changes(actor, action, model, fields, now):
+    """Audit an edit of `model` when one of `fields` changed (nothing otherwise)."""
+    changed = changes(model, fields)
+    if changed is not None:
+        record(actor, action, model, now, before=changed[0], after=changed[1])

@@ -2,12 +2,11 @@
 
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike, IntEqualFilter
 
-from ..models import Refund, TutorPayout
+from ..models import TutorPayout
 from .base import ACCOUNTING, ReadOnlyModelView
 from .columns import (
     COUPON_KIND_LABELS,
     PAYOUT_STATUS_LABELS,
-    REFUND_STATUS_LABELS,
     choices,
     coupon_value_column,
     datetime_column,
@@ -29,45 +28,6 @@ def _exports(formatters, money_columns):
 class AccountingOrderView(OrderColumns, ReadOnlyModelView):
     allowed_roles = ACCOUNTING
     column_formatters_export = _exports(OrderColumns.column_formatters, MONEY_COLUMNS)
-
-
-class AccountingRefundView(ReadOnlyModelView):
-    allowed_roles = ACCOUNTING
-    column_list = [
-        "id", "order", "amount_cents", "status", "reason",
-        "created_at", "processed_at", "gateway_refund_id",
-    ]
-    column_details_list = column_list + ["failure_message", "created_by"]
-    column_export_list = [
-        "id", "order_id", "amount_cents", "status", "reason",
-        "created_at", "processed_at", "gateway_refund_id",
-    ]
-    column_sortable_list = ["id", "amount_cents", "status", "created_at", "processed_at"]
-    column_default_sort = ("created_at", True)
-    column_filters = [
-        FilterEqual(Refund.status, "Statut", options=choices(REFUND_STATUS_LABELS)),
-        *local_day_filters(Refund.processed_at, "Effectué"),
-    ]
-    column_labels = {
-        "id": "Numéro",
-        "order": "Commande",
-        "order_id": "Commande",
-        "amount_cents": "Montant",
-        "status": "Statut",
-        "reason": "Motif",
-        "created_at": "Demandé le",
-        "processed_at": "Effectué le",
-        "gateway_refund_id": "Référence du processeur",
-        "failure_message": "Erreur",
-        "created_by": "Par",
-    }
-    column_formatters = {
-        "amount_cents": money_column,
-        "status": label_column(REFUND_STATUS_LABELS),
-        "created_at": datetime_column,
-        "processed_at": datetime_column,
-    }
-    column_formatters_export = _exports(column_formatters, ["amount_cents"])
 
 
 PAYOUT_MONEY_COLUMNS = ("earnings_cents", "adjustments_cents", "amount_cents")

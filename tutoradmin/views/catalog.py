@@ -1,11 +1,13 @@
 """Catalogue for the office: courses, tutors (with their courses) and coupons."""
 
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
+from .. import audit
 from ..extensions import db
-from ..models import Course, CouponKind, Role, Tutor, User
+from ..models import Course, CouponKind, Role, Tutor, User, utcnow
 from .base import OFFICE, SecureModelView
 from .columns import (
     COUPON_KIND_LABELS,
@@ -133,6 +135,8 @@ class TutorView(SecureModelView):
             )
         if taken is not None:
             raise ValidationError("Ce compte a déjà un profil de tuteur.")
+        if not is_created:
+            audit.record_changes(current_user, "tutor.rate_changed", model, ["hourly_rate_cents"], utcnow())
 
 
 class CouponView(SecureModelView):

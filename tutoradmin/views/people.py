@@ -1,15 +1,35 @@
 """People: students for the office; every account and the audit log for administrators."""
 
-from flask import abort
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
 from wtforms.validators import InputRequired, ValidationError
 
+from .. import audit, credits
 from ..accounts import EMAIL_TAKEN
 from ..extensions import db
-from ..models import ROLE_LABELS, AuditLog, Role, User
+from ..formatting import local_datetime, money
+from ..models import (
+    APPOINTMENT_STATUS_LABELS,
+    ORDER_STATUS_LABELS,
+    ROLE_LABELS,
+    TICKET_STATUS_LABELS,
+    Appointment,
+    AuditLog,
+    Order,
+    Role,
+    Ticket,
+    User,
+    utcnow,
+)
 from .base import ADMIN_ONLY, OFFICE, ReadOnlyModelView, SecureModelView
 from .columns import USER_STATUS_LABELS, choices, datetime_column, label_column
 from .fields import NewPasswordField
+from .forms import CreditAdjustmentForm
 
 USER_LABELS = {
     "email": "Courriel",
@@ -31,8 +51,42 @@ USER_FORMATTERS = {
 STATUS_FILTER = FilterEqual(User.status, "Statut", options=choices(USER_STATUS_LABELS))
 
 
+def _lines(rows):
+    return Markup("<br>").join(escape(row) for row in rows) if rows else "—"
+
+
+def _credit_column(_view, _context, student, _name):
+    return money(credits.balance_cents(student.id))
+
+
+def _newest(model, owner_column, order_column, student):
+    return db.session.scalars(select(model).where(owner_column == student.id).order_by(order_column.desc())).all()
+
+
+def _orders_column(_view, _context, student, _name):
+    return _lines([
+        f"#{o.id} — {local_datetime(o.created_at)} — {ORDER_STATUS_LABELS.get(o.status, o.status)} — "
+        f"{money(o.total_cents)}" for o in _newest(Order, Order.user_id, Order.created_at, student)
+    ])
+
+
+def _appointments_column(_view, _context, student, _name):
+    return _lines([
+        f"{local_datetime(a.starts_at)} — {a.course.title} avec {a.tutor.display_name} — "
+        f"{APPOINTMENT_STATUS_LABELS.get(a.status, a.status)}"
+        for a in _newest(Appointment, Appointment.student_id, Appointment.starts_at, student)
+    ])
+
+
+def _tickets_column(_view, _context, student, _name):
+    return _lines([
+        f"#{t.id} — {local_datetime(t.created_at)} — {t.subject} — {TICKET_STATUS_LABELS.get(t.status, t.status)}"
+        for t in _newest(Ticket, Ticket.student_id, Ticket.created_at, student)
+    ])
+
+
 class StudentView(SecureModelView):
-    """Student accounts: contact details and suspension; they sign up themselves."""
+    """Student accounts: contact details, suspension, credit and activity; they sign up themselves."""
 
     allowed_roles = OFFICE
     can_create = False
@@ -40,15 +94,48 @@ class StudentView(SecureModelView):
     column_list = [
         "email", "first_name", "last_name", "phone", "status", "created_at", "last_login_at",
     ]
-    column_details_list = column_list
+    column_details_list = column_list + ["credit", "orders", "appointments", "tickets"]
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-money", ".credit", title="Crédit : solde et ajustement"),
+    ]
     column_searchable_list = ["email", "first_name", "last_name", "phone"]
     column_sortable_list = ["email", "last_name", "status", "created_at", "last_login_at"]
     column_default_sort = ("created_at", True)
     column_filters = [STATUS_FILTER]
-    column_labels = USER_LABELS
+    column_labels = {
+        **USER_LABELS, "credit": "Solde de crédit", "orders": "Commandes", "appointments": "Rendez-vous",
+        "tickets": "Billets de support",
+    }
     column_formatters = USER_FORMATTERS
+    column_formatters_detail = {
+        **USER_FORMATTERS, "credit": _credit_column, "orders": _orders_column,
+        "appointments": _appointments_column, "tickets": _tickets_column,
+    }
     form_columns = ["first_name", "last_name", "phone", "status"]
     form_choices = {"status": choices(USER_STATUS_LABELS)}
+
+    def on_model_change(self, form, model, is_created):
+        audit.record_changes(current_user, "user.status_changed", model, ["status"], utcnow())
+
+    @expose("/credit/<int:id>", methods=("GET", "POST"))
+    def credit(self, id):
+        """The student's credit balance and history, and a manual adjustment with its reason."""
+        student = self.get_one(str(id))
+        form = CreditAdjustmentForm()
+        if form.validate_on_submit():
+            try:
+                credits.adjust(student, form.direction.data, form.amount.data, form.reason.data, current_user,
+                               utcnow())
+            except credits.CreditError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash("Crédit ajusté.", "success")
+                return redirect(url_for(".credit", id=student.id))
+        return self.render("admin/student_credit.html", student=student, form=form,
+                           balance=credits.balance_cents(student.id), entries=credits.history(student.id)), (
+            400 if request.method == "POST" else 200)
 
     def _students(self, query):
         return query.filter(User.role == Role.STUDENT.value)
@@ -105,6 +192,10 @@ class UserView(SecureModelView):
             raise ValidationError(EMAIL_TAKEN)
         if is_created and not form.password.data:
             raise ValidationError("Choisissez un mot de passe pour le nouveau compte.")
+        if not is_created:
+            now = utcnow()
+            audit.record_changes(current_user, "user.role_changed", model, ["role"], now)
+            audit.record_changes(current_user, "user.status_changed", model, ["status"], now)
 
 
 class AuditLogView(ReadOnlyModelView):

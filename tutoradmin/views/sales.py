@@ -1,12 +1,29 @@
 """Sales for the office: appointments and orders.
 
-Appointments are not edited here: booking, cancelling and rescheduling go through the booking
-rules (time locks, credits, history), which the dedicated actions will call.
+Appointments are not edited as rows: booking and cancelling go through the booking rules
+(time locks, credits, history) in `tutoradmin.appointments`, from the pages below.
 """
 
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_login import current_user
 
-from ..models import APPOINTMENT_STATUS_LABELS, ORDER_STATUS_LABELS, Appointment, Order
+from .. import appointments
+from ..extensions import db
+from ..formatting import local_datetime, money
+from ..models import (
+    APPOINTMENT_STATUS_LABELS,
+    ORDER_STATUS_LABELS,
+    Appointment,
+    AppointmentStatus,
+    Course,
+    Order,
+    Tutor,
+    User,
+    utcnow,
+)
 from .base import OFFICE, ReadOnlyModelView, SecureModelView
 from .columns import (
     choices,
@@ -19,6 +36,7 @@ from .columns import (
     session_time_column,
 )
 from .filters import local_day_filters
+from .forms import BookAppointmentForm, CancelAppointmentForm
 
 MONEY_COLUMNS = ("subtotal_cents", "discount_cents", "credit_cents", "total_cents")
 
@@ -79,6 +97,64 @@ class AppointmentView(SecureModelView):
         "completed_at": datetime_column,
         "created_at": datetime_column,
     }
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-ban", ".cancel", title="Annuler ce rendez-vous"),
+    ]
+    list_template = "admin/appointment_list.html"
+
+    @expose("/annuler/<int:id>", methods=("GET", "POST"))
+    def cancel(self, id):
+        """Cancel with a reason; the student gets a credit for what they paid."""
+        appointment = self.get_one(str(id))
+        if appointment.status == AppointmentStatus.CANCELLED:
+            flash(appointments.ALREADY_CANCELLED, "error")
+            return redirect(url_for(".index_view"))
+        form = CancelAppointmentForm()
+        if form.validate_on_submit():
+            try:
+                credit = appointments.cancel(appointment, form.reason.data, current_user, utcnow())
+            except appointments.AppointmentError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(f"Rendez-vous annulé. Crédit accordé à l'étudiant : {money(credit)}.", "success")
+                return redirect(url_for(".index_view"))
+        summary = [
+            f"{appointment.course.title} avec {appointment.tutor.display_name}, "
+            f"{local_datetime(appointment.starts_at)} ({appointment.duration_minutes} min)",
+            f"Étudiant : {appointment.student.full_name} ({appointment.student.email})",
+            f"Crédit qui sera accordé : {money(appointments.paid_for(appointment))}",
+        ]
+        return self.render("admin/action_form.html", title="Annuler un rendez-vous", summary=summary, form=form,
+                           submit_label="Annuler le rendez-vous", back_url=url_for(".index_view")), (
+            400 if request.method == "POST" else 200)
+
+    @expose("/reserver", methods=("GET", "POST"))
+    def book(self):
+        """Book a session without payment (make-up or goodwill session)."""
+        form = BookAppointmentForm()
+        form.student_id.choices = [(u.id, f"{u.full_name} — {u.email}") for u in appointments.bookable_students()]
+        form.tutor_id.choices = [(t.id, t.display_name) for t in appointments.active_tutors()]
+        form.course_id.choices = [(c.id, c.title) for c in db.session.scalars(
+            db.select(Course).where(Course.active.is_(True)).order_by(Course.title))]
+        if form.validate_on_submit():
+            try:
+                appointment = appointments.book_without_payment(
+                    db.session.get(User, form.student_id.data), db.session.get(Tutor, form.tutor_id.data),
+                    db.session.get(Course, form.course_id.data), form.starts_at.data, form.duration_minutes.data,
+                    current_user, utcnow(),
+                )
+            except appointments.AppointmentError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash("Rendez-vous réservé sans paiement.", "success")
+                return redirect(url_for(".details_view", id=appointment.id))
+        return self.render("admin/action_form.html", title="Réserver une séance sans paiement", summary=[],
+                           form=form, submit_label="Réserver", back_url=url_for(".index_view")), (
+            400 if request.method == "POST" else 200)
 
 
 class OrderColumns:
@@ -141,3 +217,6 @@ class OrderView(OrderColumns, ReadOnlyModelView):
     """Orders for the office, read-only: refunds go through the refund page."""
 
     allowed_roles = OFFICE
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-undo", "refunds.refund_order", title="Rembourser", id_arg="order_id"),
+    ]

@@ -1,0 +1,239 @@
+"""The office's actions in the back office: refunds, cancellations, bookings, credits, audited edits."""
+
+import html
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from tutoradmin import credits
+from tutoradmin.models import (
+    Appointment,
+    AuditLog,
+    CreditEntry,
+    OutboxEvent,
+    Refund,
+    Role,
+    SlotLock,
+    utcnow,
+)
+
+
+def _count(db, model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _request_key(page):
+    return re.search(r'name="request_key" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+
+
+def _next_hour(days):
+    return utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=days)
+
+
+# Refunds -------------------------------------------------------------------------------------
+
+
+def test_staff_refunds_one_session_of_an_order_through_the_refund_page(client, db, make, login_as):
+    login_as("staff")
+    order = make.booked_order(items=2)
+    first = order.items[0]
+    db.session.commit()
+
+    page = client.get(f"/admin/remboursements/commande/{order.id}").get_data(as_text=True)
+    assert "Rembourser la commande" in page and f'value="{first.id}"' in page
+    response = client.post(f"/admin/remboursements/commande/{order.id}", data={
+        "amount": "45,00", "sessions": [str(first.id)], "reason": "Tuteur absent", "request_key": _request_key(page),
+    })
+
+    assert response.status_code == 302
+    refund = db.session.scalar(select(Refund))
+    assert (refund.amount_cents, refund.status) == (4500, "succeeded")
+    assert refund.gateway_refund_id.startswith("re_sim_")
+    db.session.expire_all()
+    assert order.status == "partially_refunded"
+    assert first.appointment.status == "cancelled"
+    page = client.get(f"/admin/remboursements/commande/{order.id}").get_data(as_text=True)
+    assert refund.gateway_refund_id in page and "Remboursé" in page
+
+
+def test_a_double_submitted_refund_form_refunds_once(client, db, make, login_as):
+    login_as("admin")
+    order = make.booked_order(items=1)
+    db.session.commit()
+    page = client.get(f"/admin/remboursements/commande/{order.id}").get_data(as_text=True)
+    form = {"amount": "10", "reason": "Retard", "request_key": _request_key(page)}
+
+    client.post(f"/admin/remboursements/commande/{order.id}", data=form)
+    client.post(f"/admin/remboursements/commande/{order.id}", data=form)
+
+    assert _count(db, Refund) == 1
+    assert db.session.scalar(select(Refund.amount_cents)) == 1000
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason", "message"),
+    [("abc", "Motif", "Montant invalide"), ("1000", "Motif", "dépasse ce qui reste"), ("10", "", "Indiquez un motif")],
+)
+def test_a_bad_refund_form_shows_a_french_message_and_refunds_nothing(client, db, make, login_as, amount, reason,
+                                                                      message):
+    login_as("staff")
+    order = make.booked_order(items=1)
+    db.session.commit()
+    page = client.get(f"/admin/remboursements/commande/{order.id}").get_data(as_text=True)
+
+    response = client.post(f"/admin/remboursements/commande/{order.id}", data={
+        "amount": amount, "reason": reason, "request_key": _request_key(page)}, follow_redirects=True)
+
+    assert message in response.get_data(as_text=True)
+    assert _count(db, Refund) == 0
+
+
+@pytest.mark.parametrize(("role", "status"), [("accountant", 403), ("tutor", 403), ("student", 403)])
+def test_only_the_office_can_open_or_post_the_refund_page(client, db, make, login_as, role, status):
+    order = make.booked_order(items=1)
+    login_as(role)
+    db.session.commit()
+
+    assert client.get(f"/admin/remboursements/commande/{order.id}").status_code == status
+    response = client.post(f"/admin/remboursements/commande/{order.id}",
+                           data={"amount": "10", "reason": "x", "request_key": "0" * 32})
+    assert response.status_code == status
+    assert _count(db, Refund) == 0
+
+
+def test_the_refund_page_of_an_unknown_order_is_not_found(client, login_as):
+    login_as("staff")
+    assert client.get("/admin/remboursements/commande/999999").status_code == 404
+
+
+# Appointments ---------------------------------------------------------------------------------
+
+
+def test_staff_cancels_an_appointment_with_a_reason_and_the_student_gets_a_credit(client, db, make, login_as):
+    staff = login_as("staff")
+    order = make.booked_order(items=1)
+    appointment = order.items[0].appointment
+    db.session.commit()
+
+    refused = client.post(f"/admin/rendez-vous/annuler/{appointment.id}", data={"reason": "  "})
+    assert refused.status_code == 400 and "Indiquez un motif" in refused.get_data(as_text=True)
+    response = client.post(f"/admin/rendez-vous/annuler/{appointment.id}", data={"reason": "Tuteur malade"})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert appointment.status == "cancelled" and appointment.cancelled_by_id == staff.id
+    assert appointment.cancellation_reason == "Tuteur malade"
+    assert credits.balance_cents(order.user_id) == order.items[0].paid_cents
+    assert _count(db, SlotLock, SlotLock.appointment_id == appointment.id) == 0
+    assert [c.kind for c in appointment.changes] == ["cancelled"]
+    event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_type == "booking.cancelled"))
+    assert event.payload["credit_cents"] == order.items[0].paid_cents
+
+
+def test_a_cancelled_appointment_cannot_be_cancelled_again(client, db, make, login_as):
+    login_as("staff")
+    appointment = make.booked_order(items=1).items[0].appointment
+    db.session.commit()
+    client.post(f"/admin/rendez-vous/annuler/{appointment.id}", data={"reason": "Une fois"})
+
+    client.post(f"/admin/rendez-vous/annuler/{appointment.id}", data={"reason": "Deux fois"})
+
+    assert _count(db, CreditEntry) == 1
+
+
+def test_staff_books_a_session_without_payment_and_the_tutor_time_is_locked(client, db, make, login_as):
+    login_as("staff")
+    course = make.course()
+    tutor = make.tutor(courses=[course])
+    student = make.user()
+    db.session.commit()
+    starts = _next_hour(5)
+    local = starts.astimezone(ZoneInfo("America/Toronto"))
+    form = {"student_id": student.id, "course_id": course.id, "tutor_id": tutor.id,
+            "starts_at": local.strftime("%Y-%m-%d %H:%M"), "duration_minutes": 90}
+
+    response = client.post("/admin/rendez-vous/reserver", data=form)
+
+    assert response.status_code == 302
+    appointment = db.session.scalar(select(Appointment))
+    assert (appointment.starts_at, appointment.duration_minutes, appointment.order_item_id) == (starts, 90, None)
+    assert _count(db, SlotLock, SlotLock.appointment_id == appointment.id) == 3
+    busy = client.post("/admin/rendez-vous/reserver", data=form)
+    assert busy.status_code == 400 and "n'est pas libre" in _text(busy)
+    assert _count(db, Appointment) == 1
+
+
+def test_booking_a_tutor_for_a_course_they_do_not_teach_is_refused(client, db, make, login_as):
+    login_as("admin")
+    course, other = make.course(), make.course()
+    tutor = make.tutor(courses=[other])
+    student = make.user()
+    db.session.commit()
+
+    response = client.post("/admin/rendez-vous/reserver", data={
+        "student_id": student.id, "course_id": course.id, "tutor_id": tutor.id,
+        "starts_at": "2099-01-05 10:00", "duration_minutes": 60})
+
+    assert response.status_code == 400
+    assert "n'enseigne pas ce cours" in _text(response)
+    assert _count(db, Appointment) == 0
+
+
+# Credits and audited edits --------------------------------------------------------------------
+
+
+def test_a_manual_credit_adjustment_needs_a_reason_and_is_audited(client, db, make, login_as):
+    staff = login_as("staff")
+    student = make.user()
+    db.session.commit()
+    url = f"/admin/etudiants/credit/{student.id}"
+
+    assert client.post(url, data={"direction": "credit", "amount": "20", "reason": ""}).status_code == 400
+    assert client.post(url, data={"direction": "debit", "amount": "5", "reason": "Erreur"}).status_code == 400
+    assert client.post(url, data={"direction": "credit", "amount": "20,00", "reason": "Geste"}).status_code == 302
+
+    assert credits.balance_cents(student.id) == 2000
+    entry = db.session.scalar(select(CreditEntry))
+    assert (entry.reason, entry.created_by_id) == ("Geste", staff.id)
+    log = db.session.scalar(select(AuditLog).where(AuditLog.action == "credit.adjusted"))
+    assert (log.actor_id, log.target_id, log.before, log.after["solde_cents"]) == (
+        staff.id, student.id, {"solde_cents": 0}, 2000)
+    page = client.get(url).get_data(as_text=True)
+    assert "Geste" in page and "20,00" in page
+
+
+def test_changing_a_tutor_rate_is_audited_with_before_and_after(client, db, make, login_as):
+    admin = login_as("admin")
+    course = make.course()
+    tutor = make.tutor(courses=[course], hourly_rate_cents=2500)
+    db.session.commit()
+
+    response = client.post(f"/admin/tuteurs/edit/?id={tutor.id}", data={
+        "user": tutor.user_id, "display_name": tutor.display_name, "hourly_rate_cents": "27,50",
+        "priority": "10", "active": "y", "courses": [str(course.id)],
+    })
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    log = db.session.scalar(select(AuditLog).where(AuditLog.action == "tutor.rate_changed"))
+    assert (log.actor_id, log.target_id) == (admin.id, tutor.id)
+    assert (log.before, log.after) == ({"hourly_rate_cents": 2500}, {"hourly_rate_cents": 2750})
+
+
+def test_changing_a_role_is_audited(client, db, make, login_as):
+    admin = login_as("admin")
+    user = make.user(role=Role.STAFF)
+    db.session.commit()
+
+    response = client.post(f"/admin/utilisateurs/edit/?id={user.id}", data={
+        "email": user.email, "first_name": "A", "last_name": "B", "role": "accountant", "status": "active"})
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    log = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.role_changed"))
+    assert (log.actor_id, log.before, log.after) == (admin.id, {"role": "staff"}, {"role": "accountant"})

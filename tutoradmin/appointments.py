@@ -1,0 +1,118 @@
+"""Changing booked sessions: the office books one without payment, anyone allowed cancels one.
+
+A cancelled session frees the tutor's time at once and, unless it is being refunded to the
+card instead, gives the student a credit equal to what they paid for it (SPEC §8, §9, §10).
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from . import credits, outbox
+from .extensions import db
+from .formatting import local_datetime
+from .models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    ChangeKind,
+    CreditKind,
+    OutboxEventType,
+    Role,
+    Tutor,
+    User,
+    UserStatus,
+)
+from .occupancy import SlotTaken, occupy, release_appointment
+from .pricing import PricingError, session_price
+
+REASON_REQUIRED = "Indiquez le motif de l'annulation."
+ALREADY_CANCELLED = "Ce rendez-vous est déjà annulé."
+
+
+class AppointmentError(Exception):
+    """A change refused; the message is for the person who asked."""
+
+
+def paid_for(appointment):
+    """What the student paid for this session (card and credit), or 0 when booked without payment."""
+    item = appointment.order_item
+    return item.paid_cents if item is not None else 0
+
+
+def cancel(appointment, reason, actor, now, give_credit=True):
+    """Cancel a scheduled or completed session, free its time and, by default, credit the student.
+
+    Returns the credit given in cents. The refund module passes give_credit=False: its money goes
+    back to the card instead.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise AppointmentError(REASON_REQUIRED)
+    if appointment.status == AppointmentStatus.CANCELLED:
+        raise AppointmentError(ALREADY_CANCELLED)
+    appointment.status = AppointmentStatus.CANCELLED.value
+    appointment.cancelled_at, appointment.cancelled_by_id = now, getattr(actor, "id", None)
+    appointment.cancellation_reason = reason
+    release_appointment(appointment.id)
+    db.session.add(AppointmentChange(
+        appointment_id=appointment.id, actor_id=getattr(actor, "id", None), kind=ChangeKind.CANCELLED.value,
+        previous_starts_at=appointment.starts_at, reason=reason, created_at=now,
+    ))
+    credit = paid_for(appointment) if give_credit else 0
+    if credit:
+        credits.add_entry(
+            appointment.student_id, CreditKind.CREDIT, credit,
+            f"Annulation de la séance du {local_datetime(appointment.starts_at)}", now,
+            appointment_id=appointment.id, created_by_id=getattr(actor, "id", None),
+        )
+    outbox.emit(OutboxEventType.BOOKING_CANCELLED, {
+        "appointment_id": appointment.id, "email": appointment.student.email,
+        "first_name": appointment.student.first_name, "course": appointment.course.title,
+        "starts_at": appointment.starts_at.isoformat(), "local": local_datetime(appointment.starts_at),
+        "reason": reason, "credit_cents": credit,
+    }, f"booking.cancelled:appointment:{appointment.id}", now)
+    return credit
+
+
+def book_without_payment(student, tutor, course, starts_at, duration_minutes, actor, now):
+    """An office booking (make-up session, goodwill): no order, the tutor's time locked all the same."""
+    if student is None or student.role != Role.STUDENT or student.status != UserStatus.ACTIVE:
+        raise AppointmentError("Choisissez un étudiant actif.")
+    if tutor is None or not tutor.active or course not in tutor.courses:
+        raise AppointmentError("Ce tuteur n'enseigne pas ce cours.")
+    try:
+        session_price(course, duration_minutes)
+    except PricingError as exc:
+        raise AppointmentError(str(exc)) from exc
+    if starts_at <= now:
+        raise AppointmentError("La séance doit commencer dans le futur.")
+    appointment = Appointment(
+        student_id=student.id, tutor_id=tutor.id, course_id=course.id, starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=duration_minutes), duration_minutes=duration_minutes,
+        created_by_id=getattr(actor, "id", None), created_at=now,
+    )
+    db.session.add(appointment)
+    db.session.flush()
+    try:
+        occupy(tutor.id, appointment.starts_at, appointment.ends_at, appointment_id=appointment.id)
+    except ValueError as exc:
+        raise AppointmentError("La séance doit commencer à l'heure ou à la demie.") from exc
+    except SlotTaken as exc:
+        raise AppointmentError("Le tuteur n'est pas libre à ce moment.") from exc
+    db.session.add(AppointmentChange(
+        appointment_id=appointment.id, actor_id=getattr(actor, "id", None), kind=ChangeKind.CREATED.value,
+        new_starts_at=appointment.starts_at, reason="Réservé par le bureau, sans paiement", created_at=now,
+    ))
+    return appointment
+
+
+def bookable_students():
+    return db.session.scalars(
+        select(User).where(User.role == Role.STUDENT.value, User.status == UserStatus.ACTIVE.value)
+        .order_by(User.last_name, User.first_name)
+    ).all()
+
+
+def active_tutors():
+    return db.session.scalars(select(Tutor).where(Tutor.active.is_(True)).order_by(Tutor.display_name)).all()

@@ -1,0 +1,183 @@
+"""Refunds to the card: all or part of an order, through the gateway, once per request (SPEC §9).
+
+A refund names the sessions it cancels. Its amount goes first to those sessions (up to what
+the card paid for each), then to the rest of the order, so that each order item knows how much
+of it was given back. Nothing is marked refunded or cancelled unless the gateway accepted it.
+"""
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from . import appointments, audit, credits, outbox, payouts
+from .extensions import db
+from .formatting import money
+from .models import (
+    AppointmentStatus,
+    CreditKind,
+    Order,
+    OrderStatus,
+    OutboxEventType,
+    PaymentStatus,
+    Refund,
+    RefundItem,
+    RefundStatus,
+)
+from .payments import GatewayError
+from .pricing import allocate
+
+REFUNDABLE_STATUSES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value)
+REQUEST_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+class RefundError(Exception):
+    """A refund refused before reaching the gateway, or by it; the message is for the office."""
+
+
+@dataclass(frozen=True)
+class ItemBalance:
+    """An order item, what its card part was and what of it is still refundable."""
+
+    item: object
+    card_cents: int
+    refunded_cents: int
+
+    @property
+    def refundable_cents(self):
+        return self.card_cents - self.refunded_cents
+
+    @property
+    def cancellable(self):
+        appointment = self.item.appointment
+        return appointment is not None and appointment.status != AppointmentStatus.CANCELLED
+
+
+def card_paid_cents(order):
+    return sum(p.amount_cents for p in order.payments if p.status == PaymentStatus.SUCCEEDED)
+
+
+def refunded_cents(order):
+    return sum(r.amount_cents for r in order.refunds if r.status == RefundStatus.SUCCEEDED)
+
+
+def refundable_cents(order):
+    """What the card can still get back from this order."""
+    return card_paid_cents(order) - refunded_cents(order)
+
+
+def item_balances(order):
+    """Each item of the order with its card part and what has already been refunded of it."""
+    refunded = dict(db.session.execute(
+        select(RefundItem.order_item_id, func.sum(RefundItem.amount_cents))
+        .join(Refund, Refund.id == RefundItem.refund_id)
+        .where(Refund.order_id == order.id, Refund.status == RefundStatus.SUCCEEDED.value)
+        .group_by(RefundItem.order_item_id)
+    ).all())
+    return [
+        ItemBalance(item, item.price_cents - item.discount_cents - item.credit_cents, refunded.get(item.id, 0))
+        for item in order.items
+    ]
+
+
+def _shares(balances, cancelled_ids, amount_cents):
+    """Split the amount: the cancelled sessions first, then the others, never past an item's balance."""
+    shares = {}
+    remaining = amount_cents
+    for group in ([b for b in balances if b.item.id in cancelled_ids],
+                  [b for b in balances if b.item.id not in cancelled_ids]):
+        room = [max(0, b.refundable_cents) for b in group]
+        taken = min(remaining, sum(room))
+        for balance, share in zip(group, _capped(taken, room)):
+            shares[balance.item.id] = shares.get(balance.item.id, 0) + share
+        remaining -= taken
+    return shares
+
+
+def _capped(total, room):
+    """Proportional shares of `total` that never exceed each item's room (total <= sum(room))."""
+    shares = allocate(total, room)
+    return [min(share, cap) for share, cap in zip(shares, room)]
+
+
+def _validate(order, amount_cents, cancelled_ids, reason, balances):
+    if order.status not in REFUNDABLE_STATUSES:
+        raise RefundError("Seule une commande payée peut être remboursée.")
+    if not reason:
+        raise RefundError("Indiquez le motif du remboursement.")
+    available = refundable_cents(order)
+    if available <= 0:
+        raise RefundError("Il ne reste rien à rembourser sur la carte pour cette commande.")
+    if not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise RefundError("Le montant doit être supérieur à 0 $.")
+    if amount_cents > available:
+        raise RefundError(f"Le montant dépasse ce qui reste à rembourser ({money(available)}).")
+    cancellable = {b.item.id for b in balances if b.cancellable}
+    if not set(cancelled_ids) <= cancellable:
+        raise RefundError("Une des séances choisies n'appartient pas à cette commande ou est déjà annulée.")
+
+
+def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway, request_key):
+    """Refund `amount_cents` of the order to the card and cancel the chosen sessions; the caller commits.
+
+    `request_key` comes from the refund form: submitting the same form twice returns the first
+    refund instead of refunding again (the gateway also gets the same idempotency key).
+    A refund the gateway refuses is recorded as failed and changes nothing else.
+    """
+    if not REQUEST_KEY.match(request_key or ""):
+        raise RefundError("Formulaire expiré : rouvrez la page de remboursement.")
+    # Concurrent submissions for one order queue here (PostgreSQL row lock).
+    order = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    key = f"refund-order-{order.id}-{request_key}"
+    earlier = db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
+    if earlier is not None:
+        return earlier
+    reason = (reason or "").strip()
+    cancelled_ids = set(cancelled_ids)
+    status_before = order.status
+    balances = item_balances(order)
+    _validate(order, amount_cents, cancelled_ids, reason, balances)
+    payment = next(p for p in reversed(order.payments) if p.status == PaymentStatus.SUCCEEDED)
+    refund = Refund(order=order, payment_id=payment.id, amount_cents=amount_cents, reason=reason,
+                    idempotency_key=key, created_by_id=getattr(actor, "id", None), created_at=now)
+    shares = _shares(balances, cancelled_ids, amount_cents)
+    for balance in balances:
+        if shares.get(balance.item.id) or balance.item.id in cancelled_ids:
+            refund.items.append(RefundItem(order_item_id=balance.item.id, amount_cents=shares.get(balance.item.id, 0),
+                                           cancels_appointment=balance.item.id in cancelled_ids))
+    db.session.add(refund)
+    db.session.flush()
+    try:
+        result = gateway.refund(payment.gateway_payment_id, amount_cents, key)
+    except GatewayError as exc:
+        refund.status, refund.failure_message = RefundStatus.FAILED.value, str(exc)
+        return refund
+    refund.status, refund.gateway_refund_id, refund.processed_at = RefundStatus.SUCCEEDED.value, result.refund_id, now
+    for balance in balances:
+        if balance.item.id in cancelled_ids:
+            _cancel_session(order, balance.item, reason, actor, now)
+    order.status = (OrderStatus.REFUNDED if refundable_cents(order) == 0 else OrderStatus.PARTIALLY_REFUNDED).value
+    audit.record(actor, "refund.created", order, now,
+                 before={"statut": status_before},
+                 after={"remboursement": refund.id, "montant_cents": amount_cents, "motif": reason,
+                        "seances_annulees": sorted(cancelled_ids), "statut": order.status})
+    outbox.emit(OutboxEventType.REFUND_PROCESSED, {
+        "order_id": order.id, "refund_id": refund.id, "email": order.user.email,
+        "first_name": order.user.first_name, "amount_cents": amount_cents, "amount": money(amount_cents),
+        "reason": reason,
+    }, f"refund.processed:refund:{refund.id}", now)
+    return refund
+
+
+def _cancel_session(order, item, reason, actor, now):
+    """Cancel a refunded session without a credit for its card part; its credit part returns as credit."""
+    appointment = item.appointment
+    was_completed = appointment.status == AppointmentStatus.COMPLETED
+    appointments.cancel(appointment, f"Remboursement : {reason}", actor, now, give_credit=False)
+    if item.credit_cents:
+        credits.add_entry(order.user_id, CreditKind.CREDIT, item.credit_cents,
+                          f"Crédit rendu — remboursement de la commande #{order.id}", now,
+                          order_id=order.id, appointment_id=appointment.id, created_by_id=getattr(actor, "id", None))
+    if was_completed:
+        # Its month may already be paid to the tutor: take the earnings back on the next statement.
+        payouts.record_refund_adjustment(item, None, f"Remboursement : {reason}", now)

@@ -1,0 +1,52 @@
+"""Back-office action forms (CSRF through Flask-WTF): refunds, cancellations, bookings, credits."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import SESSION_DURATIONS
+from .fields import LocalDateTimeField, MoneyField
+
+REQUIRED = "Ce champ est obligatoire."
+REASON = [DataRequired("Indiquez un motif."), Length(max=1000)]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RefundForm(FlaskForm):
+    amount = MoneyField("Montant à rembourser ($)", validators=[InputRequired(REQUIRED)])
+    sessions = CheckboxesField("Séances à annuler", coerce=int, validate_choice=True)
+    reason = TextAreaField("Motif", validators=REASON)
+    # One key per displayed form: submitting it twice refunds once.
+    request_key = HiddenField()
+
+
+class CancelAppointmentForm(FlaskForm):
+    reason = TextAreaField("Motif de l'annulation", validators=REASON)
+
+
+class BookAppointmentForm(FlaskForm):
+    student_id = SelectField("Étudiant", coerce=int, validators=[InputRequired(REQUIRED)])
+    course_id = SelectField("Cours", coerce=int, validators=[InputRequired(REQUIRED)])
+    tutor_id = SelectField("Tuteur", coerce=int, validators=[InputRequired(REQUIRED)])
+    starts_at = LocalDateTimeField("Début (heure de Montréal)", validators=[InputRequired(REQUIRED)])
+    duration_minutes = SelectField(
+        "Durée", coerce=int, choices=[(d, f"{d} minutes") for d in SESSION_DURATIONS],
+        validators=[InputRequired(REQUIRED)],
+    )
+
+
+class CreditAdjustmentForm(FlaskForm):
+    direction = SelectField("Opération", choices=[("credit", "Ajouter du crédit"), ("debit", "Retirer du crédit")])
+    amount = MoneyField("Montant ($)", validators=[InputRequired(REQUIRED)])
+    reason = TextAreaField("Motif", validators=REASON)
+
+
+class IdForm(FlaskForm):
+    """A bare CSRF-protected form for one-click actions."""
+
+    id = IntegerField(validators=[NumberRange(min=1)])
