@@ -5,6 +5,7 @@ card instead, gives the student a credit equal to what they paid for it (SPEC §
 """
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -17,6 +18,8 @@ from .models import (
     AppointmentStatus,
     ChangeKind,
     CreditKind,
+    MeetingLink,
+    MeetingProvider,
     OutboxEventType,
     Role,
     Tutor,
@@ -116,3 +119,43 @@ def bookable_students():
 
 def active_tutors():
     return db.session.scalars(select(Tutor).where(Tutor.active.is_(True)).order_by(Tutor.display_name)).all()
+
+
+MEETING_HOSTS = {
+    "zoom.us": MeetingProvider.ZOOM,
+    "teams.microsoft.com": MeetingProvider.TEAMS,
+    "teams.live.com": MeetingProvider.TEAMS,
+    "meet.google.com": MeetingProvider.MEET,
+}
+BAD_LINK = "Lien invalide : collez l'adresse https:// de la rencontre Zoom, Teams ou Meet."
+
+
+def meeting_provider(url):
+    """The provider of a meeting URL (Zoom, Teams, Meet), or raise AppointmentError."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host or len(url) > 500:
+        raise AppointmentError(BAD_LINK)
+    for domain, provider in MEETING_HOSTS.items():
+        if host == domain or host.endswith("." + domain):
+            return provider
+    raise AppointmentError(BAD_LINK)
+
+
+def set_meeting_link(appointment, url, actor, now):
+    """Add or replace the session's meeting link; recorded in its history."""
+    if appointment.status == AppointmentStatus.CANCELLED:
+        raise AppointmentError("Ce rendez-vous est annulé.")
+    url = (url or "").strip()
+    provider = meeting_provider(url)
+    link = appointment.meeting_link
+    if link is None:
+        link = MeetingLink(appointment=appointment, created_at=now)
+        db.session.add(link)
+    link.provider, link.url, link.added_by_id, link.updated_at = provider.value, url, actor.id, now
+    db.session.add(AppointmentChange(
+        appointment_id=appointment.id, actor_id=actor.id, kind=ChangeKind.MEETING_LINK.value,
+        reason=url, created_at=now,
+    ))
+    return link

@@ -1,8 +1,8 @@
 """Back-office action forms (CSRF through Flask-WTF): refunds, cancellations, bookings, credits."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import SESSION_DURATIONS
@@ -29,6 +29,11 @@ class CancelAppointmentForm(FlaskForm):
     reason = TextAreaField("Motif de l'annulation", validators=REASON)
 
 
+class MeetingLinkForm(FlaskForm):
+    url = StringField("Lien de la rencontre (Zoom, Teams ou Meet)",
+                      validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
 class BookAppointmentForm(FlaskForm):
     student_id = SelectField("Étudiant", coerce=int, validators=[InputRequired(REQUIRED)])
     course_id = SelectField("Cours", coerce=int, validators=[InputRequired(REQUIRED)])
@@ -46,7 +51,6 @@ class CreditAdjustmentForm(FlaskForm):
     reason = TextAreaField("Motif", validators=REASON)
 
 
-class IdForm(FlaskForm):
-    """A bare CSRF-protected form for one-click actions."""
-
-    id = IntegerField(validators=[NumberRange(min=1)])
+class TicketReplyForm(FlaskForm):
+    body = TextAreaField("Message", validators=[DataRequired("Écrivez un message."), Length(max=5000)])
+    internal = BooleanField("Note interne (invisible pour l'étudiant)")

@@ -1,12 +1,17 @@
 """Support tickets for the office: triage by status, priority, category and assignee."""
 
-from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from .. import support
 from ..extensions import db
 from ..formatting import local_datetime
-from ..models import TICKET_STATUS_LABELS, Role, Ticket, User
+from ..models import TICKET_STATUS_LABELS, Role, Ticket, User, utcnow
 from .base import OFFICE, SecureModelView
 from .columns import (
     TICKET_CATEGORY_LABELS,
@@ -16,12 +21,27 @@ from .columns import (
     label_column,
 )
 from .filters import local_day_filters
+from .forms import TicketReplyForm
 
 
 def _office_accounts():
     return db.session.scalars(
         select(User).where(User.role.in_([Role.ADMIN.value, Role.STAFF.value])).order_by(User.email)
     )
+
+
+class UnansweredFilter(BaseSQLAFilter):
+    """Open tickets the office has not replied to yet."""
+
+    def __init__(self):
+        super().__init__(Ticket.id, "Sans réponse", options=[("1", "Oui"), ("0", "Non")])
+
+    def apply(self, query, value, alias=None):
+        condition = support.unanswered()
+        return query.filter(condition if value == "1" else ~condition)
+
+    def operation(self):
+        return "est"
 
 
 def _messages_column(_view, _context, ticket, _name):
@@ -54,6 +74,7 @@ class TicketView(SecureModelView):
         FilterEqual(Ticket.status, "Statut", options=choices(TICKET_STATUS_LABELS)),
         FilterEqual(Ticket.priority, "Priorité", options=choices(TICKET_PRIORITY_LABELS)),
         FilterEqual(Ticket.category, "Catégorie", options=choices(TICKET_CATEGORY_LABELS)),
+        UnansweredFilter(),
         FilterLike("assignee.email", "Assigné à (courriel)"),
         *local_day_filters(Ticket.created_at, "Créé"),
     ]
@@ -88,3 +109,30 @@ class TicketView(SecureModelView):
         "status": choices(TICKET_STATUS_LABELS),
     }
     form_args = {"assignee": {"query_factory": _office_accounts}}
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-reply", ".reply", title="Répondre ou ajouter une note"),
+    ]
+
+    @expose("/repondre/<int:id>", methods=("GET", "POST"))
+    def reply(self, id):
+        """The conversation, with a reply to the student or an internal note."""
+        ticket = self.get_one(str(id))
+        form = TicketReplyForm()
+        if form.validate_on_submit():
+            try:
+                support.reply(ticket, current_user, form.body.data, form.internal.data, utcnow())
+            except support.SupportError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash("Note interne ajoutée." if form.internal.data else "Réponse envoyée à l'étudiant.", "success")
+                return redirect(url_for(".reply", id=ticket.id))
+        summary = [f"Billet #{ticket.id} — {ticket.subject}", f"Étudiant : {ticket.student.full_name} ({ticket.student.email})"]
+        summary += [
+            f"{local_datetime(m.created_at)} — {m.author.full_name}{' (note interne)' if m.is_internal else ''} : {m.body}"
+            for m in ticket.messages
+        ]
+        return self.render("admin/action_form.html", title="Répondre au billet", summary=summary, form=form,
+                           submit_label="Envoyer", back_url=url_for(".index_view")), (
+            400 if request.method == "POST" else 200)
