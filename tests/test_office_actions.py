@@ -1,6 +1,8 @@
 """The office's actions in the back office: refunds, cancellations, bookings, credits, audited edits."""
 
+import csv
 import html
+import io
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ from tutoradmin import credits
 from tutoradmin.models import (
     Appointment,
     AuditLog,
+    CouponRedemption,
     CreditEntry,
     OutboxEvent,
     Refund,
@@ -237,3 +240,24 @@ def test_changing_a_role_is_audited(client, db, make, login_as):
     assert response.status_code == 302, response.get_data(as_text=True)
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.role_changed"))
     assert (log.actor_id, log.before, log.after) == (admin.id, {"role": "staff"}, {"role": "accountant"})
+
+
+# Coupon usage ----------------------------------------------------------------------------------
+
+
+def test_coupon_usage_counts_paid_orders_and_the_discount_they_got(client, db, make, login_as):
+    login_as("accountant")
+    coupon = make.coupon(code="RENTREE", redemptions_count=3)
+    unused = make.coupon(code="JAMAIS")
+    for discount in (500, 700):
+        order = make.order()
+        db.session.add(CouponRedemption(coupon=coupon, order_id=order.id, user_id=order.user_id,
+                                        discount_cents=discount))
+    db.session.commit()
+
+    assert (coupon.paid_redemptions, coupon.discount_given_cents) == (2, 1200)
+    assert (unused.paid_redemptions, unused.discount_given_cents) == (0, 0)
+    export = client.get("/admin/compta/coupons/export/csv/")
+    rows = {row["Code"]: row for row in csv.DictReader(io.StringIO(export.get_data(as_text=True)))}
+    assert (rows["RENTREE"]["Commandes payées"], rows["RENTREE"]["Rabais accordés"]) == ("2", "12.00")
+    assert rows["JAMAIS"]["Rabais accordés"] == "0.00"

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import db
 from .types import Choices, UTCDateTime, utcnow
@@ -66,3 +66,18 @@ class CouponRedemption(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     coupon: Mapped[Coupon] = relationship(back_populates="redemptions")
+
+
+# Usage of each coupon by paid orders, computed by the database when coupons are listed.
+Coupon.paid_redemptions = column_property(
+    select(func.count(CouponRedemption.id))
+    .where(CouponRedemption.coupon_id == Coupon.id)
+    .correlate_except(CouponRedemption)
+    .scalar_subquery()
+)
+Coupon.discount_given_cents = column_property(
+    select(func.coalesce(func.sum(CouponRedemption.discount_cents), 0))
+    .where(CouponRedemption.coupon_id == Coupon.id)
+    .correlate_except(CouponRedemption)
+    .scalar_subquery()
+)

@@ -4,18 +4,16 @@ from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike, IntEqualFi
 
 from ..models import TutorPayout
 from .base import ACCOUNTING, ReadOnlyModelView
+from .catalog import CouponColumns
 from .columns import (
-    COUPON_KIND_LABELS,
     PAYOUT_STATUS_LABELS,
     choices,
-    coupon_value_column,
     datetime_column,
     hours_column,
     label_column,
     money_column,
     money_export,
 )
-from .filters import local_day_filters
 from .sales import MONEY_COLUMNS, OrderColumns
 
 
@@ -74,34 +72,9 @@ class AccountingPayoutView(PayoutColumns, ReadOnlyModelView):
     column_formatters_export = _exports(PayoutColumns.column_formatters, PAYOUT_MONEY_COLUMNS)
 
 
-class AccountingCouponView(ReadOnlyModelView):
-    """Coupon usage: how often each code was redeemed, against its limit."""
+class AccountingCouponView(CouponColumns, ReadOnlyModelView):
+    """Coupon usage: how often each code was redeemed and the discount it gave, against its limit."""
 
     allowed_roles = ACCOUNTING
-    column_list = [
-        "code", "kind", "value", "redemptions_count", "max_redemptions",
-        "starts_at", "ends_at", "active",
-    ]
-    column_details_list = column_list + ["description", "created_at"]
-    column_searchable_list = ["code"]
-    column_sortable_list = ["code", "redemptions_count", "starts_at", "ends_at", "active"]
-    column_default_sort = ("redemptions_count", True)
-    column_labels = {
-        "code": "Code",
-        "kind": "Type",
-        "value": "Valeur",
-        "redemptions_count": "Utilisations",
-        "max_redemptions": "Utilisations permises",
-        "starts_at": "Valide à partir du",
-        "ends_at": "Valide jusqu'au",
-        "active": "Actif",
-        "description": "Description",
-        "created_at": "Créé le",
-    }
-    column_formatters = {
-        "kind": label_column(COUPON_KIND_LABELS),
-        "value": coupon_value_column,
-        "starts_at": datetime_column,
-        "ends_at": datetime_column,
-        "created_at": datetime_column,
-    }
+    column_default_sort = ("discount_given_cents", True)
+    column_formatters_export = _exports(CouponColumns.column_formatters, ["discount_given_cents"])

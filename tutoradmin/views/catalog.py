@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from .. import audit
 from ..extensions import db
-from ..models import Course, CouponKind, Role, Tutor, User, utcnow
+from ..models import Coupon, CouponKind, Course, Role, Tutor, User, utcnow
 from .base import OFFICE, SecureModelView
 from .columns import (
     COUPON_KIND_LABELS,
@@ -139,19 +139,19 @@ class TutorView(SecureModelView):
             audit.record_changes(current_user, "tutor.rate_changed", model, ["hourly_rate_cents"], utcnow())
 
 
-class CouponView(SecureModelView):
-    """Discount codes; a used coupon is deactivated rather than deleted."""
+class CouponColumns:
+    """A coupon and its usage (paid orders and the discount they got), for the office and the accountant."""
 
-    allowed_roles = OFFICE
-    can_delete = False
     column_list = [
-        "code", "kind", "value", "starts_at", "ends_at",
+        "code", "kind", "value", "starts_at", "ends_at", "paid_redemptions", "discount_given_cents",
         "redemptions_count", "max_redemptions", "active",
     ]
     column_details_list = column_list + ["description", "created_at"]
     column_searchable_list = ["code", "description"]
-    column_filters = [BooleanEqualFilter("active", "Actif")]
-    column_sortable_list = ["code", "starts_at", "ends_at", "redemptions_count", "active"]
+    column_filters = [BooleanEqualFilter(Coupon.active, "Actif")]
+    column_sortable_list = [
+        "code", "starts_at", "ends_at", "paid_redemptions", "discount_given_cents", "redemptions_count", "active",
+    ]
     column_default_sort = ("created_at", True)
     column_labels = {
         "code": "Code",
@@ -161,17 +161,30 @@ class CouponView(SecureModelView):
         "starts_at": "Valide à partir du",
         "ends_at": "Valide jusqu'au",
         "max_redemptions": "Utilisations permises",
-        "redemptions_count": "Utilisations",
+        "redemptions_count": "Utilisations réservées",
+        "paid_redemptions": "Commandes payées",
+        "discount_given_cents": "Rabais accordés",
         "active": "Actif",
         "created_at": "Créé le",
+    }
+    column_descriptions = {
+        "redemptions_count": "Comptées dès le début du paiement, pour que la limite tienne.",
     }
     column_formatters = {
         "kind": label_column(COUPON_KIND_LABELS),
         "value": coupon_value_column,
+        "discount_given_cents": money_column,
         "starts_at": datetime_column,
         "ends_at": datetime_column,
         "created_at": datetime_column,
     }
+
+
+class CouponView(CouponColumns, SecureModelView):
+    """Discount codes; a used coupon is deactivated rather than deleted."""
+
+    allowed_roles = OFFICE
+    can_delete = False
     form_columns = [
         "code", "description", "kind", "value", "starts_at", "ends_at", "max_redemptions", "active",
     ]
