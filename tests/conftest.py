@@ -11,6 +11,7 @@ from tutoradmin.extensions import db as _db
 
 from . import factories
 from .factories import DEFAULT_PASSWORD
+from .fake_stripe import fake_stripe, fake_stripe_server  # noqa: F401  (fixtures)
 
 POSTGRES_SKIP_REASON = (
     "TEST_DATABASE_URL is not set: PostgreSQL tests skipped "

@@ -4,6 +4,7 @@ The amount is computed here, never taken from the client: held cart items,
 less the coupon, less the student's credit, is what the card pays.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
@@ -164,10 +165,12 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
         fulfilment.book_order(order, now, gateway)
         return order, None
     customer_id = gateway.ensure_customer(buyer)
-    started = gateway.create_payment(order, customer_id, f"order-{order.id}-payment",
-                                     save_card=save_card, payment_method_id=payment_method_id)
+    # Not the order id alone: SQLite gives a rolled-back attempt's id (a declined card) to the next attempt,
+    # and Stripe would answer it with the first one's outcome instead of charging the new card.
+    key = f"order-{order.id}-payment-{secrets.token_hex(4)}"
+    started = gateway.create_payment(order, customer_id, key, save_card=save_card, payment_method_id=payment_method_id)
     payment = Payment(order=order, provider=gateway.name, gateway_payment_id=started.payment_id,
-                      idempotency_key=f"order-{order.id}-payment", amount_cents=order.total_cents,
+                      idempotency_key=key, amount_cents=order.total_cents,
                       status="pending", created_at=now)
     db.session.add(payment)
     db.session.flush()

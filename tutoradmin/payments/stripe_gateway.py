@@ -55,10 +55,12 @@ class StripeGateway:
             params["customer"] = customer_id
         if save_card:
             params["setup_future_usage"] = "off_session"
+        params["automatic_payment_methods"] = {"enabled": True}
         if payment_method_id:
+            # Confirmed here, with no page to come back to: without a return_url Stripe refuses any intent
+            # that allows redirect-based methods, and a saved card is not one.
             params.update(payment_method=payment_method_id, confirm=True)
-        else:
-            params["automatic_payment_methods"] = {"enabled": True}
+            params["automatic_payment_methods"]["allow_redirects"] = "never"
         try:
             intent = self.client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": idempotency_key}

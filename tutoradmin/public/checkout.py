@@ -60,10 +60,11 @@ def checkout():
             saved_cards = []
     email_taken = False
     if form.validate_on_submit() and (user is not None or form.require_password()):
+        saved_card = (user and form.saved_card.data) or None
         try:
             order, payment = checkouts.start_checkout(
                 cart, _billing(form), now, gateway, user=user, password=form.password.data,
-                save_card=bool(user and form.save_card.data), payment_method_id=form.saved_card.data or None,
+                save_card=bool(user and form.save_card.data), payment_method_id=saved_card,
             )
         except (checkouts.CheckoutError, GatewayError) as exc:
             db.session.rollback()
@@ -77,6 +78,9 @@ def checkout():
                 return redirect(url_for("public.payment_return", commande=order.id))
             if gateway.simulated:
                 return redirect(url_for("public.simulated_payment", payment_id=payment.gateway_payment_id))
+            if saved_card:
+                # Charged already: no card form, the return page waits for Stripe's event.
+                return redirect(url_for("public.payment_return", commande=order.id))
             return render_template("public/payment_stripe.html", order=order,
                                    client_secret=gateway.client_secret(payment.gateway_payment_id),
                                    publishable_key=gateway.publishable_key)

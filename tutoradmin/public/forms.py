@@ -78,7 +78,8 @@ class CheckoutForm(FlaskForm):
         EqualTo("password", "Les mots de passe ne correspondent pas."),
     ])
     save_card = BooleanField("Sauvegarder cette carte pour les prochains achats")
-    saved_card = HiddenField()
+    # Sent by the saved cards' radio buttons; a hidden field would come first in the form data and hide the choice.
+    saved_card = StringField()
 
     def require_password(self):
         """Guests must choose a password; returns False (with the error set) when missing."""
