@@ -1,5 +1,7 @@
 """Stripe PaymentIntents in CAD cents through the official library (StripeClient)."""
 
+import hashlib
+
 import stripe
 
 from .base import (
@@ -11,6 +13,10 @@ from .base import (
     RefundResult,
     verify_event,
 )
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _translate(exc):
@@ -38,7 +44,8 @@ class StripeGateway:
         try:
             customer = self.client.v1.customers.create(
                 params={"email": user.email, "name": user.full_name, "metadata": {"user_id": str(user.id)}},
-                options={"idempotency_key": f"customer-user-{user.id}"},
+                # The email is part of the key: SQLite can hand a rolled-back account's id to the next one.
+                options={"idempotency_key": f"customer-user-{user.id}-{_digest(user.email)}"},
             )
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
