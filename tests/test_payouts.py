@@ -227,7 +227,7 @@ def test_a_paid_month_is_locked(db, tutor, admin, march, add_session):
     [
         ({"confirmation": "   "}, "numéro de confirmation"),
         ({"confirmation": "X" * 101}, "100 caractères"),
-        ({"month": 4, "paid_on": date(2026, 4, 10)}, "avril 2026 n'est pas terminé"),
+        ({"month": 4, "paid_on": date(2026, 4, 10)}, r"Ce mois n'est pas terminé \(avril 2026\)"),
         ({"paid_on": date(2026, 4, 11)}, "dans le futur"),
         ({"paid_on": date(2026, 3, 31)}, "suivre la fin du mois"),
         ({"paid_on": None}, "date du paiement"),

@@ -415,7 +415,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     today = to_local(now).date()
     if today < after_month:
         raise PayoutError(
-            f"Le mois de {label} n'est pas terminé : il pourra être payé à partir du "
+            f"Ce mois n'est pas terminé ({label}) : il pourra être payé à partir du "
             f"{local_date(after_month)}."
         )
     paid_moment = _paid_moment(paid_at, now)
@@ -434,7 +434,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     scheduled = _scheduled_count(tutor.id, start)
     if scheduled:
         raise PayoutError(
-            f"{scheduled} séance(s) de {label} sont encore planifiées : elles doivent être "
+            f"{scheduled} séance(s) de ce mois sont encore planifiées : elles doivent être "
             "terminées ou annulées avant le paiement."
         )
     minutes, earnings = _totals(tutor.id, start)

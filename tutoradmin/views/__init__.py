@@ -33,6 +33,7 @@ from .accounting import (
 from .availability import ExceptionView, TimeOffView, WeeklyRuleView
 from .catalog import CouponView, CourseView, TutorView
 from .overview import OverviewView
+from .payouts import AccountingStatementView, PayoutView
 from .people import AuditLogView, StudentView, UserView
 from .sales import AppointmentView, OrderView
 from .support import TicketView
@@ -76,6 +77,7 @@ def init_admin(app):
         ),
         OrderView(Order, db, "Commandes", category="Ventes", endpoint="orders", url="commandes"),
         StudentView(User, db, "Étudiants", endpoint="students", url="etudiants"),
+        PayoutView(name="Paiements aux tuteurs", endpoint="payouts", url="paiements-tuteurs"),
         TicketView(Ticket, db, "Billets", category="Support", endpoint="tickets", url="billets"),
     )
     # Administrators only.
@@ -102,6 +104,10 @@ def init_admin(app):
         AccountingPayoutView(
             TutorPayout, db, "Paiements aux tuteurs", category="Comptabilité",
             endpoint="accounting_payouts", url="compta/paiements-tuteurs",
+        ),
+        AccountingStatementView(
+            name="Relevés des tuteurs", category="Comptabilité",
+            endpoint="accounting_statements", url="compta/releves-tuteurs",
         ),
         AccountingCouponView(
             Coupon, db, "Coupons", category="Comptabilité",

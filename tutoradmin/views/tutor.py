@@ -4,14 +4,21 @@ Every view here shows and changes only the signed-in tutor's rows (OwnRowsModelV
 what students paid.
 """
 
+from flask import request
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 
-from ..models import APPOINTMENT_STATUS_LABELS, Appointment
+from .. import payouts
+from ..extensions import db
+from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
+from ..public.errors import PageError
+from ..public.params import ParamError, parse_month
 from .accounting import PayoutColumns
 from .availability import ExceptionColumns, TimeOffColumns, WeeklyRuleColumns
 from .base import OwnRowsModelView
 from .columns import choices, datetime_column, label_column, money_column, session_time_column
 from .filters import local_day_filters
+from .payouts import DISPLAY
 
 
 class MyWeeklyRuleView(WeeklyRuleColumns, OwnRowsModelView):
@@ -65,11 +72,37 @@ class MyAppointmentView(OwnRowsModelView):
 
 
 class MyPayoutView(PayoutColumns, OwnRowsModelView):
-    """The tutor's monthly statements and whether each was paid."""
+    """The tutor's earnings: hours and earnings per month, and the statements paid or to be paid."""
 
     can_create = False
     can_edit = False
     can_delete = False
+    list_template = "admin/my_earnings.html"
+
+    def _tutor(self):
+        return db.session.get(Tutor, self.current_tutor_id())
+
+    @expose("/")
+    def index_view(self):
+        tutor, now = self._tutor(), utcnow()
+        self._template_args.update(
+            tutor=tutor, months=payouts.months_of(tutor, now), current_month=payouts.month_of(now),
+            pending=payouts.pending_adjustments(tutor.id), **DISPLAY,
+        )
+        return super().index_view()
+
+    @expose("/releve/")
+    def statement_view(self):
+        """One month of the signed-in tutor: the tutor always comes from the login, never the URL."""
+        tutor = self._tutor()
+        try:
+            month = parse_month(request.args.get("mois"))
+            statement = payouts.statement(tutor, month.year, month.month, utcnow())
+        except (ParamError, payouts.PayoutError) as exc:
+            raise PageError(400, str(exc)) from exc
+        return self.render(
+            "admin/my_statement.html", tutor=tutor, month=month, statement=statement, **DISPLAY
+        )
 
 
 class MyProfileView(OwnRowsModelView):

@@ -1,0 +1,149 @@
+"""Tutor payouts in the back office: a month's statements, and their payment by an administrator.
+
+The office (administrators and staff) and the accountant each have their own view class and URL;
+only an administrator's request may mark a month paid.
+"""
+
+from decimal import Decimal
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import HiddenField, StringField
+
+from .. import payouts
+from ..extensions import db
+from ..formatting import local_date, money, month_label, to_local
+from ..models import Tutor, utcnow
+from ..public.params import ParamError, parse_date, parse_month, parse_optional_id
+from .base import ACCOUNTING, ADMIN_ONLY, OFFICE, SecureView
+
+RACE_MESSAGE = "Ce relevé vient d'être modifié par quelqu'un d'autre : rechargez la page."
+
+
+class MarkPaidForm(FlaskForm):
+    tutor = HiddenField()
+    month = HiddenField()
+    confirmation_number = StringField(
+        "Numéro de confirmation", render_kw={"maxlength": payouts.CONFIRMATION_MAX_LENGTH}
+    )
+    paid_on = StringField("Date du paiement", render_kw={"type": "date"})
+
+
+def hours(minutes):
+    """4,5 h — from minutes."""
+    return f"{Decimal(minutes or 0) / 60:.1f} h".replace(".", ",")
+
+
+def paid_note(payout):
+    """Payé le 5 avril 2026 — confirmation VIR-0001."""
+    return (
+        f"Payé le {local_date(to_local(payout.paid_at).date())} — "
+        f"confirmation {payout.confirmation_number}"
+    )
+
+
+#: What the statement templates use to display values.
+DISPLAY = {"hours": hours, "paid_note": paid_note, "month_value": lambda day: f"{day:%Y-%m}"}
+
+
+class StatementView(SecureView):
+    """Pick a tutor and a month (by default the previous one): the statement, or the month's tutors."""
+
+    allowed_roles = OFFICE
+    title = "Paiements aux tuteurs"
+
+    def can_mark_paid(self):
+        return current_user.role in ADMIN_ONLY
+
+    def _tutor(self, value):
+        tutor_id = parse_optional_id(value)
+        if tutor_id is None:
+            return None
+        tutor = db.session.get(Tutor, tutor_id)
+        if tutor is None:
+            abort(404)
+        return tutor
+
+    def _page(self, tutor, month, form=None, error=None, status=200):
+        now = utcnow()
+        context = {"tutor": tutor, "month": month, "error": error, "statement": None,
+                   "overview": None}
+        if tutor is not None:
+            context["statement"] = payouts.statement(tutor, month.year, month.month, now)
+            if self.can_mark_paid() and not context["statement"].is_paid:
+                form = form or MarkPaidForm(
+                    formdata=None, tutor=tutor.id, month=f"{month:%Y-%m}",
+                    paid_on=to_local(now).date().isoformat(),
+                )
+                context["form"] = form
+        else:
+            context["overview"] = payouts.month_overview(month.year, month.month)
+            context["month_is_over"] = to_local(now).date() >= payouts.next_month(month)
+        tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
+        return self.render(
+            "admin/payouts.html", title=self.title, tutors=tutors, **context, **DISPLAY
+        ), status
+
+    @expose("/")
+    def index(self):
+        try:
+            tutor = self._tutor(request.args.get("tuteur"))
+            month = payouts.previous_month(utcnow())
+            if request.args.get("mois"):
+                month = parse_month(request.args["mois"])
+                payouts.first_day(month.year, month.month)
+        except (ParamError, payouts.PayoutError) as exc:
+            return self._page(None, payouts.previous_month(utcnow()), error=str(exc), status=400)
+        return self._page(tutor, month)
+
+
+class PayoutView(StatementView):
+    """The office's statements; an administrator marks a month paid from them."""
+
+    @expose("/payer", methods=("POST",))
+    def mark_paid(self):
+        if not self.can_mark_paid():
+            abort(403)
+        form = MarkPaidForm()
+        try:
+            tutor = self._tutor(form.tutor.data)
+            month = parse_month(form.month.data)
+            payouts.first_day(month.year, month.month)
+        except (ParamError, payouts.PayoutError):
+            abort(400)
+        if tutor is None:
+            abort(404)
+        try:
+            paid_on = parse_date(form.paid_on.data, "date du paiement") if form.paid_on.data else None
+            payout = payouts.mark_paid(
+                tutor, month.year, month.month, form.confirmation_number.data, paid_on,
+                current_user, utcnow(),
+            )
+            db.session.commit()
+        except (ParamError, payouts.PayoutError) as exc:
+            db.session.rollback()
+            return self._page(tutor, month, form=form, error=str(exc), status=400)
+        except IntegrityError:
+            # Another administrator paid the same month at the same moment.
+            db.session.rollback()
+            return self._page(tutor, month, error=RACE_MESSAGE, status=409)
+        flash(
+            f"Paiement enregistré : {tutor.display_name}, {month_label(month)}, "
+            f"{money(payout.amount_cents)} (confirmation {payout.confirmation_number}).",
+            "success",
+        )
+        return redirect(url_for(".index", tuteur=tutor.id, mois=f"{month:%Y-%m}"))
+
+
+class AccountingStatementView(StatementView):
+    """The same statements for the accountant, read-only."""
+
+    allowed_roles = ACCOUNTING
+    title = "Relevés des tuteurs"
+
+    def can_mark_paid(self):
+        return False
