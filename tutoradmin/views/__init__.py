@@ -35,6 +35,7 @@ from .catalog import CouponView, CourseView, TutorView
 from .overview import OverviewView
 from .payouts import AccountingStatementView, PayoutView
 from .people import AuditLogView, StudentView, UserView
+from .revenue import AccountingRevenueView, OfficeRevenueView
 from .sales import AppointmentView, OrderView
 from .support import TicketView
 from .tutor import (
@@ -76,6 +77,7 @@ def init_admin(app):
             endpoint="appointments", url="rendez-vous",
         ),
         OrderView(Order, db, "Commandes", category="Ventes", endpoint="orders", url="commandes"),
+        OfficeRevenueView(name="Revenus", category="Ventes", endpoint="revenue", url="revenus"),
         StudentView(User, db, "Étudiants", endpoint="students", url="etudiants"),
         PayoutView(name="Paiements aux tuteurs", endpoint="payouts", url="paiements-tuteurs"),
         TicketView(Ticket, db, "Billets", category="Support", endpoint="tickets", url="billets"),
@@ -93,6 +95,10 @@ def init_admin(app):
     )
     # The accountant: read-only, with exports.
     admin.add_views(
+        AccountingRevenueView(
+            name="Revenus", category="Comptabilité", endpoint="accounting_revenue",
+            url="compta/revenus",
+        ),
         AccountingOrderView(
             Order, db, "Commandes", category="Comptabilité",
             endpoint="accounting_orders", url="compta/commandes",

@@ -1,0 +1,257 @@
+"""The revenue page (SPEC §9): Plotly charts, tables and CSV exports over a chosen period.
+
+The office and the accountant each have their own view class and URL, sharing RevenuePage.
+Only GET routes: nothing here writes.
+"""
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+
+import plotly
+import plotly.graph_objects as go
+from babel.numbers import format_percent
+from flask import Response, request, url_for
+from flask_admin import expose
+from markupsafe import Markup
+
+from .. import reports
+from ..formatting import LOCALE, local_date, money
+from ..models import utcnow
+from .base import ACCOUNTING, OFFICE, SecureView
+
+#: (header, Figures attribute) of every amount column, in order.
+AMOUNTS = [
+    ("Encaissé", "collected_cents"),
+    ("Remboursé", "refunded_cents"),
+    ("Net", "net_cents"),
+    ("Coût des tuteurs", "tutor_cost_cents"),
+    ("Marge", "margin_cents"),
+]
+MARGIN_RATE = "Marge (%)"
+COLORS = {
+    "collected_cents": "#1f5fa8", "refunded_cents": "#d9822b", "net_cents": "#2a9d8f",
+    "tutor_cost_cents": "#8e6bbf", "margin_cents": "#264653", "margin_rate": "#e63946",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the page and its CSV export: rows of (label, CSV label, Figures)."""
+
+    slug: str
+    title: str
+    header: str
+    rows: list
+    total: object = None
+
+
+TABLE_SLUGS = ("mensuel", "annuel", "cours", "tuteurs")
+
+
+def _tables(report):
+    return [
+        Table("mensuel", "Par mois", "Mois",
+              [(p.label, p.key, figures) for p, figures in report.months], report.total),
+        Table("annuel", "Par année", "Année",
+              [(p.label, p.key, figures) for p, figures in report.years], report.total),
+        Table("cours", "Cumul par cours", "Cours",
+              [(s.name, s.name, s.figures) for s in report.by_course], report.total),
+        Table("tuteurs", "Cumul par tuteur", "Tuteur",
+              [(s.name, s.name, s.figures) for s in report.by_tutor], report.total),
+    ]
+
+
+# --- display ------------------------------------------------------------------------------
+
+
+def percent(rate):
+    """38,5 % — or a dash when there is no margin rate (no net revenue)."""
+    if rate is None:
+        return "—"
+    return format_percent(rate, "#,##0.0 %", locale=LOCALE)
+
+
+def _cells(figures):
+    return [money(getattr(figures, name)) for _header, name in AMOUNTS] + [percent(figures.margin_rate)]
+
+
+def _dollars(cents):
+    # CSV keeps plain numbers a spreadsheet can add up.
+    return f"{Decimal(cents).scaleb(-2):.2f}"
+
+
+def _csv_percent(rate):
+    return "" if rate is None else f"{rate * 100:.2f}"
+
+
+def _dollar_values(rows, name):
+    # Plotly plots floats; the figures themselves stay exact.
+    return [float(Decimal(getattr(figures, name)).scaleb(-2)) for *_labels, figures in rows]
+
+
+def _rate_values(rows):
+    return [None if f.margin_rate is None else float(f.margin_rate * 100) for *_labels, f in rows]
+
+
+def _layout(figure, **layout):
+    figure.update_layout(**{
+        # Decimal comma and thin-space thousands, as in 1 234,56 $.
+        "separators": ", ", "template": "plotly_white", "height": 420,
+        "margin": dict(l=60, r=60, t=30, b=40), "legend": dict(orientation="h", y=-0.15),
+        "hovermode": "x unified", **layout,
+    })
+    return Markup(figure.to_html(full_html=False, include_plotlyjs=False,
+                                 config={"displaylogo": False, "responsive": True}))
+
+
+def _series_chart(rows):
+    """Bars of money in and out, lines of net and margin, and the margin rate on its own axis."""
+    labels = [label for label, *_rest in rows]
+    figure = go.Figure()
+    for header, name in AMOUNTS:
+        kind = go.Scatter if name in ("net_cents", "margin_cents") else go.Bar
+        extra = {"mode": "lines+markers"} if kind is go.Scatter else {}
+        figure.add_trace(kind(x=labels, y=_dollar_values(rows, name), name=header,
+                              marker_color=COLORS[name], hovertemplate="%{y:,.2f} $", **extra))
+    figure.add_trace(go.Scatter(
+        x=labels, y=_rate_values(rows), name=MARGIN_RATE, yaxis="y2", mode="lines+markers",
+        line=dict(dash="dot", color=COLORS["margin_rate"]), hovertemplate="%{y:.1f} %",
+    ))
+    return _layout(
+        figure, barmode="group", xaxis=dict(type="category"),
+        yaxis=dict(title="Montant ($)", tickformat=",.0f"),
+        yaxis2=dict(title="Marge (%)", overlaying="y", side="right", ticksuffix=" %",
+                    tickformat=".0f", rangemode="tozero", showgrid=False),
+    )
+
+
+def _shares_chart(rows):
+    """Horizontal bars per course or tutor, the largest net revenue on top."""
+    names = [label for label, *_rest in rows][::-1]
+    figure = go.Figure()
+    for header, name in AMOUNTS[2:]:
+        figure.add_trace(go.Bar(
+            y=names, x=_dollar_values(rows, name)[::-1], name=header, orientation="h",
+            marker_color=COLORS[name], hovertemplate="%{x:,.2f} $",
+        ))
+    return _layout(figure, barmode="group", hovermode="y unified",
+                   height=max(320, 90 + 60 * len(rows)), xaxis=dict(title="Montant ($)", tickformat=",.0f"),
+                   yaxis=dict(automargin=True))
+
+
+def _chart(table):
+    if not table.rows:
+        return None
+    return _series_chart(table.rows) if table.slug in ("mensuel", "annuel") else _shares_chart(table.rows)
+
+
+def _csv(table):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([table.header] + [header for header, _name in AMOUNTS] + [MARGIN_RATE])
+    for _label, csv_label, figures in table.rows:
+        writer.writerow([csv_label] + [_dollars(getattr(figures, name)) for _header, name in AMOUNTS]
+                        + [_csv_percent(figures.margin_rate)])
+    return out.getvalue()
+
+
+@cache
+def _plotly_js():
+    """Plotly's bundled script and its ETag, read once per process."""
+    script = plotly.offline.get_plotlyjs()
+    return script, hashlib.sha1(script.encode()).hexdigest()
+
+
+# --- input --------------------------------------------------------------------------------
+
+
+def _day(value, label):
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year < 3000:
+        raise reports.ReportError(f"Date {label} invalide : « {value} » (format attendu AAAA-MM-JJ).")
+    return day
+
+
+def requested_range(args, today):
+    """The period asked for in `debut` and `fin` (AAAA-MM-JJ), each defaulting to the usual one."""
+    default_start, default_end = reports.default_range(today)
+    start_text, end_text = args.get("debut", "").strip(), args.get("fin", "").strip()
+    start = _day(start_text, "de début") if start_text else default_start
+    end = _day(end_text, "de fin") if end_text else default_end
+    reports.check_range(start, end)
+    return start, end
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+class RevenuePage:
+    """Charts and tables of revenue for a period, and the CSV export of each table."""
+
+    @expose("/")
+    def index(self):
+        form = {"debut": request.args.get("debut", ""), "fin": request.args.get("fin", "")}
+        try:
+            start, end = requested_range(request.args, reports.local_today(utcnow()))
+        except reports.ReportError as exc:
+            return self.render("admin/revenue.html", error=str(exc), form=form, report=None), 400
+        report = reports.revenue_report(start, end)
+        period = {"debut": start.isoformat(), "fin": end.isoformat()}
+        sections = [
+            {
+                "table": table,
+                "chart": _chart(table),
+                "rows": [(label, _cells(figures)) for label, _key, figures in table.rows],
+                "total": _cells(table.total),
+                "csv_url": url_for(".export", table=table.slug, **period),
+            }
+            for table in _tables(report)
+        ]
+        return self.render(
+            "admin/revenue.html", error=None, form=period, report=report,
+            period_label=f"Du {local_date(start)} au {local_date(end)}",
+            summary=list(zip([h for h, _n in AMOUNTS] + [MARGIN_RATE], _cells(report.total))),
+            headers=[h for h, _n in AMOUNTS] + [MARGIN_RATE], sections=sections,
+            plotly_url=url_for(".plotly_js", v=plotly.__version__),
+        )
+
+    @expose("/export/<table>.csv")
+    def export(self, table):
+        if table not in TABLE_SLUGS:
+            return Response("Tableau inconnu.", status=404, mimetype="text/plain")
+        try:
+            start, end = requested_range(request.args, reports.local_today(utcnow()))
+        except reports.ReportError as exc:
+            return Response(str(exc), status=400, mimetype="text/plain")
+        tables = {t.slug: t for t in _tables(reports.revenue_report(start, end))}
+        filename = f"revenus-{table}-{start.isoformat()}-au-{end.isoformat()}.csv"
+        return Response(
+            _csv(tables[table]), mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @expose("/plotly.min.js")
+    def plotly_js(self):
+        # Served from the installed package (no CDN); the URL carries Plotly's version.
+        script, etag = _plotly_js()
+        response = Response(script, mimetype="text/javascript")
+        response.cache_control.private = True
+        response.cache_control.max_age = 365 * 24 * 3600
+        response.set_etag(etag)
+        return response.make_conditional(request)
+
+
+class OfficeRevenueView(RevenuePage, SecureView):
+    allowed_roles = OFFICE
+
+
+class AccountingRevenueView(RevenuePage, SecureView):
+    allowed_roles = ACCOUNTING
