@@ -131,15 +131,6 @@ class SessionLine:
     refunded_after_payment: bool = False
 
 
-@dataclass(frozen=True)
-class AdjustmentLine:
-    id: int
-    amount_cents: int
-    reason: str
-    created_at: datetime
-    session_starts_at: datetime | None
-
-
 @dataclass
 class Statement:
     """One tutor's month: paid (the locked snapshot) or not (live, with what would be deducted)."""
@@ -149,10 +140,10 @@ class Statement:
     sessions: list[SessionLine]
     minutes: int
     earnings_cents: int
-    adjustments: list[AdjustmentLine]
+    adjustments: list[PayoutAdjustment]
     payout: TutorPayout | None = None
     #: Pending adjustments that do not fit on this statement and wait for a later one.
-    carried: list[AdjustmentLine] = field(default_factory=list)
+    carried: list[PayoutAdjustment] = field(default_factory=list)
     #: Sessions of the month still scheduled (the month cannot be paid while there are some).
     scheduled_count: int = 0
     is_over: bool = False
@@ -168,12 +159,6 @@ class Statement:
     @property
     def amount_cents(self):
         return self.earnings_cents + self.adjustments_cents
-
-    @property
-    def is_payable(self):
-        """Whether the month can be marked paid now (the rules of mark_paid, for the page)."""
-        has_something = bool(self.sessions or self.adjustments)
-        return not self.is_paid and self.is_over and not self.scheduled_count and has_something
 
 
 def _session_lines(tutor_id, start, payout=None):
@@ -205,13 +190,7 @@ def _session_lines(tutor_id, start, payout=None):
 
 def _totals(tutor_id, start):
     """Minutes and earnings of a month's payable sessions, summed in SQL."""
-    minutes, cents = db.session.execute(
-        _joined(
-            func.coalesce(func.sum(Appointment.duration_minutes), 0),
-            func.coalesce(func.sum(session_earnings()), 0),
-        ).where(_in_month(tutor_id, start), payable())
-    ).one()
-    return int(minutes), int(cents)
+    return _month_totals([tutor_id], [start]).get((tutor_id, start), (0, 0))
 
 
 def _scheduled_count(tutor_id, start):
@@ -222,43 +201,33 @@ def _scheduled_count(tutor_id, start):
     )
 
 
-def _adjustment_rows(condition, lock=False):
+def _adjustments(condition, lock=False):
     query = (
-        select(PayoutAdjustment, Appointment.starts_at)
-        .outerjoin(Appointment, Appointment.order_item_id == PayoutAdjustment.order_item_id)
+        select(PayoutAdjustment)
         .where(condition)
         .order_by(PayoutAdjustment.created_at, PayoutAdjustment.id)
     )
-    if lock:
-        query = query.with_for_update(of=PayoutAdjustment)
-    return db.session.execute(query).all()
+    return db.session.scalars(query.with_for_update() if lock else query).all()
 
 
-def _line(adjustment, session_starts_at):
-    return AdjustmentLine(
-        id=adjustment.id, amount_cents=adjustment.amount_cents, reason=adjustment.reason,
-        created_at=adjustment.created_at, session_starts_at=session_starts_at,
+def pending_adjustments(tutor_id, lock=False):
+    """Adjustments not yet deducted from any statement, oldest first."""
+    return _adjustments(
+        and_(PayoutAdjustment.tutor_id == tutor_id, PayoutAdjustment.applied_payout_id.is_(None)),
+        lock=lock,
     )
 
 
-def _fit(earnings_cents, rows):
+def _fit(earnings_cents, pending):
     """Split pending adjustments into those deducted now and those carried to a later statement."""
     applied, carried, running = [], [], earnings_cents
-    for adjustment, starts_at in rows:
+    for adjustment in pending:
         if running + adjustment.amount_cents >= 0:
             running += adjustment.amount_cents
-            applied.append((adjustment, starts_at))
+            applied.append(adjustment)
         else:
-            carried.append((adjustment, starts_at))
+            carried.append(adjustment)
     return applied, carried
-
-
-def pending_adjustments(tutor_id):
-    """Adjustments not yet deducted from any statement, oldest first."""
-    rows = _adjustment_rows(
-        and_(PayoutAdjustment.tutor_id == tutor_id, PayoutAdjustment.applied_payout_id.is_(None))
-    )
-    return [_line(*row) for row in rows]
 
 
 def find_payout(tutor_id, start, lock=False):
@@ -278,21 +247,17 @@ def statement(tutor, year, month, now):
     payout = find_payout(tutor.id, start)
     is_over = to_local(now).date() >= next_month(start)
     if payout is not None and payout.status == PayoutStatus.PAID:
-        rows = _adjustment_rows(PayoutAdjustment.applied_payout_id == payout.id)
         return Statement(
             tutor=tutor, month=start, sessions=_session_lines(tutor.id, start, payout),
             minutes=payout.minutes, earnings_cents=payout.earnings_cents,
-            adjustments=[_line(*row) for row in rows], payout=payout, is_over=is_over,
+            adjustments=_adjustments(PayoutAdjustment.applied_payout_id == payout.id),
+            payout=payout, is_over=is_over,
         )
     minutes, earnings = _totals(tutor.id, start)
-    rows = _adjustment_rows(
-        and_(PayoutAdjustment.tutor_id == tutor.id, PayoutAdjustment.applied_payout_id.is_(None))
-    )
-    applied, carried = _fit(earnings, rows)
+    applied, carried = _fit(earnings, pending_adjustments(tutor.id))
     return Statement(
         tutor=tutor, month=start, sessions=_session_lines(tutor.id, start),
-        minutes=minutes, earnings_cents=earnings,
-        adjustments=[_line(*row) for row in applied], carried=[_line(*row) for row in carried],
+        minutes=minutes, earnings_cents=earnings, adjustments=applied, carried=carried,
         payout=payout, scheduled_count=_scheduled_count(tutor.id, start), is_over=is_over,
     )
 
@@ -362,20 +327,14 @@ def months_of(tutor, now, count=12):
     return list(reversed(lines))
 
 
-@dataclass(frozen=True)
-class TutorMonthLine:
-    tutor: Tutor
-    line: MonthLine
-
-
 def month_overview(year, month):
-    """Every tutor with sessions or a statement in a month: hours, earnings, payment."""
+    """(tutor, MonthLine) for every tutor with sessions or a statement in a month."""
     start = first_day(year, month)
     payouts = _payouts_by_key(and_(TutorPayout.year == year, TutorPayout.month == month))
     tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
     totals = _month_totals([t.id for t in tutors], [start])
     return [
-        TutorMonthLine(tutor, _month_line(start, totals.get(key), payouts.get(key)))
+        (tutor, _month_line(start, totals.get(key), payouts.get(key)))
         for tutor in tutors
         if (key := (tutor.id, start)) in totals or key in payouts
     ]
@@ -438,11 +397,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
             "terminées ou annulées avant le paiement."
         )
     minutes, earnings = _totals(tutor.id, start)
-    rows = _adjustment_rows(
-        and_(PayoutAdjustment.tutor_id == tutor.id, PayoutAdjustment.applied_payout_id.is_(None)),
-        lock=True,
-    )
-    applied, _ = _fit(earnings, rows)
+    applied, _ = _fit(earnings, pending_adjustments(tutor.id, lock=True))
     if not minutes and not applied:
         raise PayoutError(f"Aucune séance terminée en {label} : il n'y a rien à payer.")
 
@@ -450,7 +405,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     if payout is None:
         payout = TutorPayout(tutor_id=tutor.id, year=year, month=month, created_at=now)
         db.session.add(payout)
-    adjustments_cents = sum(adjustment.amount_cents for adjustment, _ in applied)
+    adjustments_cents = sum(adjustment.amount_cents for adjustment in applied)
     payout.minutes, payout.earnings_cents = minutes, earnings
     payout.adjustments_cents = adjustments_cents
     payout.amount_cents = earnings + adjustments_cents
@@ -459,14 +414,14 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     payout.paid_at = paid_moment
     payout.paid_by_id = getattr(actor, "id", None)
     db.session.flush()
-    for adjustment, _ in applied:
+    for adjustment in applied:
         adjustment.applied_payout_id = payout.id
     record(actor, "payout.paid", payout, now, before=before, after={
         "tutor_id": tutor.id, "month": f"{year}-{month:02d}", "minutes": minutes,
         "earnings_cents": earnings, "adjustments_cents": adjustments_cents,
         "amount_cents": payout.amount_cents, "confirmation_number": confirmation,
         "paid_at": paid_moment.isoformat(),
-        "adjustment_ids": [adjustment.id for adjustment, _ in applied],
+        "adjustment_ids": [adjustment.id for adjustment in applied],
     })
     return payout
 
