@@ -150,6 +150,14 @@ def test_an_administrator_marks_a_month_paid_through_the_form(
     assert db.session.query(TutorPayout).one().confirmation_number == "VIR-42"
 
 
+def test_the_current_month_offers_no_payment_form_yet(client, login_as, month_of_work, last_month):
+    login_as("admin")
+
+    page = _page(client.get(_statement_url(OFFICE_URL, month_of_work, add_months(last_month, 1))))
+
+    assert "Mois en cours" in page and 'name="confirmation_number"' not in page
+
+
 def test_staff_see_the_statement_without_the_payment_form(
     client, login_as, month_of_work, last_month
 ):

@@ -73,8 +73,9 @@ class StatementView(SecureView):
         context = {"tutor": tutor, "month": month, "error": error, "statement": None,
                    "overview": None}
         if tutor is not None:
-            context["statement"] = payouts.statement(tutor, month.year, month.month, now)
-            if self.can_mark_paid() and not context["statement"].is_paid:
+            statement = context["statement"] = payouts.statement(tutor, month.year, month.month, now)
+            # A month still running cannot be paid: no form until it is over.
+            if self.can_mark_paid() and statement.is_over and not statement.is_paid:
                 form = form or MarkPaidForm(
                     formdata=None, tutor=tutor.id, month=f"{month:%Y-%m}",
                     paid_on=to_local(now).date().isoformat(),
