@@ -79,21 +79,41 @@ def app_config(request):
     return dict(marker.kwargs) if marker else {}
 
 
+_apps = {}
+
+
+def _build_app(database_url, app_config):
+    """One app per database and settings, reused by the tests that share them.
+
+    Building the back office registers a few hundred URL rules, which costs far more than
+    a test; the data, not the app, is what each test must start afresh with.
+    """
+    key = (database_url, repr(sorted(app_config.items())))
+    if key not in _apps:
+        app = create_app(_test_config(database_url, **app_config))
+
+        @app.before_request
+        def _forget_cached_user():
+            # Test requests reuse the test's app context, and so `g`, where Flask-Login
+            # caches the user; a real request starts without it. Reload from the cookie.
+            g.pop("_login_user", None)
+
+        _apps[key] = app
+    return _apps[key]
+
+
 @pytest.fixture
 def app(_schema, app_config):
-    app = create_app(_test_config(_schema, **app_config))
-
-    @app.before_request
-    def _forget_cached_user():
-        # Test requests reuse the test's app context, and so `g`, where Flask-Login
-        # caches the user; a real request starts without it. Reload from the cookie.
-        g.pop("_login_user", None)
-
+    app = _build_app(_schema, app_config)
+    settings = dict(app.config)
     with app.app_context():
         yield app
         _db.session.remove()
         _empty_tables()
         _db.engine.dispose()
+    # A test may change a setting (the live server does); the next test gets them back.
+    app.config.clear()
+    app.config.update(settings)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ OFFICE_URLS = [
     "/admin/etudiants/",
     "/admin/billets/",
 ]
-ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/"]
+ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/", "/admin/parametres/"]
 ACCOUNTING_URLS = [
     "/admin/compta/commandes/",
     "/admin/compta/remboursements/",

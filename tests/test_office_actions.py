@@ -261,3 +261,17 @@ def test_coupon_usage_counts_paid_orders_and_the_discount_they_got(client, db, m
     rows = {row["Code"]: row for row in csv.DictReader(io.StringIO(export.get_data(as_text=True)))}
     assert (rows["RENTREE"]["Commandes payées"], rows["RENTREE"]["Rabais accordés"]) == ("2", "12.00")
     assert rows["JAMAIS"]["Rabais accordés"] == "0.00"
+
+
+# Settings --------------------------------------------------------------------------------------
+
+
+@pytest.mark.app_config(STRIPE_SECRET_KEY="sk_test_secret_value", STRIPE_WEBHOOK_SECRET="whsec_secret_value",
+                        HOLD_MINUTES=15)
+def test_the_settings_page_shows_the_rules_in_force_but_never_a_secret(client, login_as):
+    login_as("admin")
+
+    page = _text(client.get("/admin/parametres/"))
+
+    assert "15 min" in page and "Stripe" in page and "configuré" in page
+    assert "sk_test_secret_value" not in page and "whsec_secret_value" not in page

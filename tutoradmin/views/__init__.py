@@ -9,6 +9,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
 from ..models import (
+    APPOINTMENT_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     AuditLog,
     AvailabilityException,
@@ -28,15 +29,16 @@ from .accounting import (
     AccountingCouponView,
     AccountingOrderView,
     AccountingPayoutView,
-    AccountingRefundView,
 )
 from .availability import ExceptionView, TimeOffView, WeeklyRuleView
 from .catalog import CouponView, CourseView, TutorView
 from .overview import OverviewView
 from .payouts import AccountingStatementView, PayoutView
 from .people import AuditLogView, StudentView, UserView
+from .refunds import AccountingRefundView, RefundView
 from .revenue import AccountingRevenueView, OfficeRevenueView
 from .sales import AppointmentView, OrderView
+from .settings import SettingsView
 from .support import TicketView
 from .tutor import (
     MyAppointmentView,
@@ -77,6 +79,9 @@ def init_admin(app):
             endpoint="appointments", url="rendez-vous",
         ),
         OrderView(Order, db, "Commandes", category="Ventes", endpoint="orders", url="commandes"),
+        RefundView(
+            Refund, db, "Remboursements", category="Ventes", endpoint="refunds", url="remboursements"
+        ),
         OfficeRevenueView(name="Revenus", category="Ventes", endpoint="revenue", url="revenus"),
         StudentView(User, db, "Étudiants", endpoint="students", url="etudiants"),
         PayoutView(name="Paiements aux tuteurs", endpoint="payouts", url="paiements-tuteurs"),
@@ -92,6 +97,7 @@ def init_admin(app):
             AuditLog, db, "Journal d'audit", category="Administration",
             endpoint="audit_log", url="journal",
         ),
+        SettingsView(name="Paramètres", category="Administration", endpoint="settings", url="parametres"),
     )
     # The accountant: read-only, with exports.
     admin.add_views(
@@ -141,4 +147,5 @@ def init_admin(app):
         MyProfileView(Tutor, db, "Mon profil", endpoint="my_profile", url="mon-profil"),
     )
     app.jinja_env.globals["order_status_label"] = ORDER_STATUS_LABELS.get
+    app.jinja_env.globals["appointment_status_label"] = APPOINTMENT_STATUS_LABELS.get
     return admin

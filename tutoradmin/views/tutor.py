@@ -4,13 +4,16 @@ Every view here shows and changes only the signed-in tutor's rows (OwnRowsModelV
 what students paid.
 """
 
-from flask import request
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_login import current_user
 
-from .. import payouts
+from .. import appointments, payouts
 from ..extensions import db
-from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
+from ..formatting import local_datetime
+from ..models import APPOINTMENT_STATUS_LABELS, Appointment, AppointmentStatus, Tutor, utcnow
 from ..public.errors import PageError
 from ..public.params import ParamError, parse_month
 from .accounting import PayoutColumns
@@ -18,6 +21,7 @@ from .availability import ExceptionColumns, TimeOffColumns, WeeklyRuleColumns
 from .base import OwnRowsModelView
 from .columns import choices, datetime_column, label_column, money_column, session_time_column
 from .filters import local_day_filters
+from .forms import CancelAppointmentForm, MeetingLinkForm
 from .payouts import DISPLAY
 
 
@@ -69,6 +73,58 @@ class MyAppointmentView(OwnRowsModelView):
         ),
         "cancelled_at": datetime_column,
     }
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-link", ".meeting_link", title="Lien de la rencontre"),
+        EndpointLinkRowAction("fa fa-ban", ".cancel", title="Annuler ce rendez-vous"),
+    ]
+
+    @expose("/lien/<int:id>", methods=("GET", "POST"))
+    def meeting_link(self, id):
+        """Add or change the Zoom, Teams or Meet link of one of the tutor's sessions."""
+        appointment = self.get_one(str(id))
+        form = MeetingLinkForm(obj=appointment.meeting_link)
+        if form.validate_on_submit():
+            try:
+                appointments.set_meeting_link(appointment, form.url.data, current_user, utcnow())
+            except appointments.AppointmentError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash("Lien de la rencontre enregistré.", "success")
+                return redirect(url_for(".index_view"))
+        return self._action_page("Lien de la rencontre", appointment, form, "Enregistrer")
+
+    @expose("/annuler/<int:id>", methods=("GET", "POST"))
+    def cancel(self, id):
+        """Cancel an upcoming session with a reason; the student gets a credit for what they paid."""
+        appointment = self.get_one(str(id))
+        now = utcnow()
+        if appointment.status != AppointmentStatus.SCHEDULED or appointment.starts_at <= now:
+            flash("Seul un rendez-vous à venir peut être annulé.", "error")
+            return redirect(url_for(".index_view"))
+        form = CancelAppointmentForm()
+        if form.validate_on_submit():
+            try:
+                appointments.cancel(appointment, form.reason.data, current_user, now)
+            except appointments.AppointmentError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash("Rendez-vous annulé ; l'étudiant reçoit un crédit.", "success")
+                return redirect(url_for(".index_view"))
+        return self._action_page("Annuler un rendez-vous", appointment, form, "Annuler le rendez-vous")
+
+    def _action_page(self, title, appointment, form, submit_label):
+        summary = [
+            f"{appointment.course.title} — {local_datetime(appointment.starts_at)} "
+            f"({appointment.duration_minutes} min)",
+            f"Étudiant : {appointment.student.full_name}",
+        ]
+        return self.render("admin/action_form.html", title=title, summary=summary, form=form,
+                           submit_label=submit_label, back_url=url_for(".index_view")), (
+            400 if request.method == "POST" else 200)
 
 
 class MyPayoutView(PayoutColumns, OwnRowsModelView):
