@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tutoradmin import credits, payouts, refunds
+from tutoradmin import appointments, credits, payouts, refunds
 from tutoradmin.formatting import to_local
 from tutoradmin.models import (
     AuditLog,
@@ -198,8 +198,8 @@ def test_a_malformed_request_key_is_refused(db, make, staff, gateway):
         refunds.refund_order(order, 100, [], "Motif", staff, utcnow(), gateway, "abc")
 
 
-def test_refunding_a_session_of_a_month_already_paid_to_the_tutor_takes_its_earnings_back(db, make, staff, gateway):
-    now = utcnow()
+def _paid_month_session(db, make, staff, now):
+    """A completed session of a month its tutor has been paid for."""
     two_months_ago = (now.replace(day=1) - timedelta(days=40)).replace(day=10, hour=15, minute=0, second=0,
                                                                          microsecond=0)
     order = make.booked_order(items=1, first_start=two_months_ago)
@@ -208,6 +208,24 @@ def test_refunding_a_session_of_a_month_already_paid_to_the_tutor_takes_its_earn
     local = to_local(item.starts_at)
     payouts.mark_paid(item.tutor, local.year, local.month, "VIR-123", now - timedelta(days=1), staff, now)
     db.session.commit()
+    return order, item
+
+
+def test_cancelling_a_session_of_a_paid_month_for_a_credit_takes_the_tutor_earnings_back(db, make, staff):
+    now = utcnow()
+    order, item = _paid_month_session(db, make, staff, now)
+
+    credit = appointments.cancel(item.appointment, "Séance contestée", staff, now)
+    db.session.commit()
+
+    assert credit == item.paid_cents
+    adjustment = db.session.scalar(select(PayoutAdjustment))
+    assert (adjustment.order_item_id, adjustment.amount_cents) == (item.id, -item.tutor_earnings_cents)
+
+
+def test_refunding_a_session_of_a_month_already_paid_to_the_tutor_takes_its_earnings_back(db, make, staff, gateway):
+    now = utcnow()
+    order, item = _paid_month_session(db, make, staff, now)
 
     refunds.refund_order(order, order.total_cents, [item.id], "Plainte", staff, now, gateway, _key())
     db.session.commit()

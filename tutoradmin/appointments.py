@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from . import credits, outbox
+from . import credits, outbox, payouts
 from .extensions import db
 from .formatting import local_datetime
 from .models import (
@@ -46,7 +46,8 @@ def paid_for(appointment):
 def cancel(appointment, reason, actor, now, give_credit=True):
     """Cancel a scheduled or completed session, free its time and, by default, credit the student.
 
-    Returns the credit given in cents. The refund module passes give_credit=False: its money goes
+    A completed session of a month already paid to its tutor is taken back on the tutor's next
+    statement. Returns the credit given in cents. The refund module passes give_credit=False: its money goes
     back to the card instead.
     """
     reason = (reason or "").strip()
@@ -54,6 +55,7 @@ def cancel(appointment, reason, actor, now, give_credit=True):
         raise AppointmentError(REASON_REQUIRED)
     if appointment.status == AppointmentStatus.CANCELLED:
         raise AppointmentError(ALREADY_CANCELLED)
+    was_completed = appointment.status == AppointmentStatus.COMPLETED
     appointment.status = AppointmentStatus.CANCELLED.value
     appointment.cancelled_at, appointment.cancelled_by_id = now, getattr(actor, "id", None)
     appointment.cancellation_reason = reason
@@ -62,6 +64,9 @@ def cancel(appointment, reason, actor, now, give_credit=True):
         appointment_id=appointment.id, actor_id=getattr(actor, "id", None), kind=ChangeKind.CANCELLED.value,
         previous_starts_at=appointment.starts_at, reason=reason, created_at=now,
     ))
+    if was_completed and appointment.order_item is not None:
+        # Its month may already be paid to the tutor: take the earnings back on the next statement.
+        payouts.record_refund_adjustment(appointment.order_item, None, reason, now)
     credit = paid_for(appointment) if give_credit else 0
     if credit:
         credits.add_entry(

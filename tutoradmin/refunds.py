@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from . import appointments, audit, credits, outbox, payouts
+from . import appointments, audit, credits, outbox
 from .extensions import db
 from .formatting import money
 from .models import (
@@ -172,12 +172,8 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
 def _cancel_session(order, item, reason, actor, now):
     """Cancel a refunded session without a credit for its card part; its credit part returns as credit."""
     appointment = item.appointment
-    was_completed = appointment.status == AppointmentStatus.COMPLETED
     appointments.cancel(appointment, f"Remboursement : {reason}", actor, now, give_credit=False)
     if item.credit_cents:
         credits.add_entry(order.user_id, CreditKind.CREDIT, item.credit_cents,
                           f"Crédit rendu — remboursement de la commande #{order.id}", now,
                           order_id=order.id, appointment_id=appointment.id, created_by_id=getattr(actor, "id", None))
-    if was_completed:
-        # Its month may already be paid to the tutor: take the earnings back on the next statement.
-        payouts.record_refund_adjustment(item, None, f"Remboursement : {reason}", now)
