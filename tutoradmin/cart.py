@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import coupons
 from .calendars import course_tutors, load_calendars
 from .extensions import db
-from .models import Cart, CartItem, Hold
+from .models import Cart, CartItem, Hold, Order, OrderStatus
 from .occupancy import SLOT_TAKEN, SlotTaken, occupy
 from .pricing import session_price
 from .slots import LOCAL_TZ, find_slot
@@ -81,13 +81,13 @@ def get_or_create_cart(user=None, session_key=None):
     return cart
 
 
-def _lock(cart):
-    """Make concurrent adds and re-holds on one cart wait for each other, then reload its items.
+def lock_cart(cart):
+    """Make concurrent writes and checkouts of one cart queue up, then reload its items.
 
     They check the items (duplicates, overlaps, already held) before writing: without
-    the row lock, two tabs could each add a session overlapping the other's. Callers
-    sweep first, so every path takes hold rows before cart rows. SQLite already runs
-    one writer at a time (the sweep takes its write lock).
+    the row lock, two tabs could each add a session overlapping the other's, or start
+    two orders. Cart writes sweep first, so every path takes hold rows before cart rows.
+    SQLite already runs one writer at a time (the sweep takes its write lock).
     """
     if cart is not None:
         db.session.execute(select(Cart.id).where(Cart.id == cart.id).with_for_update())
@@ -141,7 +141,7 @@ def _check_fits(cart, requests):
 def add_slots(cart, requests, now, rules):
     """Hold and add every requested slot, or raise CartError; the caller commits or rolls back."""
     sweep_expired_holds(now)
-    _lock(cart)
+    lock_cart(cart)
     _check_fits(cart, requests)
     added = []
     for request in requests:
@@ -196,7 +196,7 @@ def remove_item(cart, item_id):
 def rehold_item(cart, item_id, now, rules):
     """Hold again an item whose hold expired, with the same tutor if still free."""
     sweep_expired_holds(now)
-    _lock(cart)
+    lock_cart(cart)
     item = _owned_item(cart, item_id)
     if item.hold_id is not None:
         return item
@@ -263,6 +263,16 @@ class CartSummary:
         return len(self.held)
 
 
+def _reserved_uses(cart, coupon):
+    """Uses of `coupon` counted for this cart's pending order, which stay usable by this cart."""
+    if coupon.max_redemptions is None:
+        return 0
+    return db.session.scalar(
+        select(func.count()).select_from(Order)
+        .where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING.value, Order.coupon_id == coupon.id)
+    )
+
+
 def summarize(cart, now):
     """Items still held and items whose hold lapsed, with subtotal, discount and total."""
     items = list(cart.items) if cart is not None else []
@@ -273,7 +283,7 @@ def summarize(cart, now):
     problem = None
     if coupon is not None:
         try:
-            coupons.check_usable(coupon, now)
+            coupons.check_usable(coupon, now, reserved=_reserved_uses(cart, coupon))
         except coupons.CouponError as exc:
             problem, coupon = str(exc), None
     discount = coupons.discount_cents(coupon, subtotal)

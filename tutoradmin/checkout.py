@@ -11,7 +11,7 @@ from sqlalchemy import or_, select, update
 
 from . import credits, fulfilment
 from .accounts import EMAIL_TAKEN, AccountError, create_user
-from .cart import summarize
+from .cart import lock_cart, summarize
 from .coupons import USED_UP
 from .extensions import db
 from .models import Coupon, Order, OrderItem, OrderStatus, Payment, Role, User, normalize_email
@@ -147,6 +147,8 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
     Returns (order, payment or None). A zero amount books at once without the gateway.
     Starting again with an unchanged cart returns the same order and payment.
     """
+    # A double submit waits here for the first one, then finds its order instead of making another.
+    lock_cart(cart)
     held = summarize(cart, now).held if cart is not None else []
     if not held:
         raise CheckoutError(EMPTY_CART)

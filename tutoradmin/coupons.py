@@ -25,8 +25,11 @@ def find_coupon(code):
     return db.session.scalar(select(Coupon).where(Coupon.code == code))
 
 
-def check_usable(coupon, now):
-    """Raise CouponError unless `coupon` can be applied at `now`."""
+def check_usable(coupon, now, reserved=0):
+    """Raise CouponError unless `coupon` can be applied at `now`.
+
+    `reserved` counts uses already taken by the caller itself (its cart's pending order).
+    """
     if coupon is None:
         raise CouponError(UNKNOWN)
     if not coupon.active:
@@ -35,7 +38,7 @@ def check_usable(coupon, now):
         raise CouponError(NOT_YET_VALID)
     if coupon.ends_at is not None and now >= coupon.ends_at:
         raise CouponError(EXPIRED)
-    if coupon.max_redemptions is not None and coupon.redemptions_count >= coupon.max_redemptions:
+    if coupon.max_redemptions is not None and coupon.redemptions_count - reserved >= coupon.max_redemptions:
         raise CouponError(USED_UP)
     return coupon
 

@@ -1,6 +1,6 @@
 """Login, logout and student sign-up."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..accounts import AccountError, authenticate, is_safe_next, landing_endpoint, register_student
@@ -8,6 +8,7 @@ from ..extensions import db, limiter
 from ..models import normalize_email, utcnow
 from . import bp
 from .cart import adopt_guest_cart
+from .checkout import CHECKOUT_ORDER_KEY
 from .forms import LoginForm, LogoutForm, SignupForm
 
 
@@ -53,6 +54,8 @@ def logout():
     form = LogoutForm()
     if form.validate_on_submit():
         logout_user()
+        # The return page signs in the buyer of the browser's checkout: not after they leave.
+        session.pop(CHECKOUT_ORDER_KEY, None)
         flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("public.home"))
 

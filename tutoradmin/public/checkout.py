@@ -89,10 +89,17 @@ def checkout():
                            saved_cards=saved_cards, guest=user is None), status
 
 
+def _is_session_order(order):
+    """This browser's checkout, and not someone else's if another account has signed in since."""
+    if order is None or order.id != session.get(CHECKOUT_ORDER_KEY):
+        return False
+    return not current_user.is_authenticated or current_user.id == order.user_id
+
+
 def _session_payment(payment_id):
     """The payment of this browser's checkout, or 404."""
     payment = db.session.scalar(select(Payment).where(Payment.gateway_payment_id == payment_id))
-    if payment is None or payment.order_id != session.get(CHECKOUT_ORDER_KEY):
+    if payment is None or not _is_session_order(payment.order):
         abort(404)
     return payment
 
@@ -137,7 +144,7 @@ def _confirmation(order):
 def payment_return():
     """Where the payment comes back: sign the new account in and confirm the booking."""
     order = db.session.get(Order, request.args.get("commande", type=int) or 0)
-    if order is None or order.id != session.get(CHECKOUT_ORDER_KEY):
+    if not _is_session_order(order):
         abort(404)
     if order.status == OrderStatus.PENDING:
         return render_template("public/payment_pending.html", order=order)

@@ -1,0 +1,78 @@
+"""Shared by the checkout tests: an offer of free tutors, carts of held sessions, billing details."""
+
+import itertools
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+from sqlalchemy import func, select
+
+from tutoradmin import cart as carts
+from tutoradmin.checkout import Billing
+from tutoradmin.models import Cart
+from tutoradmin.slots import LOCAL_TZ, BookingRules, local_instant
+
+RULES = BookingRules()
+PASSWORD = "nouveau-mot-de-passe"
+_keys = itertools.count(1)
+
+
+def count(db, model, *where):
+    """Rows of `model`, optionally filtered."""
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@dataclass
+class Offer:
+    course: object
+    tutors: list
+    day: object
+
+    def at(self, hour, minute=0, days=0):
+        return local_instant(self.day + timedelta(days=days), time(hour, minute))
+
+
+def make_offer(db, make, now, tutors=2, rate_cents=4500):
+    """A course whose tutors are free every day from 9:00 to 17:00, and a day a week after `now`."""
+    course = make.course(rate_cents=rate_cents)
+    staff = []
+    for priority in range(tutors):
+        tutor = make.tutor(courses=[course], priority=priority + 1, hourly_rate_cents=2500 + 100 * priority)
+        for weekday in range(7):
+            make.weekly_rule(tutor, weekday=weekday, start=time(9), end=time(17))
+        staff.append(tutor)
+    db.session.commit()
+    return Offer(course, staff, (now.astimezone(LOCAL_TZ) + timedelta(days=7)).date())
+
+
+def new_cart(db, user=None, session_key=None):
+    """A user's cart, or a guest cart under `session_key` (a fresh one by default)."""
+    cart = Cart(user_id=user.id) if user else Cart(session_key=session_key or f"invite-{next(_keys)}")
+    db.session.add(cart)
+    db.session.flush()
+    return cart
+
+
+def fill(cart, offer, *sessions, now, tutor=None, days=0):
+    """Hold sessions given as hours (60 min) or (hour, minutes) pairs; returns the cart items."""
+    requests = []
+    for session in sessions:
+        hour, duration = session if isinstance(session, tuple) else (session, 60)
+        requests.append(carts.SlotRequest(offer.course, offer.at(hour, days=days), duration,
+                                          tutor.id if tutor else None))
+    return carts.add_slots(cart, requests, now, RULES)
+
+
+def billing(email="camille@example.com", **fields):
+    values = dict(first_name="Camille", last_name="Tremblay", email=email, phone="514 555-0101",
+                  address="123, rue Saint-Denis", city="Montréal", province="QC", postal_code="H2X 1Y4")
+    values.update(fields)
+    return Billing(**values)
+
+
+def billing_form(email="camille@example.com", password=PASSWORD, **fields):
+    """The checkout form's fields, a guest's password included."""
+    data = dict(first_name="Camille", last_name="Tremblay", email=email, phone="514 555-0101",
+                address="123, rue Saint-Denis", city="Montréal", province="QC", postal_code="H2X 1Y4",
+                password=password, password_confirm=password)
+    data.update(fields)
+    return {key: value for key, value in data.items() if value is not None}
