@@ -56,9 +56,11 @@ def cancel(appointment, reason, actor, now, give_credit=True):
     if appointment.status == AppointmentStatus.CANCELLED:
         raise AppointmentError(ALREADY_CANCELLED)
     was_completed = appointment.status == AppointmentStatus.COMPLETED
-    appointment.status = AppointmentStatus.CANCELLED.value
-    appointment.cancelled_at, appointment.cancelled_by_id = now, getattr(actor, "id", None)
+    actor_id = getattr(actor, "id", None)
+    # Set together: the row must never be flushed cancelled without its date.
+    appointment.cancelled_at, appointment.cancelled_by_id = now, actor_id
     appointment.cancellation_reason = reason
+    appointment.status = AppointmentStatus.CANCELLED.value
     release_appointment(appointment.id)
     db.session.add(AppointmentChange(
         appointment_id=appointment.id, actor_id=getattr(actor, "id", None), kind=ChangeKind.CANCELLED.value,
