@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, text
 
 from tutoradmin import create_app
 from tutoradmin.extensions import db as _db
+from tutoradmin.extensions import limiter
 
 from . import factories
 from .factories import DEFAULT_PASSWORD
@@ -106,6 +107,10 @@ def _build_app(database_url, app_config):
 def app(_schema, app_config):
     app = _build_app(_schema, app_config)
     settings = dict(app.config)
+    # The limiter is one object for every app: give it this app's setting and fresh counters.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+    if limiter.enabled:
+        limiter.reset()
     with app.app_context():
         yield app
         _db.session.remove()

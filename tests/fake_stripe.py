@@ -228,6 +228,14 @@ class FakeStripe:
                               code="resource_missing", param="intent")
         return self.intents[intent_id]
 
+    def cancel_intent(self, intent_id):
+        intent = self.retrieve_intent(intent_id)
+        if intent["status"] in ("succeeded", "canceled", "processing"):
+            raise StripeError(400, "invalid_request_error", "You cannot cancel this PaymentIntent because it has a "
+                              f"status of {intent['status']}.", code="payment_intent_unexpected_state")
+        intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason="abandoned")
+        return intent
+
     def list_methods(self, query):
         data = [m for m in self.methods.values()
                 if m["customer"] and m["customer"] == query.get("customer") and m["type"] == query.get("type", "card")]
@@ -298,6 +306,8 @@ class FakeStripe:
                 raise StripeError(400, "invalid_request_error", f"Received unknown parameter: {name}", param=name)
             return {"customers": self.create_customer, "payment_intents": self.create_intent,
                     "refunds": self.create_refund}[parts[1]](request.params)
+        if request.method == "POST" and parts[1:2] == ["payment_intents"] and parts[3:] == ["cancel"]:
+            return self.cancel_intent(parts[2])
         if request.method == "GET" and parts[1:2] == ["payment_intents"] and len(parts) == 3:
             return self.retrieve_intent(parts[2])
         if request.method == "GET" and parts[1:] == ["payment_methods"]:

@@ -219,3 +219,21 @@ def test_an_unpaid_intent_cannot_be_refunded(fake_stripe, gateway, order, custom
     with pytest.raises(GatewayError):
         gateway.refund(started.payment_id, 9000, "refund-1")
     assert fake_stripe.refunds == {}
+
+
+# Abandoned payments
+
+
+def test_an_abandoned_payment_is_cancelled_at_stripe_and_a_paid_one_cannot_be(fake_stripe, gateway, order, customer):
+    started = gateway.create_payment(order, customer, f"order-{order.id}-payment")
+
+    gateway.cancel_payment(started.payment_id, f"order-{order.id}-payment-cancel")
+
+    assert fake_stripe.intents[started.payment_id]["status"] == "canceled"
+    cancel = fake_stripe.sent("POST", f"/v1/payment_intents/{started.payment_id}/cancel")[0]
+    assert cancel.params == {"cancellation_reason": "abandoned"}
+    assert cancel.idempotency_key == f"order-{order.id}-payment-cancel"
+    paid = fake_stripe.pay_in_browser(gateway.create_payment(order, customer, "another-attempt").payment_id)["id"]
+    with pytest.raises(GatewayError):
+        gateway.cancel_payment(paid, "cancel-paid")
+    assert fake_stripe.intents[paid]["status"] == "succeeded"

@@ -208,9 +208,10 @@ def test_a_failure_arriving_after_the_success_changes_nothing(client, db, gatewa
 
 def test_a_success_arriving_after_a_failure_books_the_order(client, db, gateway, pending):
     order, payment = pending
-    deliver(client, gateway, event(gateway, payment, FAILED, "Fonds insuffisants."))
+    # Stripe's own message is in English: the French one is what gets stored.
+    deliver(client, gateway, event(gateway, payment, FAILED, "Your card has insufficient funds."))
     refresh(db)
-    assert (order.status, payment.status, payment.failure_message) == ("pending", "failed", "Fonds insuffisants.")
+    assert (order.status, payment.status, payment.failure_message) == ("pending", "failed", CARD_DECLINED)
     assert booked(db) == (0, 0, 0, 0)
 
     deliver(client, gateway, event(gateway, payment))

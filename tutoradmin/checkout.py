@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 
 from . import credits, fulfilment
-from .accounts import EMAIL_TAKEN, AccountError, create_user
+from .accounts import EMAIL_TAKEN, AccountError, check_password_strength, create_user
 from .cart import lock_cart, summarize
 from .coupons import USED_UP
 from .extensions import db
-from .models import Coupon, Order, OrderItem, OrderStatus, Payment, Role, User, normalize_email
+from .models import Coupon, Hold, Order, OrderItem, OrderStatus, Payment, PaymentStatus, Role, User, normalize_email
+from .payments import GatewayError
 from .pricing import allocate, tutor_earnings
 
 EMPTY_CART = "Votre panier est vide ou vos réservations ont expiré."
@@ -81,6 +82,35 @@ def release_coupon(order):
         )
 
 
+def abandon(order, gateway):
+    """Fail a pending order nobody will pay: give its coupon use back and stop its payment at the gateway."""
+    order.status = OrderStatus.FAILED.value
+    release_coupon(order)
+    for payment in order.payments:
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.REQUIRES_ACTION):
+            continue
+        try:
+            gateway.cancel_payment(payment.gateway_payment_id, f"{payment.idempotency_key}-cancel")
+        except GatewayError:
+            # Already paying (or unreachable): its success event, if any, still books the order.
+            continue
+        payment.status = PaymentStatus.CANCELED.value
+
+
+def expire_abandoned(now, gateway):
+    """Fail the pending orders none of whose sessions is still held; returns how many."""
+    live_hold = (
+        select(OrderItem.id).join(Hold, Hold.id == OrderItem.hold_id)
+        .where(OrderItem.order_id == Order.id, Hold.active_at(now))
+    )
+    orders = db.session.scalars(
+        select(Order).where(Order.status == OrderStatus.PENDING.value, ~live_hold.exists()).with_for_update()
+    ).all()
+    for order in orders:
+        abandon(order, gateway)
+    return len(orders)
+
+
 def _reserve_coupon(coupon_id):
     """Count the coupon use now, so that its limit holds however many pay at once."""
     taken = db.session.execute(
@@ -93,6 +123,12 @@ def _reserve_coupon(coupon_id):
         raise CheckoutError(USED_UP)
 
 
+def _has_paid(user):
+    return db.session.scalar(
+        select(Order.id).where(Order.user_id == user.id, Order.status.in_(fulfilment.BOOKED_STATUSES)).limit(1)
+    ) is not None
+
+
 def _buyer(cart, user, billing, password):
     """The logged-in user, the account this cart's earlier attempt created, or a new one."""
     if user is not None:
@@ -102,6 +138,13 @@ def _buyer(cart, user, billing, password):
         select(User).join(Order, Order.user_id == User.id).where(Order.cart_id == cart.id, User.email == email)
     )
     if earlier is not None:
+        if earlier.last_login_at is None and password and not _has_paid(earlier):
+            # Created by this cart's declined attempt and never used: the password typed now is the one kept.
+            try:
+                check_password_strength(password)
+            except AccountError as exc:
+                raise CheckoutError(str(exc)) from exc
+            earlier.set_password(password)
         return earlier, False
     if User.find_by_email(email) is not None:
         raise CheckoutError(EMAIL_TAKEN, code="email_taken")
@@ -158,8 +201,7 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
     if previous is not None:
         if _same_contents(previous, held, current.total_cents) and previous.payments:
             return previous, previous.payments[-1]
-        previous.status = OrderStatus.FAILED.value
-        release_coupon(previous)
+        abandon(previous, gateway)
     if current.summary.coupon is not None and current.summary.discount_cents:
         _reserve_coupon(current.summary.coupon.id)
     order = _build_order(cart, buyer, billing, current, now)

@@ -6,10 +6,12 @@ from flask.cli import with_appcontext
 
 from .accounts import AccountError, create_user
 from .cart import sweep_expired_holds
+from .checkout import expire_abandoned
 from .demo import seed_demo
 from .demo.data import DEMO_PASSWORD
 from .extensions import db
 from .models import Role, utcnow
+from .payments import get_gateway
 from .payouts import complete_past
 
 
@@ -59,10 +61,13 @@ def seed_demo_command():
 @click.command("expire-holds")
 @with_appcontext
 def expire_holds_command():
-    """Release the holds whose 15 minutes are over (for cron)."""
-    released = sweep_expired_holds(utcnow())
+    """Release the holds whose 15 minutes are over, then abandon the orders left without any (for cron)."""
+    now = utcnow()
+    released = sweep_expired_holds(now)
+    abandoned = expire_abandoned(now, get_gateway(current_app.config))
     db.session.commit()
     click.echo(f"Réservations temporaires expirées libérées : {released}.")
+    click.echo(f"Commandes abandonnées annulées : {abandoned}.")
 
 
 @click.command("complete-appointments")

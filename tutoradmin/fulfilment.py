@@ -9,8 +9,10 @@ from .formatting import local_datetime
 from .models import (
     Appointment,
     AppointmentChange,
+    Cart,
     CartItem,
     ChangeKind,
+    Coupon,
     CouponRedemption,
     CreditKind,
     Hold,
@@ -110,8 +112,10 @@ def book_order(order, now, gateway):
 
 
 def _empty_cart(order):
+    """Take the paid sessions out of the cart, and its coupon, which this order used."""
     if order.cart_id is None:
         return
+    db.session.execute(update(Cart).where(Cart.id == order.cart_id).values(coupon_id=None))
     for item in order.items:
         db.session.execute(delete(CartItem).where(
             CartItem.cart_id == order.cart_id, CartItem.course_id == item.course_id,
@@ -146,6 +150,11 @@ def payment_succeeded(payment_id, now, gateway):
     payment.status, payment.succeeded_at, payment.failure_message = PaymentStatus.SUCCEEDED.value, now, None
     if order.status in BOOKED_STATUSES:
         return order
+    if order.status == OrderStatus.FAILED and order.coupon_id is not None:
+        # An abandoned order paid after all (an old tab): the card was charged, so the booking stands
+        # and its coupon use, given back when it was abandoned, is counted again.
+        db.session.execute(update(Coupon).where(Coupon.id == order.coupon_id)
+                           .values(redemptions_count=Coupon.redemptions_count + 1))
     book_order(order, now, gateway)
     return order
 

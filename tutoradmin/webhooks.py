@@ -8,6 +8,16 @@ from .extensions import db
 from .models import GatewayEvent
 from .payments import CARD_DECLINED
 
+PAYMENT_FAILED = "Le paiement n'a pas pu être effectué. Veuillez réessayer ou utiliser une autre carte."
+
+
+def failure_message(intent):
+    """The French message for a failed PaymentIntent (Stripe's own messages are in English)."""
+    error = intent.get("last_payment_error") or {}
+    if error.get("type") in (None, "card_error") or error.get("code") == "card_declined":
+        return CARD_DECLINED
+    return PAYMENT_FAILED
+
 
 def receive(payload, signature, gateway, now):
     """Apply a signed event; raises SignatureError before writing anything. Returns False for a replay."""
@@ -25,7 +35,6 @@ def receive(payload, signature, gateway, now):
     if event["type"] == "payment_intent.succeeded":
         fulfilment.payment_succeeded(intent.get("id"), now, gateway)
     elif event["type"] == "payment_intent.payment_failed":
-        error = intent.get("last_payment_error") or {}
-        fulfilment.payment_failed(intent.get("id"), error.get("message") or CARD_DECLINED, now)
+        fulfilment.payment_failed(intent.get("id"), failure_message(intent), now)
     record.processed_at = now
     return True

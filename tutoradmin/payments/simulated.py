@@ -36,6 +36,9 @@ class SimulatedGateway:
         payment_id = f"pi_sim_{_token(idempotency_key)}"
         return PaymentStart(payment_id, self.client_secret(payment_id), "requires_payment_method")
 
+    def cancel_payment(self, payment_id, idempotency_key):
+        """Nothing to stop: a simulated payment only happens on its test card page."""
+
     def client_secret(self, payment_id):
         return f"{payment_id}_secret_sim"
 

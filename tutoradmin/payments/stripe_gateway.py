@@ -76,6 +76,15 @@ class StripeGateway:
             raise _translate(exc) from exc
         return PaymentStart(intent.id, intent.client_secret, intent.status)
 
+    def cancel_payment(self, payment_id, idempotency_key):
+        """Stop an abandoned PaymentIntent so that an old browser tab can no longer pay it."""
+        try:
+            self.client.v1.payment_intents.cancel(
+                payment_id, params={"cancellation_reason": "abandoned"}, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
     def client_secret(self, payment_id):
         """What Stripe.js needs to confirm this PaymentIntent in the browser."""
         try:

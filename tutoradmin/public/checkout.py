@@ -9,7 +9,7 @@ from .. import checkout as checkouts
 from .. import webhooks
 from ..extensions import csrf, db
 from ..formatting import local_datetime
-from ..models import Order, OrderStatus, Payment, utcnow
+from ..models import Order, OrderStatus, Payment, PaymentStatus, utcnow
 from ..payments import CARD_DECLINED, GatewayError, SignatureError, get_gateway
 from ..payments.simulated import OUTCOMES
 from . import bp
@@ -17,6 +17,7 @@ from .cart import current_cart
 from .forms import CheckoutForm, SimulatedPaymentForm
 
 CHECKOUT_ORDER_KEY = "checkout_order_id"
+PAYMENT_ABANDONED = "Ce paiement a été annulé parce que la commande a changé ou expiré. Recommencez depuis la caisse."
 
 
 def _gateway():
@@ -111,6 +112,10 @@ def simulated_payment(payment_id):
     if not gateway.simulated:
         abort(404)
     payment = _session_payment(payment_id)
+    if payment.status == PaymentStatus.CANCELED:
+        # Like Stripe, a payment stopped when its order was abandoned can no longer be paid.
+        flash(PAYMENT_ABANDONED, "warning")
+        return redirect(url_for("public.checkout"))
     form = SimulatedPaymentForm()
     if form.validate_on_submit():
         outcome = form.outcome.data
