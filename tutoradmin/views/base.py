@@ -1,6 +1,6 @@
 """Secure base classes for every back-office view: role checks, CSRF, row ownership."""
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -146,3 +146,26 @@ class OwnRowsModelView(SecureModelView):
     def on_model_change(self, form, model, is_created):
         # Whatever the form says, a tutor's rows belong to that tutor.
         setattr(model, self.owner_column, self.current_tutor_id())
+
+
+def perform(change, refused, success, next_url):
+    """Run a back-office form's domain change: commit, flash and redirect, or roll back and flash why not.
+
+    `change` is called with no argument; `refused` is the domain error class whose French message
+    is shown; `success` and `next_url` are text or functions of the change's result. Returns the
+    redirect, or None when the change was refused and the form is to be shown again.
+    """
+    try:
+        result = change()
+    except refused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return None
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return redirect(next_url(result) if callable(next_url) else next_url)
+
+
+def form_status():
+    """A form shown again after a POST was refused: 400, so that clients and tests can tell."""
+    return 400 if request.method == "POST" else 200

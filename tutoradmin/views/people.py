@@ -1,6 +1,6 @@
 """People: students for the office; every account and the audit log for administrators."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.template import EndpointLinkRowAction
@@ -26,7 +26,7 @@ from ..models import (
     User,
     utcnow,
 )
-from .base import ADMIN_ONLY, OFFICE, ReadOnlyModelView, SecureModelView
+from .base import ADMIN_ONLY, OFFICE, ReadOnlyModelView, SecureModelView, form_status, perform
 from .columns import USER_STATUS_LABELS, choices, datetime_column, label_column
 from .fields import NewPasswordField
 from .forms import CreditAdjustmentForm
@@ -123,19 +123,15 @@ class StudentView(SecureModelView):
         student = self.get_one(str(id))
         form = CreditAdjustmentForm()
         if form.validate_on_submit():
-            try:
-                credits.adjust(student, form.direction.data, form.amount.data, form.reason.data, current_user,
-                               utcnow())
-            except credits.CreditError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash("Crédit ajusté.", "success")
-                return redirect(url_for(".credit", id=student.id))
+            done = perform(
+                lambda: credits.adjust(student, form.direction.data, form.amount.data, form.reason.data,
+                                       current_user, utcnow()),
+                credits.CreditError, "Crédit ajusté.", url_for(".credit", id=student.id),
+            )
+            if done:
+                return done
         return self.render("admin/student_credit.html", student=student, form=form,
-                           balance=credits.balance_cents(student.id), entries=credits.history(student.id)), (
-            400 if request.method == "POST" else 200)
+                           balance=credits.balance_cents(student.id), entries=credits.history(student.id)), form_status()
 
     def _students(self, query):
         return query.filter(User.role == Role.STUDENT.value)

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..formatting import local_datetime, money
 from ..models import Order, Refund, utcnow
 from ..payments import get_gateway
-from .base import ACCOUNTING, OFFICE, ReadOnlyModelView
+from .base import ACCOUNTING, OFFICE, ReadOnlyModelView, form_status
 from .columns import REFUND_STATUS_LABELS, choices, datetime_column, label_column, money_column, money_export
 from .filters import local_day_filters
 from .forms import RefundForm
@@ -104,7 +104,6 @@ class RefundView(RefundColumns, ReadOnlyModelView):
                     flash(f"Remboursement de {money(refund.amount_cents)} effectué "
                           f"(référence {refund.gateway_refund_id}).", "success")
                 return redirect(url_for(".refund_order", order_id=order.id))
-        status = 400 if request.method == "POST" else 200
         return self.render("admin/refund_order.html", order=order, balances=balances, form=form,
                            refundable=refunds.refundable_cents(order),
-                           status_labels=REFUND_STATUS_LABELS), status
+                           status_labels=REFUND_STATUS_LABELS), form_status()

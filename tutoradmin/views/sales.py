@@ -4,7 +4,7 @@ Appointments are not edited as rows: booking and cancelling go through the booki
 (time locks, credits, history) in `tutoradmin.appointments`, from the pages below.
 """
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
@@ -24,7 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
-from .base import OFFICE, ReadOnlyModelView, SecureModelView
+from .base import OFFICE, ReadOnlyModelView, SecureModelView, form_status, perform
 from .columns import (
     choices,
     datetime_column,
@@ -111,15 +111,14 @@ class AppointmentView(SecureModelView):
             return redirect(url_for(".index_view"))
         form = CancelAppointmentForm()
         if form.validate_on_submit():
-            try:
-                credit = appointments.cancel(appointment, form.reason.data, current_user, utcnow())
-            except appointments.AppointmentError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash(f"Rendez-vous annulé. Crédit accordé à l'étudiant : {money(credit)}.", "success")
-                return redirect(url_for(".index_view"))
+            done = perform(
+                lambda: appointments.cancel(appointment, form.reason.data, current_user, utcnow()),
+                appointments.AppointmentError,
+                lambda credit: f"Rendez-vous annulé. Crédit accordé à l'étudiant : {money(credit)}.",
+                url_for(".index_view"),
+            )
+            if done:
+                return done
         summary = [
             f"{appointment.course.title} avec {appointment.tutor.display_name}, "
             f"{local_datetime(appointment.starts_at)} ({appointment.duration_minutes} min)",
@@ -127,8 +126,7 @@ class AppointmentView(SecureModelView):
             f"Crédit qui sera accordé : {money(appointments.paid_for(appointment))}",
         ]
         return self.render("admin/action_form.html", title="Annuler un rendez-vous", summary=summary, form=form,
-                           submit_label="Annuler le rendez-vous", back_url=url_for(".index_view")), (
-            400 if request.method == "POST" else 200)
+                           submit_label="Annuler le rendez-vous", back_url=url_for(".index_view")), form_status()
 
     @expose("/reserver", methods=("GET", "POST"))
     def book(self):
@@ -139,22 +137,20 @@ class AppointmentView(SecureModelView):
         form.course_id.choices = [(c.id, c.title) for c in db.session.scalars(
             db.select(Course).where(Course.active.is_(True)).order_by(Course.title))]
         if form.validate_on_submit():
-            try:
-                appointment = appointments.book_without_payment(
+            done = perform(
+                lambda: appointments.book_without_payment(
                     db.session.get(User, form.student_id.data), db.session.get(Tutor, form.tutor_id.data),
                     db.session.get(Course, form.course_id.data), form.starts_at.data, form.duration_minutes.data,
                     current_user, utcnow(),
-                )
-            except appointments.AppointmentError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash("Rendez-vous réservé sans paiement.", "success")
-                return redirect(url_for(".details_view", id=appointment.id))
+                ),
+                appointments.AppointmentError,
+                "Rendez-vous réservé sans paiement.",
+                lambda appointment: url_for(".details_view", id=appointment.id),
+            )
+            if done:
+                return done
         return self.render("admin/action_form.html", title="Réserver une séance sans paiement", summary=[],
-                           form=form, submit_label="Réserver", back_url=url_for(".index_view")), (
-            400 if request.method == "POST" else 200)
+                           form=form, submit_label="Réserver", back_url=url_for(".index_view")), form_status()
 
 
 class OrderColumns:

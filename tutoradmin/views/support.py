@@ -1,6 +1,6 @@
 """Support tickets for the office: triage by status, priority, category and assignee."""
 
-from flask import flash, redirect, request, url_for
+from flask import url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
@@ -12,7 +12,7 @@ from .. import support
 from ..extensions import db
 from ..formatting import local_datetime
 from ..models import TICKET_STATUS_LABELS, Role, Ticket, User, utcnow
-from .base import OFFICE, SecureModelView
+from .base import OFFICE, SecureModelView, form_status, perform
 from .columns import (
     TICKET_CATEGORY_LABELS,
     TICKET_PRIORITY_LABELS,
@@ -119,20 +119,18 @@ class TicketView(SecureModelView):
         ticket = self.get_one(str(id))
         form = TicketReplyForm()
         if form.validate_on_submit():
-            try:
-                support.reply(ticket, current_user, form.body.data, form.internal.data, utcnow())
-            except support.SupportError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash("Note interne ajoutée." if form.internal.data else "Réponse envoyée à l'étudiant.", "success")
-                return redirect(url_for(".reply", id=ticket.id))
+            done = perform(
+                lambda: support.reply(ticket, current_user, form.body.data, form.internal.data, utcnow()),
+                support.SupportError,
+                "Note interne ajoutée." if form.internal.data else "Réponse envoyée à l'étudiant.",
+                url_for(".reply", id=ticket.id),
+            )
+            if done:
+                return done
         summary = [f"Billet #{ticket.id} — {ticket.subject}", f"Étudiant : {ticket.student.full_name} ({ticket.student.email})"]
         summary += [
             f"{local_datetime(m.created_at)} — {m.author.full_name}{' (note interne)' if m.is_internal else ''} : {m.body}"
             for m in ticket.messages
         ]
         return self.render("admin/action_form.html", title="Répondre au billet", summary=summary, form=form,
-                           submit_label="Envoyer", back_url=url_for(".index_view")), (
-            400 if request.method == "POST" else 200)
+                           submit_label="Envoyer", back_url=url_for(".index_view")), form_status()

@@ -18,7 +18,7 @@ from ..public.errors import PageError
 from ..public.params import ParamError, parse_month
 from .accounting import PayoutColumns
 from .availability import ExceptionColumns, TimeOffColumns, WeeklyRuleColumns
-from .base import OwnRowsModelView
+from .base import OwnRowsModelView, form_status, perform
 from .columns import choices, datetime_column, label_column, money_column, session_time_column
 from .filters import local_day_filters
 from .forms import CancelAppointmentForm, MeetingLinkForm
@@ -84,15 +84,12 @@ class MyAppointmentView(OwnRowsModelView):
         appointment = self.get_one(str(id))
         form = MeetingLinkForm(obj=appointment.meeting_link)
         if form.validate_on_submit():
-            try:
-                appointments.set_meeting_link(appointment, form.url.data, current_user, utcnow())
-            except appointments.AppointmentError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash("Lien de la rencontre enregistré.", "success")
-                return redirect(url_for(".index_view"))
+            done = perform(
+                lambda: appointments.set_meeting_link(appointment, form.url.data, current_user, utcnow()),
+                appointments.AppointmentError, "Lien de la rencontre enregistré.", url_for(".index_view"),
+            )
+            if done:
+                return done
         return self._action_page("Lien de la rencontre", appointment, form, "Enregistrer")
 
     @expose("/annuler/<int:id>", methods=("GET", "POST"))
@@ -105,15 +102,13 @@ class MyAppointmentView(OwnRowsModelView):
             return redirect(url_for(".index_view"))
         form = CancelAppointmentForm()
         if form.validate_on_submit():
-            try:
-                appointments.cancel(appointment, form.reason.data, current_user, now)
-            except appointments.AppointmentError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash("Rendez-vous annulé ; l'étudiant reçoit un crédit.", "success")
-                return redirect(url_for(".index_view"))
+            done = perform(
+                lambda: appointments.cancel(appointment, form.reason.data, current_user, now),
+                appointments.AppointmentError, "Rendez-vous annulé ; l'étudiant reçoit un crédit.",
+                url_for(".index_view"),
+            )
+            if done:
+                return done
         return self._action_page("Annuler un rendez-vous", appointment, form, "Annuler le rendez-vous")
 
     def _action_page(self, title, appointment, form, submit_label):
@@ -123,8 +118,7 @@ class MyAppointmentView(OwnRowsModelView):
             f"Étudiant : {appointment.student.full_name}",
         ]
         return self.render("admin/action_form.html", title=title, summary=summary, form=form,
-                           submit_label=submit_label, back_url=url_for(".index_view")), (
-            400 if request.method == "POST" else 200)
+                           submit_label=submit_label, back_url=url_for(".index_view")), form_status()
 
 
 class MyPayoutView(PayoutColumns, OwnRowsModelView):
