@@ -23,6 +23,8 @@ TEST_CARDS = {
     "pm_card_visa": ("visa", "4242", False),
     "pm_card_mastercard": ("mastercard", "4444", False),
     "pm_card_chargeDeclined": ("visa", "0002", True),
+    # Off-session confirmation asks for 3-D Secure: the customer must authenticate in the browser.
+    "pm_card_authenticationRequired": ("visa", "3184", "3ds"),
 }
 RETURN_URL_REQUIRED = (
     "A `return_url` must be specified because this Payment Intent is configured to automatically accept the "
@@ -148,6 +150,10 @@ class FakeStripe:
         return method
 
     def _confirm(self, intent, method):
+        if method["_declines"] == "3ds":
+            intent.update(status="requires_action", payment_method=method["id"], next_action={
+                "type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}})
+            return
         if method["_declines"]:
             error = {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
                      "message": "Your card was declined.",

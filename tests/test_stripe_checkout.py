@@ -209,6 +209,26 @@ def test_the_saved_cards_are_offered_and_the_chosen_one_is_charged_at_once(db, c
     assert order.status == "paid" and count(db, Appointment) == 1
 
 
+def test_a_saved_card_the_bank_wants_confirmed_asks_the_student_to_authenticate(db, client, fake_stripe,
+                                                                              student):
+    [card] = with_customer(db, fake_stripe, student, "pm_card_authenticationRequired")
+
+    response = pay(client, saved_card=card)
+
+    [intent] = fake_stripe.intents.values()
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and intent["status"] == "requires_action"
+    assert 'data-authenticate="1"' in page and intent["client_secret"] in page
+    assert 'id="payment-element"' not in page and "Confirmer le paiement" in page
+    payment = db.session.scalar(select(Payment))
+    assert payment.status == "requires_action"
+
+    deliver(client, fake_stripe, "payment_intent.succeeded", intent["id"])
+
+    db.session.expire_all()
+    assert payment.status == "succeeded" and count(db, Appointment) == 1
+
+
 def test_saving_the_card_asks_stripe_to_keep_it_for_the_next_purchases(db, client, fake_stripe, student):
     response = pay(client, save_card=True)
 

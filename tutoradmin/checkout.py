@@ -213,9 +213,11 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
     # and Stripe would answer it with the first one's outcome instead of charging the new card.
     key = f"order-{order.id}-payment-{secrets.token_hex(4)}"
     started = gateway.create_payment(order, customer_id, key, save_card=save_card, payment_method_id=payment_method_id)
+    # A saved card may need the customer to authenticate (3-D Secure) before the bank pays.
+    status = PaymentStatus.REQUIRES_ACTION if started.status == "requires_action" else PaymentStatus.PENDING
     payment = Payment(order=order, provider=gateway.name, gateway_payment_id=started.payment_id,
                       idempotency_key=key, amount_cents=order.total_cents,
-                      status="pending", created_at=now)
+                      status=status.value, created_at=now)
     db.session.add(payment)
     db.session.flush()
     return order, payment

@@ -79,12 +79,13 @@ def checkout():
                 return redirect(url_for("public.payment_return", commande=order.id))
             if gateway.simulated:
                 return redirect(url_for("public.simulated_payment", payment_id=payment.gateway_payment_id))
-            if saved_card:
+            if saved_card and payment.status != PaymentStatus.REQUIRES_ACTION:
                 # Charged already: no card form, the return page waits for Stripe's event.
                 return redirect(url_for("public.payment_return", commande=order.id))
             return render_template("public/payment_stripe.html", order=order,
                                    client_secret=gateway.client_secret(payment.gateway_payment_id),
-                                   publishable_key=gateway.publishable_key)
+                                   publishable_key=gateway.publishable_key,
+                                   authenticate=payment.status == PaymentStatus.REQUIRES_ACTION)
     status = 400 if request.method == "POST" else 200
     return render_template("public/checkout.html", form=form, quote=current, email_taken=email_taken,
                            saved_cards=saved_cards, guest=user is None), status
