@@ -60,23 +60,29 @@ PROVINCES = [
 class CheckoutForm(FlaskForm):
     """Billing details; guests also choose the password of the account created for them."""
 
-    first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(max=100)])
-    last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(max=100)])
+    # `autocomplete` hints let browsers fill the address and offer to generate the new password.
+    first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(max=100)],
+                             render_kw={"autocomplete": "given-name"})
+    last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(max=100)],
+                            render_kw={"autocomplete": "family-name"})
     email = EmailField("Adresse courriel", validators=[
         DataRequired(REQUIRED), Email("Adresse courriel invalide.", check_deliverability=False), Length(max=254),
-    ])
-    phone = StringField("Téléphone", validators=[DataRequired(REQUIRED), Length(max=40)])
-    address = StringField("Adresse", validators=[DataRequired(REQUIRED), Length(max=255)])
-    city = StringField("Ville", validators=[DataRequired(REQUIRED), Length(max=100)])
-    province = SelectField("Province", choices=PROVINCES, default="QC")
-    postal_code = StringField("Code postal", validators=[Length(max=10)])
+    ], render_kw={"autocomplete": "email"})
+    phone = StringField("Téléphone", validators=[DataRequired(REQUIRED), Length(max=40)],
+                        render_kw={"autocomplete": "tel"})
+    address = StringField("Adresse", validators=[DataRequired(REQUIRED), Length(max=255)],
+                          render_kw={"autocomplete": "street-address"})
+    city = StringField("Ville", validators=[DataRequired(REQUIRED), Length(max=100)],
+                       render_kw={"autocomplete": "address-level2"})
+    province = SelectField("Province", choices=PROVINCES, default="QC", render_kw={"autocomplete": "address-level1"})
+    postal_code = StringField("Code postal", validators=[Length(max=10)], render_kw={"autocomplete": "postal-code"})
     password = PasswordField("Mot de passe du compte", validators=[
         Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200,
                            message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."),
-    ])
+    ], render_kw={"autocomplete": "new-password"})
     password_confirm = PasswordField("Confirmer le mot de passe", validators=[
         EqualTo("password", "Les mots de passe ne correspondent pas."),
-    ])
+    ], render_kw={"autocomplete": "new-password"})
     save_card = BooleanField("Sauvegarder cette carte pour les prochains achats")
     # Sent by the saved cards' radio buttons; a hidden field would come first in the form data and hide the choice.
     saved_card = StringField()
