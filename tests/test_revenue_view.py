@@ -3,10 +3,11 @@
 import csv
 import io
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+import plotly.graph_objects as go
 import pytest
 from sqlalchemy import event, func, select
 
@@ -14,8 +15,9 @@ from tutoradmin import reports
 from tutoradmin.extensions import db as _db
 from tutoradmin.models import Ticket, TicketMessage, utcnow
 from tutoradmin.slots import local_instant
+from tutoradmin.views.revenue import figure_of, tables_of
 
-from .test_reports import BY_COURSE, BY_TUTOR, MONTHLY, TOTAL, build_sales, paid_order, utc
+from .test_reports import BY_COURSE, BY_TUTOR, END, MONTHLY, START, TOTAL, build_sales, paid_order, utc
 
 OFFICE_PAGE = "/admin/revenus/"
 ACCOUNTING_PAGE = "/admin/compta/revenus/"
@@ -112,6 +114,20 @@ def test_the_page_shows_charts_and_tables_of_the_period(client, login_as, sales)
         assert text in html
     for slug in ("mensuel", "annuel", "cours", "tuteurs"):
         assert f"/admin/compta/revenus/export/{slug}.csv?debut=2026-01-01&amp;fin=2026-05-31" in html
+
+
+def test_every_chart_is_a_valid_plotly_figure_of_the_table(sales):
+    tables = tables_of(reports.revenue_report(START, END))
+    # graph_objects refuses any property Plotly does not know.
+    monthly, yearly, *_shares = [go.Figure(figure_of(table)) for table in tables]
+    assert list(monthly.data[0].x) == [label for label, _key, _f in tables[0].rows]
+    assert [trace.name for trace in monthly.data] == HEADERS
+    assert round(sum(monthly.data[0].y) * 100) == TOTAL.collected_cents
+    assert list(yearly.data[5].y) == [pytest.approx(8200 / 19200 * 100)]
+    shares = go.Figure(figure_of(tables[2]))
+    assert [trace.name for trace in shares.data] == ["Net", "Coût des tuteurs", "Marge"]
+    assert list(shares.data[0].y) == ["Cours B", "Cours A"]  # largest net revenue on top
+    assert figure_of(tables_of(reports.revenue_report(date(2027, 1, 1), date(2027, 1, 31)))[2]) is None
 
 
 def test_plotly_is_served_locally_and_cached(client, login_as):

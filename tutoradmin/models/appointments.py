@@ -38,6 +38,9 @@ class Appointment(db.Model):
         ),
         Index("ix_appointments_tutor_starts", "tutor_id", "starts_at"),
         Index("ix_appointments_status_starts", "status", "starts_at"),
+        # Covering the revenue report's join of sessions to their order items (reports.py).
+        Index("ix_appointments_item_sessions", "order_item_id", "status", "starts_at",
+              "tutor_id", "course_id", "duration_minutes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

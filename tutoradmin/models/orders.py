@@ -52,6 +52,8 @@ class Order(db.Model):
         CheckConstraint("status = 'pending' OR status = 'failed' OR paid_at IS NOT NULL",
                         name="paid_has_date"),
         Index("ix_orders_status_paid_at", "status", "paid_at"),
+        # The order lists show the latest orders first.
+        Index("ix_orders_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,10 +105,15 @@ class OrderItem(db.Model):
             name="shares_within_price",
         ),
         CheckConstraint("tutor_earnings_cents >= 0", name="earnings_not_negative"),
+        # Covering indexes: the revenue report joins items to payments and to sessions in
+        # index order, without reading the table (reports.py).
+        Index("ix_order_items_order_shares", "order_id", "course_id", "tutor_id",
+              "price_cents", "discount_cents", "credit_cents"),
+        Index("ix_order_items_earnings", "id", "course_id", "tutor_id", "tutor_earnings_cents"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True)
     tutor_id: Mapped[int] = mapped_column(ForeignKey("tutors.id", ondelete="RESTRICT"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -150,11 +157,13 @@ class Payment(db.Model):
         CheckConstraint("provider IN ('stripe', 'simulated')", name="provider_allowed"),
         CheckConstraint("status <> 'succeeded' OR succeeded_at IS NOT NULL",
                         name="succeeded_has_date"),
-        Index("ix_payments_status_succeeded_at", "status", "succeeded_at"),
+        # Both cover the revenue report's reads of payments (reports.py).
+        Index("ix_payments_status_succeeded_at", "status", "succeeded_at", "amount_cents"),
+        Index("ix_payments_order_succeeded", "order_id", "status", "succeeded_at", "amount_cents"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"))
     provider: Mapped[str] = mapped_column(String(20))
     gateway_payment_id: Mapped[str] = mapped_column(String(255), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
