@@ -190,6 +190,21 @@ def test_a_session_late_in_the_evening_costs_in_its_local_month(sales):
     assert (february[1].tutor_cost_cents, march[1].tutor_cost_cents) == (5500, 0)
 
 
+def test_each_payment_falls_in_its_local_month_to_the_second(db, make):
+    course, student = make.course(rate_cents=4500), make.user()
+    tutor = make.tutor(courses=[course])
+    periods = reports.months(date(2025, 1, 1), date(2026, 6, 30))
+    for n, period in enumerate(periods[1:]):
+        # A second before local midnight, then local midnight itself, in UTC.
+        for k, moment in enumerate((period.starts_at - timedelta(seconds=1), period.starts_at)):
+            paid_order(db, student, moment, [(course, tutor, 60, moment + timedelta(days=2))],
+                       number=1000 + 2 * n + k)
+    db.session.commit()
+    series = reports.revenue_series(periods)
+    # Each month gets its first second and its last one; the first has no first, the last no last.
+    assert [f.collected_cents for _p, f in series] == [4500] + [9000] * (len(periods) - 2) + [4500]
+
+
 def test_net_margin_and_margin_rate(sales):
     series = dict((p.key, f) for p, f in reports.revenue_series(reports.months(START, END)))
     january = series["2026-01"]

@@ -110,6 +110,7 @@ def check_range(start, end):
 
 
 def local_today(now):
+    """The business's date at the instant `now`."""
     return now.astimezone(LOCAL_TZ).date()
 
 
@@ -143,6 +144,7 @@ class Figures:
         return Figures(*(getattr(self, f) + getattr(other, f) for f in FIGURES_FIELDS))
 
 
+#: The fields of Figures, in order.
 FIGURES_FIELDS = ("collected_cents", "refunded_cents", "tutor_cost_cents")
 
 
@@ -225,12 +227,18 @@ def _nothing(type_=Integer):
     return cast(null(), type_)
 
 
-def _index_of(value, bounds):
-    """SQL: how many of the ascending `bounds` are at or below `value`."""
+def _index_of(value, bounds, before=0):
+    """SQL: `before` + how many of the ascending `bounds` are at or below `value`.
+
+    A binary search of nested CASEs: each row is compared with log2(len(bounds)) bounds.
+    """
     if not bounds:
-        return _number(0)
-    return case(*[(value < bound, _number(i)) for i, bound in enumerate(bounds)],
-                else_=_number(len(bounds)))
+        return _number(before)
+    middle = len(bounds) // 2
+    return case(
+        (value < bounds[middle], _index_of(value, bounds[:middle], before)),
+        else_=_index_of(value, bounds[middle + 1:], before + middle + 1),
+    )
 
 
 def _sums(measure, entries, periods, per_period=True, keys=()):

@@ -33,6 +33,7 @@ AMOUNTS = [
     ("Marge", "margin_cents"),
 ]
 MARGIN_RATE = "Marge (%)"
+HEADERS = [header for header, _name in AMOUNTS] + [MARGIN_RATE]
 COLORS = {
     "collected_cents": "#1f5fa8", "refunded_cents": "#d9822b", "net_cents": "#2a9d8f",
     "tutor_cost_cents": "#8e6bbf", "margin_cents": "#264653", "margin_rate": "#e63946",
@@ -54,6 +55,7 @@ TABLE_SLUGS = ("mensuel", "annuel", "cours", "tuteurs")
 
 
 def tables_of(report):
+    """The page's four tables, in order (a table the report left empty has no rows)."""
     return [
         Table("mensuel", "Par mois", "Mois",
               [(p.label, p.key, figures) for p, figures in report.months], report.total),
@@ -168,7 +170,7 @@ def _chart(table):
 def _csv(table):
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([table.header] + [header for header, _name in AMOUNTS] + [MARGIN_RATE])
+    writer.writerow([table.header] + HEADERS)
     for _label, csv_label, figures in table.rows:
         writer.writerow([csv_label] + [_dollars(getattr(figures, name)) for _header, name in AMOUNTS]
                         + [_csv_percent(figures.margin_rate)])
@@ -208,6 +210,20 @@ def requested_range(args, today):
 # --- views --------------------------------------------------------------------------------
 
 
+def _sections(report, period):
+    """What the page shows of each table: its chart, its formatted rows and its export link."""
+    return [
+        {
+            "table": table,
+            "chart": _chart(table),
+            "rows": [(label, _cells(figures)) for label, _key, figures in table.rows],
+            "total": _cells(table.total),
+            "csv_url": url_for(".export", table=table.slug, **period),
+        }
+        for table in tables_of(report)
+    ]
+
+
 class RevenuePage:
     """Charts and tables of revenue for a period, and the CSV export of each table."""
 
@@ -220,22 +236,11 @@ class RevenuePage:
             return self.render("admin/revenue.html", error=str(exc), form=form, report=None), 400
         report = reports.revenue_report(start, end)
         period = {"debut": start.isoformat(), "fin": end.isoformat()}
-        sections = [
-            {
-                "table": table,
-                "chart": _chart(table),
-                "rows": [(label, _cells(figures)) for label, _key, figures in table.rows],
-                "total": _cells(table.total),
-                "csv_url": url_for(".export", table=table.slug, **period),
-            }
-            for table in tables_of(report)
-        ]
         return self.render(
             "admin/revenue.html", error=None, form=period, report=report,
             period_label=f"Du {local_date(start)} au {local_date(end)}",
-            summary=list(zip([h for h, _n in AMOUNTS] + [MARGIN_RATE], _cells(report.total))),
-            headers=[h for h, _n in AMOUNTS] + [MARGIN_RATE], sections=sections,
-            plotly_url=url_for(".plotly_js", v=plotly.__version__),
+            summary=list(zip(HEADERS, _cells(report.total))), headers=HEADERS,
+            sections=_sections(report, period), plotly_url=url_for(".plotly_js", v=plotly.__version__),
         )
 
     @expose("/export/<table>.csv")
@@ -246,12 +251,11 @@ class RevenuePage:
             start, end = requested_range(request.args, reports.local_today(utcnow()))
         except reports.ReportError as exc:
             return Response(str(exc), status=400, mimetype="text/plain")
-        if table in ("mensuel", "annuel"):
-            # A series alone costs less than the whole report.
-            periods = (reports.months if table == "mensuel" else reports.years)(start, end)
-            report = reports.RevenueReport(start, end, **{
-                "months" if table == "mensuel" else "years": reports.revenue_series(periods)
-            })
+        # A series alone costs less than the whole report.
+        if table == "mensuel":
+            report = reports.RevenueReport(start, end, months=reports.revenue_series(reports.months(start, end)))
+        elif table == "annuel":
+            report = reports.RevenueReport(start, end, years=reports.revenue_series(reports.years(start, end)))
         else:
             report = reports.revenue_report(start, end)
         tables = {t.slug: t for t in tables_of(report)}
