@@ -88,6 +88,7 @@ def build_sales(db, make):
         (course_a, tutor_x, 60, utc("2026-01-20 14:00")),
         (course_b, tutor_y, 60, utc("2026-02-03 14:00")),
     ], discount=(450, 600), number=1)
+    first.coupon = make.coupon(code="RENTREE10", kind="percent", value=10)
     evening = paid_order(db, student, utc("2026-02-01 03:30"), [
         (course_a, tutor_y, 90, utc("2026-02-10 15:00")),
     ], credit=(1000,), number=2)
