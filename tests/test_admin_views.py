@@ -67,7 +67,7 @@ def world(make, db):
             student=student, subject="Lien Zoom manquant", category="technique"
         )),
         audit=_add(db, AuditLog(
-            action="tutor.rate_changed", target_type="tutor", target_id=tutor.id,
+            action="tutor.rate_changed", target_type="tutors", target_id=tutor.id,
             before={"rate": 2500}, after={"rate": 2700},
         )),
     )
@@ -94,7 +94,7 @@ PAGES = {
         ("/admin/etudiants/", "student", "Tremblay"),
         ("/admin/billets/", "ticket", "Lien Zoom manquant"),
         ("/admin/utilisateurs/", "student", "Étudiant"),
-        ("/admin/journal/", "audit", "tutor.rate_changed"),
+        ("/admin/journal/", "audit", "Taux horaire modifié"),
     ],
     "accountant": [
         ("/admin/compta/commandes/", "order", "Payée"),

@@ -227,6 +227,10 @@ def test_changing_a_tutor_rate_is_audited_with_before_and_after(client, db, make
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "tutor.rate_changed"))
     assert (log.actor_id, log.target_id) == (admin.id, tutor.id)
     assert (log.before, log.after) == ({"hourly_rate_cents": 2500}, {"hourly_rate_cents": 2750})
+    journal = _text(client.get("/admin/journal/"))
+    assert "Taux horaire modifié" in journal and "Tuteur" in journal
+    details = _text(client.get(f"/admin/journal/details/?id={log.id}"))
+    assert "hourly_rate_cents : 2500" in details and "hourly_rate_cents : 2750" in details
 
 
 def test_changing_a_role_is_audited(client, db, make, login_as):

@@ -13,7 +13,14 @@ ACTION_LABELS = {
     "user.role_changed": "Rôle modifié",
     "user.status_changed": "Statut du compte modifié",
     "credit.adjusted": "Ajustement de crédit",
-    "appointment.cancelled": "Rendez-vous annulé",
+}
+
+#: What the audited rows are called.
+TARGET_LABELS = {
+    "orders": "Commande",
+    "tutor_payouts": "Relevé de paie",
+    "tutors": "Tuteur",
+    "users": "Compte",
 }
 
 

@@ -165,13 +165,13 @@ def _audit_log(now, tutors, office, refunds, manual_credits, payouts):
     """A few sensitive actions: refunds, credits, the latest payouts, a rate and a role change."""
     staff, admin, accountant = office["staff"], office["admin"], office["accountant"]
     logs = [
-        AuditLog(actor_id=staff.id, action="refund.created", target_type="order",
+        AuditLog(actor_id=staff.id, action="refund.created", target_type="orders",
                  target_id=order.id, after={"amount_cents": amount, "reason": reason},
                  created_at=processed_at)
         for order, amount, reason, processed_at, _ in refunds
     ]
     logs += [
-        AuditLog(actor_id=staff.id, action="credit.adjusted", target_type="user",
+        AuditLog(actor_id=staff.id, action="credit.adjusted", target_type="users",
                  target_id=student.id, after={"amount_cents": amount, "reason": reason},
                  created_at=at)
         for student, amount, reason, at in manual_credits
@@ -179,7 +179,7 @@ def _audit_log(now, tutors, office, refunds, manual_credits, payouts):
     paid = [p for p in payouts if p.status == PayoutStatus.PAID]
     latest = max(((p.year, p.month) for p in paid), default=None)
     logs += [
-        AuditLog(actor_id=admin.id, action="payout.paid", target_type="tutor_payout",
+        AuditLog(actor_id=admin.id, action="payout.paid", target_type="tutor_payouts",
                  target_id=p.id, created_at=p.paid_at,
                  after={"confirmation_number": p.confirmation_number,
                         "amount_cents": p.amount_cents})
@@ -188,12 +188,12 @@ def _audit_log(now, tutors, office, refunds, manual_credits, payouts):
     ]
     tutor = tutors[1]
     logs.append(AuditLog(
-        actor_id=admin.id, action="tutor.rate_changed", target_type="tutor", target_id=tutor.id,
+        actor_id=admin.id, action="tutor.rate_changed", target_type="tutors", target_id=tutor.id,
         before={"hourly_rate_cents": tutor.hourly_rate_cents - 200},
         after={"hourly_rate_cents": tutor.hourly_rate_cents}, created_at=now - timedelta(days=150),
     ))
     logs.append(AuditLog(
-        actor_id=admin.id, action="user.role_changed", target_type="user", target_id=accountant.id,
+        actor_id=admin.id, action="user.role_changed", target_type="users", target_id=accountant.id,
         before={"role": "staff"}, after={"role": "accountant"},
         created_at=accountant.created_at + timedelta(days=1),
     ))

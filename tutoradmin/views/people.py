@@ -194,6 +194,11 @@ class UserView(SecureModelView):
             audit.record_changes(current_user, "user.status_changed", model, ["status"], now)
 
 
+def _values_column(_view, _context, entry, name):
+    values = getattr(entry, name) or {}
+    return _lines([f"{key} : {value}" for key, value in values.items()])
+
+
 class AuditLogView(ReadOnlyModelView):
     """Who did which sensitive thing, and when."""
 
@@ -205,7 +210,7 @@ class AuditLogView(ReadOnlyModelView):
     column_searchable_list = ["action", "target_type"]
     column_sortable_list = ["created_at", "action"]
     column_default_sort = ("created_at", True)
-    column_filters = [FilterEqual(AuditLog.action, "Action")]
+    column_filters = [FilterEqual(AuditLog.action, "Action", options=sorted(audit.ACTION_LABELS.items()))]
     column_labels = {
         "created_at": "Date",
         "actor": "Par",
@@ -215,4 +220,10 @@ class AuditLogView(ReadOnlyModelView):
         "before": "Avant",
         "after": "Après",
     }
-    column_formatters = {"created_at": datetime_column}
+    column_formatters = {
+        "created_at": datetime_column,
+        "action": label_column(audit.ACTION_LABELS),
+        "target_type": label_column(audit.TARGET_LABELS),
+        "before": _values_column,
+        "after": _values_column,
+    }
