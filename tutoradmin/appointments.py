@@ -53,6 +53,9 @@ def cancel(appointment, reason, actor, now, give_credit=True):
     reason = (reason or "").strip()
     if not reason:
         raise AppointmentError(REASON_REQUIRED)
+    # A double submit waits here for the first cancellation (PostgreSQL row lock), then sees it done:
+    # without the lock both would read the session as scheduled and credit the student twice.
+    appointment = db.session.get(Appointment, appointment.id, with_for_update=True, populate_existing=True)
     if appointment.status == AppointmentStatus.CANCELLED:
         raise AppointmentError(ALREADY_CANCELLED)
     was_completed = appointment.status == AppointmentStatus.COMPLETED

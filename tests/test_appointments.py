@@ -1,0 +1,32 @@
+"""Cancelling booked sessions: one credit per cancellation, whatever the clicks."""
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tutoradmin import appointments, credits
+from tutoradmin.models import Appointment, CreditEntry, Role, utcnow
+
+
+@pytest.fixture
+def staff(make):
+    return make.user(role=Role.STAFF)
+
+
+def _credit_entries(db):
+    return db.session.scalar(select(func.count()).select_from(CreditEntry))
+
+
+def test_a_session_cancelled_meanwhile_by_another_request_is_not_cancelled_or_credited_again(db, make, staff):
+    appointment = make.booked_order(items=1).items[0].appointment
+    db.session.commit()
+    assert appointment.status == "scheduled"  # this request's copy, read before the other one commits
+    with db.engine.begin() as other_request:
+        other_request.execute(update(Appointment).where(Appointment.id == appointment.id)
+                              .values(status="cancelled", cancelled_at=utcnow(), cancellation_reason="Premier clic"))
+
+    with pytest.raises(appointments.AppointmentError, match="déjà annulé"):
+        appointments.cancel(appointment, "Second clic", staff, utcnow())
+
+    assert _credit_entries(db) == 0
+    assert credits.balance_cents(appointment.student_id) == 0
+    assert appointment.cancellation_reason == "Premier clic"
