@@ -190,6 +190,9 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
     Returns (order, payment or None). A zero amount books at once without the gateway.
     Starting again with an unchanged cart returns the same order and payment.
     """
+    if user is not None:
+        # The credit applied below must not be debited by the office meanwhile (credits.adjust).
+        credits.lock_ledger(user.id)
     # A double submit waits here for the first one, then finds its order instead of making another.
     lock_cart(cart)
     held = summarize(cart, now).held if cart is not None else []

@@ -5,17 +5,36 @@ from sqlalchemy import case, func, select
 from . import audit
 from .extensions import db
 from .formatting import money
-from .models import CreditEntry, CreditKind
+from .models import CreditEntry, CreditKind, Order, OrderStatus, User
 
 
 class CreditError(Exception):
     """A credit adjustment refused; the message is for the office."""
 
 
-def balance_cents(user_id):
-    """A student's available credit, summed in SQL."""
+def _balance_query(user_id):
     signed = case((CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents), else_=-CreditEntry.amount_cents)
-    return db.session.scalar(select(func.coalesce(func.sum(signed), 0)).where(CreditEntry.user_id == user_id))
+    return select(func.coalesce(func.sum(signed), 0)).where(CreditEntry.user_id == user_id)
+
+
+def balance_cents(user_id):
+    """A student's credit balance, summed in SQL."""
+    return db.session.scalar(_balance_query(user_id))
+
+
+def lock_ledger(user_id):
+    """Make changes to one student's credit wait for each other (PostgreSQL row lock on the account)."""
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def available_cents(user_id):
+    """The balance less what the student's pending orders will debit once paid, in one statement."""
+    reserved = (
+        select(func.coalesce(func.sum(Order.credit_cents), 0))
+        .where(Order.user_id == user_id, Order.status == OrderStatus.PENDING.value)
+        .scalar_subquery()
+    )
+    return db.session.scalar(select(_balance_query(user_id).scalar_subquery() - reserved))
 
 
 def add_entry(user_id, kind, amount_cents, reason, now, **links):
@@ -36,14 +55,25 @@ def adjust(student, kind, amount_cents, reason, actor, now):
         raise CreditError("Opération inconnue.")
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise CreditError("Le montant doit être supérieur à 0 $.")
+    # Two debits submitted at once would each see the whole balance and take it twice.
+    lock_ledger(student.id)
     before = balance_cents(student.id)
-    if kind == CreditKind.DEBIT and amount_cents > before:
-        raise CreditError(f"Le solde de crédit n'est que de {money(before)}.")
+    if kind == CreditKind.DEBIT:
+        available = available_cents(student.id)
+        if amount_cents > available:
+            raise CreditError(_debit_refusal(before, available))
     entry = add_entry(student.id, kind, amount_cents, reason, now, created_by_id=actor.id)
     after = before + amount_cents if kind == CreditKind.CREDIT else before - amount_cents
     audit.record(actor, "credit.adjusted", student, now, before={"solde_cents": before},
                  after={"solde_cents": after, "operation": str(kind), "montant_cents": amount_cents, "motif": reason})
     return entry
+
+
+def _debit_refusal(balance, available):
+    if available == balance:
+        return f"Le solde de crédit n'est que de {money(balance)}."
+    return (f"Le crédit disponible n'est que de {money(max(available, 0))} : {money(balance - available)} "
+            "sont réservés par une commande en attente de paiement.")
 
 
 def history(user_id):
