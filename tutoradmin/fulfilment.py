@@ -53,7 +53,7 @@ def _take_time(item, appointment):
 def _refund_lost_item(order, item, now, gateway):
     """Refund the card part of a session whose slot was taken, give back its credit part, flag it."""
     item.flagged_at, item.flag_reason = now, SLOT_LOST
-    card_part = item.price_cents - item.discount_cents - item.credit_cents
+    card_part = item.card_cents
     if item.credit_cents:
         credits.add_entry(order.user_id, CreditKind.CREDIT, item.credit_cents, SLOT_LOST, now, order_id=order.id)
     if card_part <= 0:

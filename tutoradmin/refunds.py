@@ -75,7 +75,7 @@ def item_balances(order):
         .group_by(RefundItem.order_item_id)
     ).all())
     return [
-        ItemBalance(item, item.price_cents - item.discount_cents - item.credit_cents, refunded.get(item.id, 0))
+        ItemBalance(item, item.card_cents, refunded.get(item.id, 0))
         for item in order.items
     ]
 

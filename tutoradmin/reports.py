@@ -167,10 +167,8 @@ def collected_entries(by_session=False):
     succeeded = Payment.status == PaymentStatus.SUCCEEDED.value
     if not by_session:
         return select(Payment.succeeded_at.label("at"), Payment.amount_cents.label("cents")).where(succeeded)
-    # The card paid for each session its price less its share of the coupon and of the credit.
-    card_share = OrderItem.price_cents - OrderItem.discount_cents - OrderItem.credit_cents
     return (
-        select(Payment.succeeded_at.label("at"), card_share.label("cents"),
+        select(Payment.succeeded_at.label("at"), OrderItem.card_cents.label("cents"),
                OrderItem.course_id, OrderItem.tutor_id)
         .join(OrderItem, OrderItem.order_id == Payment.order_id)
         .where(succeeded)

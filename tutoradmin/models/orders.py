@@ -12,6 +12,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -137,6 +138,11 @@ class OrderItem(db.Model):
     def paid_cents(self):
         """What the student paid for this session, by card or credit."""
         return self.price_cents - self.discount_cents
+
+    @hybrid_property
+    def card_cents(self):
+        """What the card paid for this session (its price less its shares of the coupon and the credit)."""
+        return self.price_cents - self.discount_cents - self.credit_cents
 
 
 class PaymentStatus(Choices):
