@@ -235,3 +235,38 @@ def test_refunding_a_session_of_a_month_already_paid_to_the_tutor_takes_its_earn
     assert adjustment.amount_cents == -item.tutor_earnings_cents
     assert adjustment.applied_payout_id is None  # waits for the tutor's next statement
     assert "Plainte" in adjustment.reason
+
+
+def test_a_session_already_cancelled_for_a_credit_is_not_refunded_to_the_card_as_well(db, make, staff, gateway):
+    order = make.booked_order(items=2)
+    credited, kept = order.items
+    appointments.cancel(credited.appointment, "Empêchement", staff, utcnow())
+    db.session.commit()
+
+    assert refunds.refundable_cents(order) == kept.card_cents
+    with pytest.raises(refunds.RefundError, match="dépasse ce qui reste"):
+        refunds.refund_order(order, order.total_cents, [], "Remboursement complet", staff, utcnow(), gateway,
+                             _key())
+    refund = refunds.refund_order(order, kept.card_cents, [kept.id], "Remboursement complet", staff, utcnow(),
+                                  gateway, _key())
+    db.session.commit()
+
+    assert [(i.order_item_id, i.amount_cents) for i in refund.items] == [(kept.id, kept.card_cents)]
+    assert order.status == "refunded"
+    # The student got each session back once: one as credit, the other on the card.
+    assert credits.balance_cents(order.user_id) == credited.paid_cents
+    assert refunds.refunded_cents(order) == kept.card_cents
+
+
+def test_cancelling_for_a_credit_after_a_goodwill_refund_credits_only_what_was_not_refunded(
+        db, make, staff, gateway):
+    order = make.booked_order(items=1)
+    item = order.items[0]
+    refunds.refund_order(order, 1000, [], "Retard du tuteur", staff, utcnow(), gateway, _key())
+    db.session.commit()
+
+    credit = appointments.cancel(item.appointment, "Empêchement", staff, utcnow())
+    db.session.commit()
+
+    assert credit == item.paid_cents - 1000
+    assert credits.balance_cents(order.user_id) == item.paid_cents - 1000

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from . import credits, outbox, payouts
+from . import credits, outbox, payouts, refunds
 from .extensions import db
 from .formatting import local_datetime
 from .models import (
@@ -38,9 +38,12 @@ class AppointmentError(Exception):
 
 
 def paid_for(appointment):
-    """What the student paid for this session (card and credit), or 0 when booked without payment."""
+    """What the student paid for this session (card and credit) less card refunds; 0 without payment."""
     item = appointment.order_item
-    return item.paid_cents if item is not None else 0
+    if item is None:
+        return 0
+    # A goodwill refund already gave part of it back: crediting the whole price would pay it twice.
+    return item.paid_cents - refunds.refunded_item_cents(item)
 
 
 def cancel(appointment, reason, actor, now, give_credit=True):

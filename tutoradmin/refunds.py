@@ -8,7 +8,7 @@ of it was given back. Nothing is marked refunded or cancelled unless the gateway
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from . import appointments, audit, credits, outbox
 from .extensions import db
@@ -42,10 +42,12 @@ class ItemBalance:
     item: object
     card_cents: int
     refunded_cents: int
+    #: Cancelled for a credit (not by a refund): the rest of its card part was given as credit already.
+    credited: bool = False
 
     @property
     def refundable_cents(self):
-        return self.card_cents - self.refunded_cents
+        return 0 if self.credited else self.card_cents - self.refunded_cents
 
     @property
     def cancellable(self):
@@ -61,23 +63,39 @@ def refunded_cents(order):
     return sum(r.amount_cents for r in order.refunds if r.status == RefundStatus.SUCCEEDED)
 
 
-def refundable_cents(order):
-    """What the card can still get back from this order."""
-    return card_paid_cents(order) - refunded_cents(order)
+def refundable_cents(order, balances=None):
+    """What the card can still get back from this order: its sessions' refundable parts."""
+    return sum(max(0, b.refundable_cents) for b in (balances or item_balances(order)))
+
+
+def _refunded(condition):
+    """{order item id: (cents refunded to the card, whether a refund cancelled its session)}."""
+    cancelled = func.max(case((RefundItem.cancels_appointment.is_(True), 1), else_=0))
+    rows = db.session.execute(
+        select(RefundItem.order_item_id, func.sum(RefundItem.amount_cents), cancelled)
+        .join(Refund, Refund.id == RefundItem.refund_id)
+        .where(condition, Refund.status == RefundStatus.SUCCEEDED.value)
+        .group_by(RefundItem.order_item_id)
+    )
+    return {item_id: (int(cents), bool(by_refund)) for item_id, cents, by_refund in rows}
+
+
+def refunded_item_cents(item):
+    """What has been refunded to the card for one order item."""
+    return _refunded(RefundItem.order_item_id == item.id).get(item.id, (0, False))[0]
 
 
 def item_balances(order):
     """Each item of the order with its card part and what has already been refunded of it."""
-    refunded = dict(db.session.execute(
-        select(RefundItem.order_item_id, func.sum(RefundItem.amount_cents))
-        .join(Refund, Refund.id == RefundItem.refund_id)
-        .where(Refund.order_id == order.id, Refund.status == RefundStatus.SUCCEEDED.value)
-        .group_by(RefundItem.order_item_id)
-    ).all())
-    return [
-        ItemBalance(item, item.card_cents, refunded.get(item.id, 0))
-        for item in order.items
-    ]
+    refunded = _refunded(Refund.order_id == order.id)
+    balances = []
+    for item in order.items:
+        cents, cancelled_by_refund = refunded.get(item.id, (0, False))
+        appointment = item.appointment
+        credited = (appointment is not None and appointment.status == AppointmentStatus.CANCELLED
+                    and not cancelled_by_refund)
+        balances.append(ItemBalance(item, item.card_cents, cents, credited))
+    return balances
 
 
 def _shares(balances, cancelled_ids, amount_cents):
@@ -105,7 +123,7 @@ def _validate(order, amount_cents, cancelled_ids, reason, balances):
         raise RefundError("Seule une commande payée peut être remboursée.")
     if not reason:
         raise RefundError("Indiquez le motif du remboursement.")
-    available = refundable_cents(order)
+    available = refundable_cents(order, balances)
     if available <= 0:
         raise RefundError("Il ne reste rien à rembourser sur la carte pour cette commande.")
     if not isinstance(amount_cents, int) or amount_cents <= 0:
