@@ -69,6 +69,26 @@ def test_an_abandoned_order_paid_after_all_is_booked_and_its_coupon_counted_agai
     assert coupon.redemptions_count == 1 and count(db, CouponRedemption) == 1
 
 
+def test_an_abandoned_order_paid_after_its_coupon_was_used_up_by_someone_else_is_still_booked(
+        db, make, offer, gateway, now):
+    coupon, _cart, order, payment = _pending_with_coupon(db, make, offer, gateway, now)
+    expire_abandoned(now + timedelta(minutes=16), gateway)
+    other = make.user()
+    cart = new_cart(db, other)
+    cart.coupon_id = coupon.id
+    fill(cart, offer, 14, now=now + timedelta(minutes=17))
+    start_checkout(cart, billing(other.email), now + timedelta(minutes=17), gateway, user=other)
+    db.session.commit()
+    assert coupon.redemptions_count == 1
+
+    payment_succeeded(payment.gateway_payment_id, now + timedelta(minutes=20), gateway)
+    db.session.commit()
+
+    assert order.status == "paid" and count(db, Appointment) == 1
+    assert coupon.redemptions_count == coupon.max_redemptions == 1
+    assert count(db, CouponRedemption, CouponRedemption.order_id == order.id) == 1
+
+
 def test_a_paid_order_takes_its_coupon_off_the_cart(db, make, offer, gateway, now):
     coupon, cart, order, payment = _pending_with_coupon(db, make, offer, gateway, now)
 

@@ -7,14 +7,14 @@ less the coupon, less the student's credit, is what the card pays.
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
-from . import credits, fulfilment
+from . import coupons, credits, fulfilment
 from .accounts import EMAIL_TAKEN, AccountError, check_password_strength, create_user
 from .cart import lock_cart, summarize
 from .coupons import USED_UP
 from .extensions import db
-from .models import Coupon, Hold, Order, OrderItem, OrderStatus, Payment, PaymentStatus, Role, User, normalize_email
+from .models import Hold, Order, OrderItem, OrderStatus, Payment, PaymentStatus, Role, User, normalize_email
 from .payments import GatewayError
 from .pricing import allocate, tutor_earnings
 
@@ -76,10 +76,7 @@ def _same_contents(order, held, total_cents):
 def release_coupon(order):
     """Give back the coupon use an abandoned order had reserved."""
     if order.coupon_id is not None:
-        db.session.execute(
-            update(Coupon).where(Coupon.id == order.coupon_id, Coupon.redemptions_count > 0)
-            .values(redemptions_count=Coupon.redemptions_count - 1)
-        )
+        coupons.give_back_use(order.coupon_id)
 
 
 def abandon(order, gateway):
@@ -113,13 +110,7 @@ def expire_abandoned(now, gateway):
 
 def _reserve_coupon(coupon_id):
     """Count the coupon use now, so that its limit holds however many pay at once."""
-    taken = db.session.execute(
-        update(Coupon)
-        .where(Coupon.id == coupon_id)
-        .where(or_(Coupon.max_redemptions.is_(None), Coupon.redemptions_count < Coupon.max_redemptions))
-        .values(redemptions_count=Coupon.redemptions_count + 1)
-    )
-    if taken.rowcount != 1:
+    if not coupons.take_use(coupon_id):
         raise CheckoutError(USED_UP)
 
 

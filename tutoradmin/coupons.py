@@ -1,6 +1,6 @@
 """Coupon validity and the discount it gives (SPEC §6)."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from .extensions import db
 from .models import Coupon, CouponKind
@@ -41,6 +41,25 @@ def check_usable(coupon, now, reserved=0):
     if coupon.max_redemptions is not None and coupon.redemptions_count - reserved >= coupon.max_redemptions:
         raise CouponError(USED_UP)
     return coupon
+
+
+def take_use(coupon_id):
+    """Count one use of the coupon if its limit allows, in one UPDATE so that the limit holds under races."""
+    taken = db.session.execute(
+        update(Coupon)
+        .where(Coupon.id == coupon_id)
+        .where(or_(Coupon.max_redemptions.is_(None), Coupon.redemptions_count < Coupon.max_redemptions))
+        .values(redemptions_count=Coupon.redemptions_count + 1)
+    )
+    return taken.rowcount == 1
+
+
+def give_back_use(coupon_id):
+    """Uncount one use of the coupon (an order that will not be paid)."""
+    db.session.execute(
+        update(Coupon).where(Coupon.id == coupon_id, Coupon.redemptions_count > 0)
+        .values(redemptions_count=Coupon.redemptions_count - 1)
+    )
 
 
 def discount_cents(coupon, subtotal_cents):

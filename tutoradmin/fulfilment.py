@@ -2,7 +2,7 @@
 
 from sqlalchemy import delete, select, update
 
-from . import credits, outbox
+from . import coupons, credits, outbox
 from .accounts import announce_signup
 from .extensions import db
 from .formatting import local_datetime
@@ -12,7 +12,6 @@ from .models import (
     Cart,
     CartItem,
     ChangeKind,
-    Coupon,
     CouponRedemption,
     CreditKind,
     Hold,
@@ -152,9 +151,9 @@ def payment_succeeded(payment_id, now, gateway):
         return order
     if order.status == OrderStatus.FAILED and order.coupon_id is not None:
         # An abandoned order paid after all (an old tab): the card was charged, so the booking stands
-        # and its coupon use, given back when it was abandoned, is counted again.
-        db.session.execute(update(Coupon).where(Coupon.id == order.coupon_id)
-                           .values(redemptions_count=Coupon.redemptions_count + 1))
+        # and its coupon use, given back when it was abandoned, is counted again — unless others have
+        # used the coupon up meanwhile: the limit stays a limit, and the redemption is recorded anyway.
+        coupons.take_use(order.coupon_id)
     book_order(order, now, gateway)
     return order
 
