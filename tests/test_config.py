@@ -12,8 +12,18 @@ def test_production_refuses_to_start_without_a_secret_key():
         load_config({"FLASK_ENV": "production", "SECRET_KEY": ""})
 
 
+STRIPE = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+
+
+def test_production_refuses_to_start_with_the_payment_simulator():
+    with pytest.raises(ConfigError, match="STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET"):
+        load_config({"TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40})
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        load_config({"TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40, "STRIPE_SECRET_KEY": "sk_live_x"})
+
+
 def test_production_with_a_key_uses_secure_cookies():
-    config = load_config({"TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40})
+    config = load_config({"TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40, **STRIPE})
     assert config["SECRET_KEY"] == "k" * 40
     assert config["SESSION_COOKIE_SECURE"] is True
 

@@ -59,6 +59,9 @@ def load_config(env=None):
         if production:
             raise ConfigError("SECRET_KEY est obligatoire en production.")
         secret_key = _development_secret_key()
+    if production and not (env.get("STRIPE_SECRET_KEY") and env.get("STRIPE_WEBHOOK_SECRET")):
+        # Without them the simulator takes payments, and its test card page lets anyone pick "success".
+        raise ConfigError("STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET sont obligatoires en production.")
 
     return {
         "PRODUCTION": production,
