@@ -74,6 +74,11 @@ def previous_month(now):
     return add_months(to_local(now).date(), -1)
 
 
+def month_is_over(start, now):
+    """Whether the local month beginning on `start` has ended at `now`."""
+    return to_local(now).date() >= next_month(start)
+
+
 def month_bounds(start):
     """UTC instants of the start of the local month beginning on `start` and of the next one."""
     return local_instant(start, time(0)), local_instant(next_month(start), time(0))
@@ -245,7 +250,7 @@ def statement(tutor, year, month, now):
     """The statement of `tutor` for a local month, as it stands at `now`."""
     start = first_day(year, month)
     payout = find_payout(tutor.id, start)
-    is_over = to_local(now).date() >= next_month(start)
+    is_over = month_is_over(start, now)
     if payout is not None and payout.status == PayoutStatus.PAID:
         return Statement(
             tutor=tutor, month=start, sessions=_session_lines(tutor.id, start, payout),
@@ -372,7 +377,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     if len(confirmation) > CONFIRMATION_MAX_LENGTH:
         raise PayoutError("Le numéro de confirmation ne peut dépasser 100 caractères.")
     today = to_local(now).date()
-    if today < after_month:
+    if not month_is_over(start, now):
         raise PayoutError(
             f"Ce mois n'est pas terminé ({label}) : il pourra être payé à partir du "
             f"{local_date(after_month)}."

@@ -72,15 +72,11 @@ class Period:
         return local_instant(self.end, time(0))
 
 
-def _next_month(day):
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def months(start, end):
     """Local months from `start` to `end` (both included), the first and last cut to those days."""
     periods, first = [], start.replace(day=1)
     while first <= end:
-        following = _next_month(first)
+        following = payouts.next_month(first)
         periods.append(Period(max(first, start), min(following, end + timedelta(days=1)),
                               month_label(first), f"{first:%Y-%m}"))
         first = following
@@ -395,4 +391,4 @@ def month_over_month(today):
     """(last month, this month) as (Period, Figures), whole local months."""
     this_month = today.replace(day=1)
     last_month = (this_month - timedelta(days=1)).replace(day=1)
-    return revenue_series(months(last_month, _next_month(this_month) - timedelta(days=1)))
+    return revenue_series(months(last_month, payouts.next_month(this_month) - timedelta(days=1)))

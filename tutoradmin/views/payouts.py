@@ -83,7 +83,7 @@ class StatementView(SecureView):
                 context["form"] = form
         else:
             context["overview"] = payouts.month_overview(month.year, month.month)
-            context["month_is_over"] = to_local(now).date() >= payouts.next_month(month)
+            context["month_is_over"] = payouts.month_is_over(month, now)
         tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
         return self.render(
             "admin/payouts.html", title=self.title, tutors=tutors, **context, **DISPLAY
