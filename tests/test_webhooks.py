@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tutoradmin import credits
+from tutoradmin import credits, refunds
 from tutoradmin.checkout import start_checkout
 from tutoradmin.fulfilment import SLOT_LOST, payment_succeeded
 from tutoradmin.models import (
@@ -22,7 +22,7 @@ from tutoradmin.models import (
     SlotLock,
     utcnow,
 )
-from tutoradmin.payments import CARD_DECLINED, get_gateway
+from tutoradmin.payments import CARD_DECLINED, GatewayError, get_gateway
 from tutoradmin.payments.base import sign_payload
 
 from .shopping import billing, count, fill, make_offer, new_cart
@@ -298,3 +298,38 @@ def test_an_order_whose_every_slot_was_taken_is_refunded_in_full(client, db, mak
     assert order.status == "refunded" and item.flag_reason == SLOT_LOST
     assert db.session.scalars(select(Refund.amount_cents)).all() == [4500]
     assert count(db, Appointment) == 0
+
+
+def test_a_lost_slot_whose_automatic_refund_fails_leaves_the_order_refundable_by_the_office(
+        db, make, offer, gateway, now):
+    student = make.user()
+    cart = new_cart(db, student)
+    fill(cart, offer, 10, now=now)
+    order, payment = start_checkout(cart, billing(student.email), now, gateway, user=student)
+    db.session.commit()
+    [item] = order.items
+    later = now + timedelta(minutes=16)
+    fill(new_cart(db, make.user()), offer, (9, 120), now=later, tutor=item.tutor)
+    db.session.commit()
+
+    payment_succeeded(payment.gateway_payment_id, later, RefusingGateway(gateway))
+    db.session.commit()
+
+    assert item.flag_reason == SLOT_LOST
+    assert db.session.scalars(select(Refund.status)).all() == ["failed"]
+    # Nothing went back to the card: the order is paid, so the refund page still accepts it.
+    assert order.status == "paid"
+    assert refunds.refundable_cents(order) == order.total_cents == 4500
+
+
+class RefusingGateway:
+    """The simulator, except that the processor is down when refunds are asked for."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def __getattr__(self, name):
+        return getattr(self.gateway, name)
+
+    def refund(self, payment_id, amount_cents, idempotency_key):
+        raise GatewayError("Le service de paiement est momentanément indisponible.")

@@ -50,13 +50,16 @@ def _take_time(item, appointment):
 
 
 def _refund_lost_item(order, item, now, gateway):
-    """Refund the card part of a session whose slot was taken, give back its credit part, flag it."""
+    """Refund the card part of a session whose slot was taken, give back its credit part, flag it.
+
+    Returns whether the money is back; if the gateway refused, the office refunds it from the order.
+    """
     item.flagged_at, item.flag_reason = now, SLOT_LOST
     card_part = item.card_cents
     if item.credit_cents:
         credits.add_entry(order.user_id, CreditKind.CREDIT, item.credit_cents, SLOT_LOST, now, order_id=order.id)
     if card_part <= 0:
-        return
+        return True
     payment = next((p for p in order.payments if p.status == PaymentStatus.SUCCEEDED), None)
     key = f"order-item-{item.id}-slot-lost"
     refund = Refund(order=order, payment_id=payment.id if payment else None, amount_cents=card_part,
@@ -67,13 +70,14 @@ def _refund_lost_item(order, item, now, gateway):
         result = gateway.refund(payment.gateway_payment_id, card_part, key)
     except GatewayError as exc:
         refund.status, refund.failure_message = RefundStatus.FAILED.value, str(exc)
-        return
+        return False
     refund.status, refund.gateway_refund_id, refund.processed_at = RefundStatus.SUCCEEDED.value, result.refund_id, now
+    return True
 
 
 def book_order(order, now, gateway):
     """Mark the order paid and book one appointment per item, in the caller's transaction."""
-    lost = []
+    lost, given_back = [], 0
     for item in order.items:
         appointment = Appointment(
             order_item_id=item.id, student_id=order.user_id, tutor_id=item.tutor_id, course_id=item.course_id,
@@ -88,15 +92,16 @@ def book_order(order, now, gateway):
             db.session.delete(appointment)
             db.session.flush()
             lost.append(item)
-            _refund_lost_item(order, item, now, gateway)
+            given_back += _refund_lost_item(order, item, now, gateway)
             continue
         db.session.add(AppointmentChange(appointment_id=appointment.id, kind=ChangeKind.CREATED.value,
                                          new_starts_at=item.starts_at, created_at=now))
     order.paid_at = now
-    if not lost:
+    # A refund the gateway refused leaves the order refundable from the refund page.
+    if not given_back:
         order.status = OrderStatus.PAID.value
     else:
-        order.status = (OrderStatus.REFUNDED if len(lost) == len(order.items) else OrderStatus.PARTIALLY_REFUNDED).value
+        order.status = (OrderStatus.REFUNDED if given_back == len(order.items) else OrderStatus.PARTIALLY_REFUNDED).value
     if order.coupon_id is not None:
         db.session.add(CouponRedemption(coupon_id=order.coupon_id, order_id=order.id, user_id=order.user_id,
                                         discount_cents=order.discount_cents, created_at=now))
