@@ -5,12 +5,14 @@ context gets its own app context, hence its own session and connection.
 """
 
 import threading
+import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tutoradmin import credits
-from tutoradmin.checkout import start_checkout
+from tutoradmin.checkout import expire_abandoned, start_checkout
 from tutoradmin.models import (
     Appointment,
     Coupon,
@@ -252,3 +254,25 @@ def test_a_guest_double_submitting_checkout_gets_one_account_and_one_order(app, 
     assert len({r.headers["Location"] for r in results}) == 1
     assert (count(db, Order), count(db, Payment)) == (1, 1)
     assert count(db, User, User.email == "invite@example.com") == 1
+
+
+def test_a_success_event_arriving_while_the_order_is_being_abandoned_waits_instead_of_deadlocking(
+        app, db, gateway, pending, quiet):
+    order_id, payment = pending
+    client = app.test_client()
+    quiet()
+    # The abandon command locks the order, then (at commit) writes its payment as cancelled.
+    assert expire_abandoned(utcnow() + timedelta(minutes=16), gateway) == 1
+    responses = []
+    event = threading.Thread(target=lambda: responses.append(race([lambda: pay(client, gateway, payment)])[0]))
+    event.start()
+    time.sleep(0.5)  # the event's request is now waiting for the order
+
+    db.session.commit()
+    event.join(timeout=30)
+
+    assert [getattr(r, "status_code", r) for r in responses] == [200]
+    db.session.expire_all()
+    # Paid after all: the booking stands.
+    assert db.session.get(Order, order_id).status == "paid"
+    assert db.session.scalar(select(Payment.status)) == "succeeded"

@@ -141,8 +141,14 @@ def _booking_payload(order, lost):
 
 
 def _payment(payment_id):
-    found = db.session.scalar(select(Payment.id).where(Payment.gateway_payment_id == payment_id))
-    return _locked(Payment, found) if found is not None else None
+    """The payment, locked after its order: abandoning an order locks them in that order too (no deadlock)."""
+    found = db.session.execute(
+        select(Payment.id, Payment.order_id).where(Payment.gateway_payment_id == payment_id)
+    ).first()
+    if found is None:
+        return None
+    _locked(Order, found.order_id)
+    return _locked(Payment, found.id)
 
 
 def payment_succeeded(payment_id, now, gateway):
@@ -150,7 +156,7 @@ def payment_succeeded(payment_id, now, gateway):
     payment = _payment(payment_id)
     if payment is None or payment.status == PaymentStatus.SUCCEEDED:
         return None
-    order = _locked(Order, payment.order_id)
+    order = payment.order
     payment.status, payment.succeeded_at, payment.failure_message = PaymentStatus.SUCCEEDED.value, now, None
     if order.status in BOOKED_STATUSES:
         return order
