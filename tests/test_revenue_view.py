@@ -258,4 +258,5 @@ def test_the_overview_compares_this_month_with_last_month_and_counts_waiting_tic
     assert collected.groups() == ("60,00\xa0$", "90,00\xa0$", "-30,00\xa0$")
     waiting_count = re.search(r"Billets sans réponse</div>\s*<div[^>]*>(\d+)</div>", html)
     assert waiting_count.group(1) == "2"
-    assert f"<td>#{recent.id}</td>" in html.split("Commandes récentes", 1)[1]
+    recent_orders = html.split("Commandes récentes", 1)[1]
+    assert f'<a href="/admin/compta/commandes/details/?id={recent.id}">#{recent.id}</a>' in recent_orders

@@ -62,6 +62,8 @@ class SecureModelView(RoleRequired, ModelView):
     page_size_options = (25, 50, 100)
     can_view_details = True
     can_set_page_size = True
+    # A record's page links to the same actions as its row in the list.
+    details_template = "admin/model_details.html"
 
     #: Endpoints that write, and the permission each one needs.
     write_endpoints = {
