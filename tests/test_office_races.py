@@ -1,9 +1,25 @@
 """Back-office forms submitted twice at once on PostgreSQL: each change is applied once."""
 
-import pytest
+import threading
+import time
+from datetime import timedelta, timezone
 
-from tutoradmin import credits
-from tutoradmin.models import CreditEntry, CreditKind, Role, utcnow
+import pytest
+from sqlalchemy import func, select
+
+from tutoradmin import appointments, credits, payouts
+from tutoradmin.formatting import to_local
+from tutoradmin.models import (
+    Appointment,
+    CreditEntry,
+    CreditKind,
+    PayoutAdjustment,
+    Role,
+    Tutor,
+    TutorPayout,
+    User,
+    utcnow,
+)
 
 from .shopping import count
 from .test_checkout_race import logged_in, quiet, race  # noqa: F401  (quiet is a fixture)
@@ -52,3 +68,38 @@ def test_a_debit_submitted_several_times_at_once_never_takes_the_balance_below_z
     assert sorted(r.status_code for r in results) == [302] + [400] * (CLICKS - 1), results
     assert credits.balance_cents(student_id) == 0
     assert count(db, CreditEntry, CreditEntry.kind == CreditKind.DEBIT) == 1
+
+
+def test_a_session_cancelled_while_its_month_is_being_paid_is_either_left_out_or_taken_back(app, db, make, quiet):
+    now = utcnow()
+    last_month = (to_local(now).replace(day=1) - timedelta(days=1)).replace(day=10, hour=10, minute=0, second=0,
+                                                                            microsecond=0)
+    staff, admin = make.user(role=Role.STAFF), make.user(role=Role.ADMIN)
+    order = make.booked_order(items=2, first_start=last_month.astimezone(timezone.utc))
+    cancelled, kept = order.items
+    for item in order.items:
+        item.appointment.status, item.appointment.completed_at = "completed", item.ends_at
+    tutor_id, kept_earnings, cancelled_id = kept.tutor_id, kept.tutor_earnings_cents, cancelled.appointment.id
+    staff_id, admin_id = staff.id, admin.id
+    quiet()
+    appointments.cancel(db.session.get(Appointment, cancelled_id), "Séance contestée",
+                        db.session.get(User, staff_id), now)  # not committed yet
+    outcome = []
+
+    def pay_the_month():
+        with app.app_context():
+            payouts.mark_paid(db.session.get(Tutor, tutor_id), last_month.year, last_month.month, "VIR-1", now,
+                              db.session.get(User, admin_id), now)
+            db.session.commit()
+            outcome.append("paid")
+
+    paying = threading.Thread(target=lambda: outcome.extend(r for r in race([pay_the_month]) if r))
+    paying.start()
+    time.sleep(0.5)  # the payment is now reading the month
+    db.session.commit()
+    paying.join(timeout=30)
+
+    assert outcome == ["paid"], outcome
+    payout = db.session.scalar(select(TutorPayout))
+    taken_back = db.session.scalar(select(func.coalesce(func.sum(PayoutAdjustment.amount_cents), 0)))
+    assert payout.earnings_cents + taken_back == kept_earnings

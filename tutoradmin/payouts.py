@@ -395,6 +395,9 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     payout = find_payout(tutor.id, start, lock=True)
     if payout is not None and payout.status == PayoutStatus.PAID:
         raise PayoutError(_locked_message(payout))
+    # A cancellation in progress (it locks its session) finishes first and drops out of the totals;
+    # one that comes later waits for this payment and then finds the month paid (an adjustment).
+    db.session.execute(select(Appointment.id).where(_in_month(tutor.id, start), payable()).with_for_update())
     scheduled = _scheduled_count(tutor.id, start)
     if scheduled:
         raise PayoutError(
