@@ -111,7 +111,7 @@ def order_payments_column(_view, _context, order, _name):
     lines = [
         escape(
             f"{money(p.amount_cents)} — {PAYMENT_STATUS_LABELS.get(p.status, p.status)} — "
-            f"{p.provider}"
+            f"{'Stripe' if p.provider == 'stripe' else 'simulé'} {p.gateway_payment_id}"
         )
         for p in order.payments
     ]

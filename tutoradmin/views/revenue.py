@@ -109,8 +109,9 @@ def _figure(traces, **layout):
     return {"data": traces, "layout": {
         # Decimal comma and thin-space thousands, as in 1 234,56 $.
         "separators": ", ", "height": 420, "paper_bgcolor": "white", "plot_bgcolor": "white",
-        "font": {"family": "system-ui, sans-serif"}, "margin": {"l": 60, "r": 60, "t": 30, "b": 40},
-        "legend": {"orientation": "h", "y": -0.15}, "hovermode": "x unified", **layout,
+        "font": {"family": "system-ui, sans-serif"}, "margin": {"l": 60, "r": 60, "t": 50, "b": 40},
+        # Above the plot: slanted month names below it would run into a legend there.
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, "hovermode": "x unified", **layout,
     }}
 
 
@@ -131,10 +132,11 @@ def _series_figure(rows):
         "line": {"dash": "dot", "color": COLORS["margin_rate"]}, "marker": {"color": COLORS["margin_rate"]},
     })
     return _figure(
-        traces, barmode="group", xaxis={"type": "category", **GRID},
+        traces, barmode="group", xaxis={"type": "category", "tickangle": -45, "automargin": True, **GRID},
         yaxis={"title": {"text": "Montant ($)"}, "tickformat": ",.0f", **GRID},
         yaxis2={"title": {"text": MARGIN_RATE}, "overlaying": "y", "side": "right", "ticksuffix": " %",
-                "tickformat": ".0f", "rangemode": "tozero", "showgrid": False},
+                "tickformat": ".0f", "rangemode": "tozero", "showgrid": False,
+                "tickmode": "linear", "tick0": 0, "dtick": 10},
     )
 
 
