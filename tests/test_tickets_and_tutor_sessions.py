@@ -159,3 +159,18 @@ def test_a_tutor_cannot_cancel_a_past_session_or_another_tutors(client, db, make
     db.session.expire_all()
     assert past.status == "scheduled" and theirs.status == "scheduled"
     assert credits.balance_cents(past.student_id) == 0
+
+
+def test_the_tutor_list_offers_link_and_cancel_on_upcoming_sessions_only(client, db, make, login_as):
+    user = login_as("tutor")
+    past_start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    past = make.booked_order(items=1, tutor=user.tutor_profile, first_start=past_start).items[0].appointment
+    upcoming = make.booked_order(items=1, tutor=user.tutor_profile).items[0].appointment
+    db.session.commit()
+
+    page = client.get("/admin/mes-rendez-vous/").get_data(as_text=True)
+
+    assert f"/admin/mes-rendez-vous/annuler/{upcoming.id}" in page
+    assert f"/admin/mes-rendez-vous/lien/{upcoming.id}" in page
+    assert f"/admin/mes-rendez-vous/annuler/{past.id}" not in page
+    assert f"/admin/mes-rendez-vous/lien/{past.id}" not in page

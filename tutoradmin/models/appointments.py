@@ -78,6 +78,10 @@ class Appointment(db.Model):
     def __str__(self):
         return f"Séance #{self.id}"
 
+    def is_upcoming(self, now):
+        """Still to come and not cancelled: the tutor can still change or cancel it."""
+        return self.status == AppointmentStatus.SCHEDULED and self.starts_at > now
+
     @classmethod
     def occupying(cls):
         """SQL condition: the session takes the tutor's time."""

@@ -13,7 +13,7 @@ from flask_login import current_user
 from .. import appointments, payouts
 from ..extensions import db
 from ..formatting import local_datetime
-from ..models import APPOINTMENT_STATUS_LABELS, Appointment, AppointmentStatus, Tutor, utcnow
+from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
 from ..public.errors import PageError
 from ..public.params import ParamError, parse_month
 from .accounting import PayoutColumns
@@ -78,6 +78,14 @@ class MyAppointmentView(OwnRowsModelView):
         EndpointLinkRowAction("fa fa-ban", ".cancel", title="Annuler ce rendez-vous"),
     ]
 
+    list_template = "admin/my_appointment_list.html"
+
+    @expose("/")
+    def index_view(self):
+        # The list offers the link and cancel actions on upcoming sessions only.
+        self._template_args["now"] = utcnow()
+        return super().index_view()
+
     @expose("/lien/<int:id>", methods=("GET", "POST"))
     def meeting_link(self, id):
         """Add or change the Zoom, Teams or Meet link of one of the tutor's sessions."""
@@ -97,7 +105,7 @@ class MyAppointmentView(OwnRowsModelView):
         """Cancel an upcoming session with a reason; the student gets a credit for what they paid."""
         appointment = self.get_one(str(id))
         now = utcnow()
-        if appointment.status != AppointmentStatus.SCHEDULED or appointment.starts_at <= now:
+        if not appointment.is_upcoming(now):
             flash("Seul un rendez-vous à venir peut être annulé.", "error")
             return redirect(url_for(".index_view"))
         form = CancelAppointmentForm()
