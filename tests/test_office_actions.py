@@ -279,3 +279,16 @@ def test_the_settings_page_shows_the_rules_in_force_but_never_a_secret(client, l
 
     assert "15 min" in page and "Stripe" in page and "configuré" in page
     assert "sk_test_secret_value" not in page and "whsec_secret_value" not in page
+
+
+@pytest.mark.parametrize(("role", "orders"), [("staff", "/admin/commandes/"), ("accountant", "/admin/compta/commandes/")])
+def test_each_refund_links_to_its_order_in_the_list_the_role_reads(client, db, make, login_as, role, orders):
+    login_as(role)
+    order = make.booked_order(items=1)
+    db.session.add(Refund(order=order, amount_cents=1000, reason="Geste", idempotency_key="r-link"))
+    db.session.commit()
+    refunds_url = "/admin/remboursements/" if role == "staff" else "/admin/compta/remboursements/"
+
+    page = client.get(refunds_url).get_data(as_text=True)
+
+    assert f'href="{orders}details/?id={order.id}"' in page

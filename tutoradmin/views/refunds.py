@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from .. import refunds
 from ..extensions import db
@@ -18,8 +19,16 @@ from .filters import local_day_filters
 from .forms import RefundForm
 
 
+def _order_link(view, _context, refund, _name):
+    url = url_for(f"{view.order_endpoint}.details_view", id=refund.order_id)
+    return Markup(f'<a href="{url}">') + escape(f"Commande #{refund.order_id}") + Markup("</a>")
+
+
 class RefundColumns:
     """What a refund list shows: amount, status, the gateway's reference and who asked."""
+
+    #: The order list this role reads, for the link to each refund's order.
+    order_endpoint = "orders"
 
     column_list = [
         "id", "order", "amount_cents", "status", "reason",
@@ -50,7 +59,7 @@ class RefundColumns:
         "created_by": "Par",
     }
     column_formatters = {
-        "order": lambda _v, _c, refund, _n: f"Commande #{refund.order_id}",
+        "order": _order_link,
         "amount_cents": money_column,
         "status": label_column(REFUND_STATUS_LABELS),
         "created_at": datetime_column,
@@ -61,6 +70,7 @@ class RefundColumns:
 
 class AccountingRefundView(RefundColumns, ReadOnlyModelView):
     allowed_roles = ACCOUNTING
+    order_endpoint = "accounting_orders"
 
 
 def _session_label(balance):
