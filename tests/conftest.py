@@ -10,9 +10,13 @@ from tutoradmin import create_app
 from tutoradmin.extensions import db as _db
 from tutoradmin.extensions import limiter
 
+from tutoradmin.models import utcnow
+from tutoradmin.payments import get_gateway
+
 from . import factories
 from .factories import DEFAULT_PASSWORD
 from .fake_stripe import fake_stripe, fake_stripe_server  # noqa: F401  (fixtures)
+from .shopping import make_offer
 
 POSTGRES_SKIP_REASON = (
     "TEST_DATABASE_URL is not set: PostgreSQL tests skipped "
@@ -135,6 +139,23 @@ def client(app):
 def make(db):
     """Factories for test data: make.user(role="tutor"), make.course(), ..."""
     return factories.Factories(db)
+
+
+@pytest.fixture
+def now():
+    return utcnow()
+
+
+@pytest.fixture
+def offer(db, make, now):
+    """A course whose two tutors are free every day, and a day a week after `now` (tests.shopping)."""
+    return make_offer(db, make, now)
+
+
+@pytest.fixture
+def gateway(app):
+    """The application's gateway: the simulator, as the tests set no Stripe key."""
+    return get_gateway(app.config)
 
 
 @pytest.fixture

@@ -23,11 +23,10 @@ from tutoradmin.models import (
     Payment,
     SlotLock,
     User,
-    utcnow,
 )
-from tutoradmin.payments import CARD_DECLINED, get_gateway
+from tutoradmin.payments import CARD_DECLINED
 
-from .shopping import billing, count, fill, make_offer, new_cart
+from .shopping import billing, count, fill, new_cart
 
 
 class NoGateway:
@@ -37,21 +36,6 @@ class NoGateway:
 
     def __getattr__(self, name):
         raise AssertionError(f"the gateway was called ({name}) for an order paid without a card")
-
-
-@pytest.fixture
-def now():
-    return utcnow()
-
-
-@pytest.fixture
-def offer(db, make, now):
-    return make_offer(db, make, now)
-
-
-@pytest.fixture
-def gateway(app):
-    return get_gateway(app.config)
 
 
 @pytest.fixture

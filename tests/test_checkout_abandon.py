@@ -13,22 +13,7 @@ from tutoradmin.webhooks import PAYMENT_FAILED, failure_message
 
 from .factories import DEFAULT_PASSWORD
 from .test_checkout_http import add
-from .shopping import PASSWORD, billing, billing_form, count, fill, make_offer, new_cart
-
-
-@pytest.fixture
-def now():
-    return utcnow()
-
-
-@pytest.fixture
-def offer(db, make, now):
-    return make_offer(db, make, now)
-
-
-@pytest.fixture
-def gateway(app):
-    return get_gateway(app.config)
+from .shopping import PASSWORD, billing, billing_form, count, fill, new_cart
 
 
 def _pending_with_coupon(db, make, offer, gateway, now):

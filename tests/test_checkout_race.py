@@ -27,7 +27,6 @@ from tutoradmin.models import (
     User,
     utcnow,
 )
-from tutoradmin.payments import get_gateway
 
 from .factories import DEFAULT_PASSWORD
 from .shopping import billing, billing_form, count, fill, make_offer, new_cart
@@ -44,11 +43,6 @@ def postgres_only(pg_engine):
 @pytest.fixture
 def offer(db, make):
     return make_offer(db, make, utcnow(), tutors=4)
-
-
-@pytest.fixture
-def gateway(app):
-    return get_gateway(app.config)
 
 
 @pytest.fixture

@@ -5,19 +5,16 @@ import pytest
 from tutoradmin import credits
 from tutoradmin.checkout import start_checkout
 from tutoradmin.fulfilment import payment_succeeded
-from tutoradmin.models import CreditKind, Role, utcnow
-from tutoradmin.payments import get_gateway
+from tutoradmin.models import CreditKind, Role
 
-from .shopping import billing, fill, make_offer, new_cart
+from .shopping import billing, fill, new_cart
 
 
-def test_the_office_cannot_debit_credit_a_pending_order_is_about_to_use(app, db, make):
-    now = utcnow()
+def test_the_office_cannot_debit_credit_a_pending_order_is_about_to_use(db, make, offer, gateway, now):
     staff, student = make.user(role=Role.STAFF), make.user()
     credits.add_entry(student.id, CreditKind.CREDIT, 2000, "Geste commercial", now)
     cart = new_cart(db, student)
-    fill(cart, make_offer(db, make, now), 9, now=now)
-    gateway = get_gateway(app.config)
+    fill(cart, offer, 9, now=now)
     order, payment = start_checkout(cart, billing(student.email), now, gateway, user=student)
     db.session.commit()
     assert order.credit_cents == 2000
@@ -31,8 +28,7 @@ def test_the_office_cannot_debit_credit_a_pending_order_is_about_to_use(app, db,
     assert credits.balance_cents(student.id) == 0
 
 
-def test_credit_no_order_waits_for_can_be_debited_down_to_zero_but_not_below(db, make):
-    now = utcnow()
+def test_credit_no_order_waits_for_can_be_debited_down_to_zero_but_not_below(db, make, now):
     staff, student = make.user(role=Role.STAFF), make.user()
     credits.add_entry(student.id, CreditKind.CREDIT, 1500, "Annulation", now)
 

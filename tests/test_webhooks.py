@@ -20,30 +20,14 @@ from tutoradmin.models import (
     Refund,
     RefundItem,
     SlotLock,
-    utcnow,
 )
-from tutoradmin.payments import CARD_DECLINED, GatewayError, get_gateway
+from tutoradmin.payments import CARD_DECLINED, GatewayError
 from tutoradmin.payments.base import sign_payload
 
-from .shopping import billing, count, fill, make_offer, new_cart
+from .shopping import billing, count, fill, new_cart
 
 SUCCEEDED = "payment_intent.succeeded"
 FAILED = "payment_intent.payment_failed"
-
-
-@pytest.fixture
-def now():
-    return utcnow()
-
-
-@pytest.fixture
-def offer(db, make, now):
-    return make_offer(db, make, now)
-
-
-@pytest.fixture
-def gateway(app):
-    return get_gateway(app.config)
 
 
 @pytest.fixture
