@@ -2,7 +2,7 @@
 
 from sqlalchemy import delete, select, update
 
-from . import coupons, credits, outbox
+from . import coupons, credits, outbox, refunds
 from .accounts import announce_signup
 from .extensions import db
 from .formatting import local_datetime
@@ -22,11 +22,9 @@ from .models import (
     PaymentStatus,
     Refund,
     RefundItem,
-    RefundStatus,
     SlotLock,
 )
 from .occupancy import SlotTaken, occupy
-from .payments import GatewayError
 
 SLOT_LOST = "Créneau pris par quelqu'un d'autre avant la confirmation du paiement : remboursé automatiquement."
 BOOKED_STATUSES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.REFUNDED.value)
@@ -66,13 +64,7 @@ def _refund_lost_item(order, item, now, gateway):
                     reason=SLOT_LOST, idempotency_key=key, created_at=now)
     refund.items.append(RefundItem(order_item_id=item.id, amount_cents=card_part, cancels_appointment=True))
     db.session.add(refund)
-    try:
-        result = gateway.refund(payment.gateway_payment_id, card_part, key)
-    except GatewayError as exc:
-        refund.status, refund.failure_message = RefundStatus.FAILED.value, str(exc)
-        return False
-    refund.status, refund.gateway_refund_id, refund.processed_at = RefundStatus.SUCCEEDED.value, result.refund_id, now
-    return True
+    return refunds.send(refund, payment, gateway, now)
 
 
 def book_order(order, now, gateway):

@@ -165,12 +165,8 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
                                            cancels_appointment=balance.item.id in cancelled_ids))
     db.session.add(refund)
     db.session.flush()
-    try:
-        result = gateway.refund(payment.gateway_payment_id, amount_cents, key)
-    except GatewayError as exc:
-        refund.status, refund.failure_message = RefundStatus.FAILED.value, str(exc)
+    if not send(refund, payment, gateway, now):
         return refund
-    refund.status, refund.gateway_refund_id, refund.processed_at = RefundStatus.SUCCEEDED.value, result.refund_id, now
     for balance in balances:
         if balance.item.id in cancelled_ids:
             _cancel_session(order, balance.item, reason, actor, now)
@@ -185,6 +181,17 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
         "reason": reason,
     }, f"refund.processed:refund:{refund.id}", now)
     return refund
+
+
+def send(refund, payment, gateway, now):
+    """Ask the gateway for a recorded refund and record its answer; returns whether the money went back."""
+    try:
+        result = gateway.refund(payment.gateway_payment_id, refund.amount_cents, refund.idempotency_key)
+    except GatewayError as exc:
+        refund.status, refund.failure_message = RefundStatus.FAILED.value, str(exc)
+        return False
+    refund.status, refund.gateway_refund_id, refund.processed_at = RefundStatus.SUCCEEDED.value, result.refund_id, now
+    return True
 
 
 def _cancel_session(order, item, reason, actor, now):
