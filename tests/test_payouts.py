@@ -13,9 +13,9 @@ from tutoradmin.models import (
     PayoutAdjustment,
     TutorPayout,
 )
+from tutoradmin.appointments import complete_past
 from tutoradmin.payouts import (
     PayoutError,
-    complete_past,
     mark_paid,
     month_overview,
     months_of,

@@ -1,4 +1,5 @@
-"""Changing booked sessions: the office books one without payment, anyone allowed cancels one.
+"""Changing booked sessions: the office books one without payment, anyone allowed cancels one,
+and the sessions that have ended are marked completed.
 
 A cancelled session frees the tutor's time at once and, unless it is being refunded to the
 card instead, gives the student a credit equal to what they paid for it (SPEC §8, §9, §10).
@@ -7,7 +8,7 @@ card instead, gives the student a credit equal to what they paid for it (SPEC §
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from . import credits, outbox, payouts, refunds
 from .extensions import db
@@ -89,6 +90,22 @@ def cancel(appointment, reason, actor, now, give_credit=True):
         "reason": reason, "credit_cents": credit,
     }, f"booking.cancelled:appointment:{appointment.id}", now)
     return credit
+
+
+def complete_past(now):
+    """Mark every scheduled session whose end is past as completed; returns how many."""
+    completed = db.session.scalars(
+        update(Appointment)
+        .where(Appointment.status == AppointmentStatus.SCHEDULED.value, Appointment.ends_at <= now)
+        .values(status=AppointmentStatus.COMPLETED.value, completed_at=now)
+        .returning(Appointment.id)
+    ).all()
+    if completed:
+        db.session.execute(insert(AppointmentChange), [
+            {"appointment_id": id_, "kind": ChangeKind.COMPLETED.value, "reason": "", "created_at": now}
+            for id_ in completed
+        ])
+    return len(completed)
 
 
 def book_without_payment(student, tutor, course, starts_at, duration_minutes, actor, now):

@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .accounts import AccountError, create_user
+from .appointments import complete_past
 from .cart import sweep_expired_holds
 from .checkout import expire_abandoned
 from .demo import seed_demo
@@ -12,7 +13,6 @@ from .demo.data import DEMO_PASSWORD
 from .extensions import db
 from .models import Role, utcnow
 from .payments import get_gateway
-from .payouts import complete_past
 
 
 @click.command("create-user")

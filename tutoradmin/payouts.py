@@ -20,16 +20,14 @@ The rules (SPEC §9, §10):
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, or_, select
 
 from .audit import record
 from .extensions import db
 from .formatting import LOCAL_TZ, local_date, month_label, to_local
 from .models import (
     Appointment,
-    AppointmentChange,
     AppointmentStatus,
-    ChangeKind,
     Course,
     OrderItem,
     PayoutAdjustment,
@@ -484,24 +482,3 @@ def record_refund_adjustment(order_item, amount_cents, reason, now):
     db.session.flush()
     return adjustment
 
-
-# --- sessions that took place ------------------------------------------------------------
-
-
-def complete_past(now):
-    """Mark every scheduled session whose end is past as completed; returns how many."""
-    completed = db.session.scalars(
-        update(Appointment)
-        .where(
-            Appointment.status == AppointmentStatus.SCHEDULED.value, Appointment.ends_at <= now
-        )
-        .values(status=AppointmentStatus.COMPLETED.value, completed_at=now)
-        .returning(Appointment.id)
-    ).all()
-    if completed:
-        db.session.execute(insert(AppointmentChange), [
-            {"appointment_id": id_, "kind": ChangeKind.COMPLETED.value, "reason": "",
-             "created_at": now}
-            for id_ in completed
-        ])
-    return len(completed)
