@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
+from . import outbox
 from .extensions import db
 from .models import BACK_OFFICE_ROLES, OutboxEventType, Role, User, UserStatus, normalize_email
 
@@ -59,8 +60,6 @@ def signup_payload(user):
 
 def announce_signup(user, now):
     """Queue the `signup` event once per account (the welcome message is sent from it)."""
-    from . import outbox
-
     outbox.emit(OutboxEventType.SIGNUP, signup_payload(user), f"signup:user:{user.id}", now)
 
 
