@@ -186,6 +186,26 @@ def test_after_a_declined_card_in_the_page_the_order_is_paid_on_the_same_intent(
     assert (order.status, order.payments[0].status) == ("paid", "succeeded") and count(db, Appointment) == 1
 
 
+def test_after_a_declined_card_in_the_page_a_saved_card_is_charged_on_a_new_intent(db, client, fake_stripe, student):
+    [visa] = with_customer(db, fake_stripe, student, "pm_card_visa")
+    pay(client)
+    [declined] = fake_stripe.intents.values()
+    fake_stripe.pay_in_browser(declined["id"], "pm_card_chargeDeclined")
+    deliver(client, fake_stripe, "payment_intent.payment_failed", declined["id"])
+
+    again = pay(client, saved_card=visa)
+
+    assert again.status_code == 302, again.get_data(as_text=True)
+    charged = [i for i in fake_stripe.intents.values() if i["id"] != declined["id"]]
+    assert [(i["payment_method"], i["status"]) for i in charged] == [(visa, "succeeded")]
+    # The declined intent is stopped, so that the old page can no longer pay the abandoned order.
+    assert declined["status"] == "canceled"
+    deliver(client, fake_stripe, "payment_intent.succeeded", charged[0]["id"])
+    db.session.expire_all()
+    assert sorted(db.session.scalars(select(Order.status))) == ["failed", "paid"]
+    assert count(db, Appointment) == 1
+
+
 def test_the_saved_cards_are_offered_and_the_chosen_one_is_charged_at_once(db, client, fake_stripe, student):
     visa, mastercard = with_customer(db, fake_stripe, student, "pm_card_visa", "pm_card_mastercard")
     page = client.get("/checkout").get_data(as_text=True)

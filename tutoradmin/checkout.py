@@ -194,7 +194,11 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
     previous = _pending_order(cart)
     if previous is not None:
         if _same_contents(previous, held, current.total_cents) and previous.payments:
-            return previous, previous.payments[-1]
+            last = previous.payments[-1]
+            # A saved card chosen after a decline needs a payment of its own; anything else is a retry
+            # in the same card page, or a double submit, which must not charge twice.
+            if not (payment_method_id and last.status == PaymentStatus.FAILED):
+                return previous, last
         abandon(previous, gateway)
     if current.summary.coupon is not None and current.summary.discount_cents:
         _reserve_coupon(current.summary.coupon.id)
