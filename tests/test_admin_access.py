@@ -398,3 +398,19 @@ def test_courses_have_no_delete_button_and_refuse_deletion(client, make, db, log
     assert "/admin/cours/delete/" not in client.get("/admin/cours/").get_data(as_text=True)
     assert client.post("/admin/cours/delete/", data={"id": course.id}).status_code == 403
     assert db.session.get(Course, course.id) is not None
+
+
+MODEL_LISTS = [u for u in OFFICE_URLS + ADMIN_ONLY_URLS + ACCOUNTING_URLS + TUTOR_URLS
+               if u not in ACCOUNTING_REPORTS | {"/admin/revenus/", "/admin/paiements-tuteurs/", "/admin/parametres/"}]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "student", "tutor", "accountant", "staff"])
+def test_record_pages_refuse_the_roles_their_list_refuses(client, login_as, role):
+    _sign_in(role, login_as)
+    refused = [url for url in MODEL_LISTS if url not in OWN_URLS[role]]
+    outcomes = {
+        f"{url}{page}": _outcome(client.get(f"{url}{page}"))[0]
+        for url in refused for page in ("details/?id=1", "edit/?id=1", "new/")
+    }
+    expected = 302 if role == "anonymous" else 403
+    assert outcomes == dict.fromkeys(outcomes, expected)
