@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..accounts import MIN_PASSWORD_LENGTH
@@ -49,12 +50,12 @@ class LogoutForm(FlaskForm):
     """Logging out is a POST so that a link on another site cannot do it."""
 
 
-PROVINCES = [
+PROVINCES = [SelectChoice(code, name) for code, name in [
     ("QC", "Québec"), ("ON", "Ontario"), ("NB", "Nouveau-Brunswick"), ("NS", "Nouvelle-Écosse"),
     ("PE", "Île-du-Prince-Édouard"), ("NL", "Terre-Neuve-et-Labrador"), ("MB", "Manitoba"),
     ("SK", "Saskatchewan"), ("AB", "Alberta"), ("BC", "Colombie-Britannique"), ("YT", "Yukon"),
     ("NT", "Territoires du Nord-Ouest"), ("NU", "Nunavut"),
-]
+]]
 
 
 class CheckoutForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -40,13 +41,15 @@ class BookAppointmentForm(FlaskForm):
     tutor_id = SelectField("Tuteur", coerce=int, validators=[InputRequired(REQUIRED)])
     starts_at = LocalDateTimeField("Début (heure de Montréal)", validators=[InputRequired(REQUIRED)])
     duration_minutes = SelectField(
-        "Durée", coerce=int, choices=[(d, f"{d} minutes") for d in SESSION_DURATIONS],
+        "Durée", coerce=int, choices=[SelectChoice(d, f"{d} minutes") for d in SESSION_DURATIONS],
         validators=[InputRequired(REQUIRED)],
     )
 
 
 class CreditAdjustmentForm(FlaskForm):
-    direction = SelectField("Opération", choices=[("credit", "Ajouter du crédit"), ("debit", "Retirer du crédit")])
+    direction = SelectField("Opération", choices=[
+        SelectChoice("credit", "Ajouter du crédit"), SelectChoice("debit", "Retirer du crédit"),
+    ])
     amount = MoneyField("Montant ($)", validators=[InputRequired(REQUIRED)])
     reason = TextAreaField("Motif", validators=REASON)
 

@@ -7,6 +7,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_login import current_user
 from markupsafe import Markup, escape
+from wtforms.fields.choices import SelectChoice
 
 from .. import refunds
 from ..extensions import db
@@ -93,7 +94,7 @@ class RefundView(RefundColumns, ReadOnlyModelView):
             abort(404)
         balances = refunds.item_balances(order)
         form = RefundForm()
-        form.sessions.choices = [(b.item.id, _session_label(b)) for b in balances if b.cancellable]
+        form.sessions.choices = [SelectChoice(b.item.id, _session_label(b)) for b in balances if b.cancellable]
         if request.method == "GET":
             form.request_key.data = uuid.uuid4().hex
             form.amount.data = refunds.refundable_cents(order) or None

@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from .. import appointments
 from ..extensions import db
@@ -132,9 +133,10 @@ class AppointmentView(SecureModelView):
     def book(self):
         """Book a session without payment (make-up or goodwill session)."""
         form = BookAppointmentForm()
-        form.student_id.choices = [(u.id, f"{u.full_name} — {u.email}") for u in appointments.bookable_students()]
-        form.tutor_id.choices = [(t.id, t.display_name) for t in appointments.active_tutors()]
-        form.course_id.choices = [(c.id, c.title) for c in db.session.scalars(
+        form.student_id.choices = [
+            SelectChoice(u.id, f"{u.full_name} — {u.email}") for u in appointments.bookable_students()]
+        form.tutor_id.choices = [SelectChoice(t.id, t.display_name) for t in appointments.active_tutors()]
+        form.course_id.choices = [SelectChoice(c.id, c.title) for c in db.session.scalars(
             db.select(Course).where(Course.active.is_(True)).order_by(Course.title))]
         if form.validate_on_submit():
             done = perform(
