@@ -149,3 +149,14 @@ def test_the_expire_holds_command_also_abandons_orders(app, db, make, offer, gat
     assert "Commandes abandonnées annulées : 1." in result.output, result.output
     db.session.expire_all()
     assert order.status == "failed" and coupon.redemptions_count == 0
+
+
+def test_the_simulator_leaves_no_customer_id_that_stripe_would_not_know(db, make, offer, gateway, now):
+    student = make.user()
+    cart = new_cart(db, student)
+    fill(cart, offer, 10, now=now)
+
+    start_checkout(cart, billing(student.email), now, gateway, user=student)
+    db.session.commit()
+
+    assert student.stripe_customer_id is None

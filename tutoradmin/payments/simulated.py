@@ -27,9 +27,8 @@ class SimulatedGateway:
         self.secret = config["SIMULATED_WEBHOOK_SECRET"]
 
     def ensure_customer(self, user):
-        if not user.stripe_customer_id:
-            user.stripe_customer_id = f"cus_sim_{user.id}"
-        return user.stripe_customer_id
+        # Not stored on the account: it would be sent to Stripe once real keys are configured.
+        return f"cus_sim_{user.id}"
 
     def create_payment(self, order, customer_id, idempotency_key, save_card=False, payment_method_id=None):
         # The same key gives the same payment, as Stripe's idempotency keys do.
