@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tutoradmin.checkout import expire_abandoned, start_checkout
+from tutoradmin.checkout import CheckoutError, expire_abandoned, start_checkout
 from tutoradmin.fulfilment import payment_succeeded
 from tutoradmin.models import Appointment, Cart, CouponRedemption, Hold, User, utcnow
 from tutoradmin.payments import get_gateway
@@ -160,3 +160,30 @@ def test_the_simulator_leaves_no_customer_id_that_stripe_would_not_know(db, make
     db.session.commit()
 
     assert student.stripe_customer_id is None
+
+
+def test_a_guest_correcting_the_email_after_a_decline_keeps_one_account(db, make, offer, gateway, now):
+    cart = new_cart(db)
+    fill(cart, offer, 10, now=now)
+    start_checkout(cart, billing("camile@exemple.com"), now, gateway, password="premier-essai-1")
+    db.session.commit()
+
+    order, _payment = start_checkout(cart, billing("Camille@Example.com"), now, gateway, password=PASSWORD)
+    db.session.commit()
+
+    [account] = db.session.scalars(select(User).where(User.role == "student")).all()
+    assert account.email == "camille@example.com" and account.check_password(PASSWORD)
+    assert order.user_id == account.id
+
+
+def test_a_corrected_email_that_belongs_to_another_account_is_refused(db, make, offer, gateway, now):
+    make.user(email="prise@example.com")
+    cart = new_cart(db)
+    fill(cart, offer, 10, now=now)
+    start_checkout(cart, billing("libre@example.com"), now, gateway, password="premier-essai-1")
+    db.session.commit()
+
+    with pytest.raises(CheckoutError) as refused:
+        start_checkout(cart, billing("prise@example.com"), now, gateway, password=PASSWORD)
+
+    assert refused.value.code == "email_taken"

@@ -120,6 +120,17 @@ def _has_paid(user):
     ) is not None
 
 
+def _unused_account(cart):
+    """The account this guest cart's latest attempt created, while nobody has signed in or paid with it."""
+    account = db.session.scalar(
+        select(User).join(Order, Order.user_id == User.id).where(Order.cart_id == cart.id)
+        .order_by(Order.id.desc()).limit(1)
+    )
+    if account is None or account.last_login_at is not None or _has_paid(account):
+        return None
+    return account
+
+
 def _buyer(cart, user, billing, password):
     """The logged-in user, the account this cart's earlier attempt created, or a new one."""
     if user is not None:
@@ -128,17 +139,24 @@ def _buyer(cart, user, billing, password):
     earlier = db.session.scalar(
         select(User).join(Order, Order.user_id == User.id).where(Order.cart_id == cart.id, User.email == email)
     )
-    if earlier is not None:
-        if earlier.last_login_at is None and password and not _has_paid(earlier):
-            # Created by this cart's declined attempt and never used: the password typed now is the one kept.
+    unused = _unused_account(cart)
+    if earlier is not None and earlier is not unused:
+        # An account already in use (signed in from this cart before): it keeps its own password.
+        return earlier, False
+    if earlier is None and User.find_by_email(email) is not None:
+        raise CheckoutError(EMAIL_TAKEN, code="email_taken")
+    if unused is not None:
+        # A retry after a decline: what the guest types now (a corrected email, another password)
+        # replaces what the unused account was created with, instead of making a second account.
+        if password:
             try:
                 check_password_strength(password)
             except AccountError as exc:
                 raise CheckoutError(str(exc)) from exc
-            earlier.set_password(password)
-        return earlier, False
-    if User.find_by_email(email) is not None:
-        raise CheckoutError(EMAIL_TAKEN, code="email_taken")
+            unused.set_password(password)
+        unused.email, unused.first_name, unused.last_name = email, billing.first_name, billing.last_name
+        unused.phone = billing.phone or None
+        return unused, False
     try:
         created = create_user(email, password, role=Role.STUDENT, first_name=billing.first_name,
                               last_name=billing.last_name, phone=billing.phone or None)
