@@ -114,8 +114,32 @@ class ReadOnlyModelView(SecureModelView):
         abort(403)
 
 
-class OwnRowsModelView(SecureModelView):
-    """A tutor's view restricted to their own rows in lists, counts, details, edits and deletes."""
+class RowsModelView(SecureModelView):
+    """A model view limited to some rows, in lists, counts, details, edits and deletes alike."""
+
+    def rows(self):
+        """SQL condition: the rows this view may show."""
+        raise NotImplementedError
+
+    def shows(self, record):
+        """The same condition on a loaded row."""
+        raise NotImplementedError
+
+    def get_query(self):
+        return super().get_query().filter(self.rows())
+
+    def get_count_query(self):
+        return super().get_count_query().filter(self.rows())
+
+    def get_one(self, id):
+        record = super().get_one(id)
+        if not self.shows(record):
+            abort(404)
+        return record
+
+
+class OwnRowsModelView(RowsModelView):
+    """A tutor's view restricted to their own rows."""
 
     allowed_roles = TUTORS
     #: Column of the model holding the tutor id.
@@ -129,21 +153,11 @@ class OwnRowsModelView(SecureModelView):
             abort(403)
         return tutor.id
 
-    def _owned(self, query):
-        column = getattr(self.model, self.owner_column)
-        return query.filter(column == self.current_tutor_id())
+    def rows(self):
+        return getattr(self.model, self.owner_column) == self.current_tutor_id()
 
-    def get_query(self):
-        return self._owned(super().get_query())
-
-    def get_count_query(self):
-        return self._owned(super().get_count_query())
-
-    def get_one(self, id):
-        record = super().get_one(id)
-        if getattr(record, self.owner_column) != self.current_tutor_id():
-            abort(404)
-        return record
+    def shows(self, record):
+        return getattr(record, self.owner_column) == self.current_tutor_id()
 
     def on_model_change(self, form, model, is_created):
         # Whatever the form says, a tutor's rows belong to that tutor.

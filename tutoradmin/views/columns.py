@@ -94,39 +94,34 @@ def coupon_value_column(_view, _context, coupon, _name):
     return money(coupon.value)
 
 
+def lines(rows):
+    """Texts shown one per line, escaped; a dash when there are none."""
+    return Markup("<br>").join(escape(row) for row in rows) if rows else "—"
+
+
 def order_items_column(_view, _context, order, _name):
     """An order's sessions, one per line, with their price."""
-    lines = [
-        escape(
-            f"{item.course.title} — {item.tutor.display_name} — "
-            f"{local_datetime(item.starts_at)} ({item.duration_minutes} min) — "
-            f"{money(item.price_cents)}"
-        )
+    return lines([
+        f"{item.course.title} — {item.tutor.display_name} — "
+        f"{local_datetime(item.starts_at)} ({item.duration_minutes} min) — {money(item.price_cents)}"
         for item in order.items
-    ]
-    return Markup("<br>").join(lines)
+    ])
 
 
 def order_payments_column(_view, _context, order, _name):
-    lines = [
-        escape(
-            f"{money(p.amount_cents)} — {PAYMENT_STATUS_LABELS.get(p.status, p.status)} — "
-            f"{'Stripe' if p.provider == 'stripe' else 'simulé'} {p.gateway_payment_id}"
-        )
+    return lines([
+        f"{money(p.amount_cents)} — {PAYMENT_STATUS_LABELS.get(p.status, p.status)} — "
+        f"{'Stripe' if p.provider == 'stripe' else 'simulé'} {p.gateway_payment_id}"
         for p in order.payments
-    ]
-    return Markup("<br>").join(lines)
+    ])
 
 
 def order_refunds_column(_view, _context, order, _name):
-    lines = [
-        escape(
-            f"{money(r.amount_cents)} — {REFUND_STATUS_LABELS.get(r.status, r.status)} — "
-            f"{local_datetime(r.processed_at or r.created_at)}"
-        )
+    return lines([
+        f"{money(r.amount_cents)} — {REFUND_STATUS_LABELS.get(r.status, r.status)} — "
+        f"{local_datetime(r.processed_at or r.created_at)}"
         for r in order.refunds
-    ]
-    return Markup("<br>").join(lines)
+    ])
 
 
 def session_time_column(_view, _context, model, _name):

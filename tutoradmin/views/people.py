@@ -1,11 +1,10 @@
 """People: students for the office; every account and the audit log for administrators."""
 
-from flask import abort, url_for
+from flask import url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms.validators import InputRequired, ValidationError
 
@@ -26,8 +25,8 @@ from ..models import (
     User,
     utcnow,
 )
-from .base import ADMIN_ONLY, OFFICE, ReadOnlyModelView, SecureModelView, form_status, perform
-from .columns import USER_STATUS_LABELS, choices, datetime_column, label_column
+from .base import ADMIN_ONLY, OFFICE, ReadOnlyModelView, RowsModelView, SecureModelView, form_status, perform
+from .columns import USER_STATUS_LABELS, choices, datetime_column, label_column, lines
 from .fields import NewPasswordField
 from .forms import CreditAdjustmentForm
 
@@ -51,10 +50,6 @@ USER_FORMATTERS = {
 STATUS_FILTER = FilterEqual(User.status, "Statut", options=choices(USER_STATUS_LABELS))
 
 
-def _lines(rows):
-    return Markup("<br>").join(escape(row) for row in rows) if rows else "—"
-
-
 def _credit_column(_view, _context, student, _name):
     return money(credits.balance_cents(student.id))
 
@@ -64,14 +59,14 @@ def _newest(model, owner_column, order_column, student):
 
 
 def _orders_column(_view, _context, student, _name):
-    return _lines([
+    return lines([
         f"#{o.id} — {local_datetime(o.created_at)} — {ORDER_STATUS_LABELS.get(o.status, o.status)} — "
         f"{money(o.total_cents)}" for o in _newest(Order, Order.user_id, Order.created_at, student)
     ])
 
 
 def _appointments_column(_view, _context, student, _name):
-    return _lines([
+    return lines([
         f"{local_datetime(a.starts_at)} — {a.course.title} avec {a.tutor.display_name} — "
         f"{APPOINTMENT_STATUS_LABELS.get(a.status, a.status)}"
         for a in _newest(Appointment, Appointment.student_id, Appointment.starts_at, student)
@@ -79,13 +74,13 @@ def _appointments_column(_view, _context, student, _name):
 
 
 def _tickets_column(_view, _context, student, _name):
-    return _lines([
+    return lines([
         f"#{t.id} — {local_datetime(t.created_at)} — {t.subject} — {TICKET_STATUS_LABELS.get(t.status, t.status)}"
         for t in _newest(Ticket, Ticket.student_id, Ticket.created_at, student)
     ])
 
 
-class StudentView(SecureModelView):
+class StudentView(RowsModelView):
     """Student accounts: contact details, suspension, credit and activity; they sign up themselves."""
 
     allowed_roles = OFFICE
@@ -133,20 +128,11 @@ class StudentView(SecureModelView):
         return self.render("admin/student_credit.html", student=student, form=form,
                            balance=credits.balance_cents(student.id), entries=credits.history(student.id)), form_status()
 
-    def _students(self, query):
-        return query.filter(User.role == Role.STUDENT.value)
+    def rows(self):
+        return User.role == Role.STUDENT.value
 
-    def get_query(self):
-        return self._students(super().get_query())
-
-    def get_count_query(self):
-        return self._students(super().get_count_query())
-
-    def get_one(self, id):
-        user = super().get_one(id)
-        if user.role != Role.STUDENT:
-            abort(404)
-        return user
+    def shows(self, record):
+        return record.role == Role.STUDENT
 
 
 class UserView(SecureModelView):
@@ -196,7 +182,7 @@ class UserView(SecureModelView):
 
 def _values_column(_view, _context, entry, name):
     values = getattr(entry, name) or {}
-    return _lines([f"{key} : {value}" for key, value in values.items()])
+    return lines([f"{key} : {value}" for key, value in values.items()])
 
 
 class AuditLogView(ReadOnlyModelView):

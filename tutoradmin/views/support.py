@@ -5,7 +5,6 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from .. import support
@@ -19,6 +18,7 @@ from .columns import (
     choices,
     datetime_column,
     label_column,
+    lines,
 )
 from .filters import local_day_filters
 from .forms import TicketReplyForm
@@ -44,16 +44,14 @@ class UnansweredFilter(BaseSQLAFilter):
         return "est"
 
 
+def _message_line(message):
+    note = " (note interne)" if message.is_internal else ""
+    return f"{local_datetime(message.created_at)} — {message.author.full_name}{note} : {message.body}"
+
+
 def _messages_column(_view, _context, ticket, _name):
     """The conversation, internal notes marked as such."""
-    lines = [
-        escape(
-            f"{local_datetime(m.created_at)} — {m.author}"
-            f"{' (note interne)' if m.is_internal else ''} : {m.body}"
-        )
-        for m in ticket.messages
-    ]
-    return Markup("<br>").join(lines)
+    return lines([_message_line(m) for m in ticket.messages])
 
 
 class TicketView(SecureModelView):
@@ -128,9 +126,6 @@ class TicketView(SecureModelView):
             if done:
                 return done
         summary = [f"Billet #{ticket.id} — {ticket.subject}", f"Étudiant : {ticket.student.full_name} ({ticket.student.email})"]
-        summary += [
-            f"{local_datetime(m.created_at)} — {m.author.full_name}{' (note interne)' if m.is_internal else ''} : {m.body}"
-            for m in ticket.messages
-        ]
+        summary += [_message_line(m) for m in ticket.messages]
         return self.render("admin/action_form.html", title="Répondre au billet", summary=summary, form=form,
                            submit_label="Envoyer", back_url=url_for(".index_view")), form_status()
