@@ -9,7 +9,8 @@ import pytest
 
 from tutoradmin.formatting import LOCAL_TZ, money, month_label, to_local
 from tutoradmin.models import AuditLog, OrderItem, TutorPayout, utcnow
-from tutoradmin.payouts import add_months, mark_paid, previous_month, record_refund_adjustment
+from tutoradmin.months import add_months, previous_month
+from tutoradmin.payouts import mark_paid, record_refund_adjustment
 
 from .factories import DEFAULT_PASSWORD
 

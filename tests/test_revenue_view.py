@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select
 from tutoradmin import reports
 from tutoradmin.extensions import db as _db
 from tutoradmin.models import Ticket, TicketMessage, utcnow
+from tutoradmin.months import local_today
 from tutoradmin.slots import local_instant
 from tutoradmin.views.revenue import figure_of, tables_of
 
@@ -144,7 +145,7 @@ def test_plotly_is_served_locally_and_cached(client, login_as):
 def test_the_default_period_runs_from_january_last_year_to_today(client, login_as):
     login_as("admin")
     html = client.get(OFFICE_PAGE).get_data(as_text=True)
-    today = reports.local_today(utcnow())
+    today = local_today(utcnow())
     assert f'value="{today.year - 1}-01-01"' in html and f'value="{today.isoformat()}"' in html
 
 
@@ -232,7 +233,7 @@ def test_the_overview_compares_this_month_with_last_month_and_counts_waiting_tic
 ):
     login_as("accountant")
     now = utcnow()
-    month_start = local_instant(reports.local_today(now).replace(day=1), time(0))
+    month_start = local_instant(local_today(now).replace(day=1), time(0))
     course_a, course_b = make.course(rate_cents=4500), make.course(rate_cents=6000)
     tutor = make.tutor(courses=[course_a, course_b])
     student, staff = make.user(), make.user(role="staff")

@@ -79,7 +79,7 @@ def test_staff_replies_and_adds_a_note_from_the_ticket_page(client, db, make, lo
 
 def test_the_unanswered_filter_lists_only_tickets_waiting_for_a_reply(app, client, db, make, login_as):
     staff = login_as("staff")
-    waiting = _ticket(db, make, student=make.user(last_name="Attente"))
+    _ticket(db, make, student=make.user(last_name="Attente"))
     answered = _ticket(db, make, student=make.user(last_name="Repondu"))
     support.reply(answered, staff, "Réglé", False, utcnow())
     db.session.commit()

@@ -18,10 +18,11 @@ The rules (SPEC §9, §10):
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
+from . import earnings
 from .audit import record
 from .extensions import db
 from .formatting import LOCAL_TZ, local_date, month_label, to_local
@@ -29,13 +30,12 @@ from .models import (
     Appointment,
     AppointmentStatus,
     Course,
-    OrderItem,
     PayoutAdjustment,
     PayoutStatus,
     Tutor,
     TutorPayout,
 )
-from .slots import local_instant
+from .months import add_months, month_is_over, month_of, next_month
 
 CONFIRMATION_MAX_LENGTH = 100
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -45,7 +45,7 @@ class PayoutError(Exception):
     """A payout change refused; the message is for the person who asked."""
 
 
-# --- months ------------------------------------------------------------------------------
+# --- the months a statement can cover ----------------------------------------------------
 
 
 def first_day(year, month):
@@ -55,69 +55,6 @@ def first_day(year, month):
     if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise PayoutError("Mois invalide : choisissez un mois entre 2000 et 2100.")
     return date(year, month, 1)
-
-
-def add_months(day, months):
-    """The first day of the month `months` after (or before) the month of `day`."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def next_month(day):
-    return add_months(day, 1)
-
-
-def previous_month(now):
-    """The first day of the local month before the one `now` falls in."""
-    return add_months(to_local(now).date(), -1)
-
-
-def month_is_over(start, now):
-    """Whether the local month beginning on `start` has ended at `now`."""
-    return to_local(now).date() >= next_month(start)
-
-
-def month_bounds(start):
-    """UTC instants of the start of the local month beginning on `start` and of the next one."""
-    return local_instant(start, time(0)), local_instant(next_month(start), time(0))
-
-
-def month_of(moment):
-    """The first day of the local month of an instant."""
-    return to_local(moment).date().replace(day=1)
-
-
-# --- which sessions count, and for how much ----------------------------------------------
-
-
-def session_earnings():
-    """SQL: what one session earns its tutor (needs Tutor joined and OrderItem outer-joined)."""
-    at_current_rate = (Tutor.hourly_rate_cents * Appointment.duration_minutes + 30) // 60
-    return case(
-        (OrderItem.tutor_id == Appointment.tutor_id, OrderItem.tutor_earnings_cents),
-        else_=at_current_rate,
-    )
-
-
-def _joined(*columns):
-    return (
-        select(*columns)
-        .select_from(Appointment)
-        .join(Tutor, Tutor.id == Appointment.tutor_id)
-        .outerjoin(OrderItem, OrderItem.id == Appointment.order_item_id)
-    )
-
-
-def payable():
-    """SQL condition: the session counts on its month's statement."""
-    return Appointment.status == AppointmentStatus.COMPLETED.value
-
-
-def _in_month(tutor_id, start):
-    begins, ends = month_bounds(start)
-    return and_(
-        Appointment.tutor_id == tutor_id, Appointment.starts_at >= begins, Appointment.starts_at < ends
-    )
 
 
 # --- statements --------------------------------------------------------------------------
@@ -165,7 +102,7 @@ class Statement:
 
 
 def _session_lines(tutor_id, start, payout=None):
-    condition = payable()
+    condition = earnings.payable()
     if payout is not None:
         # A paid month keeps showing the sessions a later refund took back.
         taken_back = select(PayoutAdjustment.order_item_id).where(
@@ -174,12 +111,12 @@ def _session_lines(tutor_id, start, payout=None):
         )
         condition = or_(condition, Appointment.order_item_id.in_(taken_back))
     rows = db.session.execute(
-        _joined(
+        earnings.sessions(
             Appointment.id, Appointment.starts_at, Course.title, Appointment.duration_minutes,
-            session_earnings(), Appointment.status,
+            earnings.session_earnings(), Appointment.status,
         )
         .join(Course, Course.id == Appointment.course_id)
-        .where(_in_month(tutor_id, start), condition)
+        .where(earnings.in_month(tutor_id, start), condition)
         .order_by(Appointment.starts_at, Appointment.id)
     )
     return [
@@ -193,13 +130,13 @@ def _session_lines(tutor_id, start, payout=None):
 
 def _totals(tutor_id, start):
     """Minutes and earnings of a month's payable sessions, summed in SQL."""
-    return _month_totals([tutor_id], [start]).get((tutor_id, start), (0, 0))
+    return earnings.month_totals([tutor_id], [start]).get((tutor_id, start), (0, 0))
 
 
 def _scheduled_count(tutor_id, start):
     return db.session.scalar(
         select(func.count()).select_from(Appointment).where(
-            _in_month(tutor_id, start), Appointment.status == AppointmentStatus.SCHEDULED.value
+            earnings.in_month(tutor_id, start), Appointment.status == AppointmentStatus.SCHEDULED.value
         )
     )
 
@@ -256,11 +193,11 @@ def statement(tutor, year, month, now):
             adjustments=_adjustments(PayoutAdjustment.applied_payout_id == payout.id),
             payout=payout, is_over=is_over,
         )
-    minutes, earnings = _totals(tutor.id, start)
-    applied, carried = _fit(earnings, pending_adjustments(tutor.id))
+    minutes, earned_cents = _totals(tutor.id, start)
+    applied, carried = _fit(earned_cents, pending_adjustments(tutor.id))
     return Statement(
         tutor=tutor, month=start, sessions=_session_lines(tutor.id, start),
-        minutes=minutes, earnings_cents=earnings, adjustments=applied, carried=carried,
+        minutes=minutes, earnings_cents=earned_cents, adjustments=applied, carried=carried,
         payout=payout, scheduled_count=_scheduled_count(tutor.id, start), is_over=is_over,
     )
 
@@ -279,33 +216,6 @@ class MonthLine:
         return self.payout is not None and self.payout.status == PayoutStatus.PAID
 
 
-def _month_totals(tutor_ids, months):
-    """{(tutor id, first day of month): (minutes, earnings)} for payable sessions, in one query."""
-    if not months or not tutor_ids:
-        return {}
-    begins, _ = month_bounds(months[0])
-    _, ends = month_bounds(months[-1])
-    # Each session is placed in its local month by comparing with the months' UTC boundaries.
-    month_index = case(
-        *[(Appointment.starts_at < month_bounds(m)[1], i) for i, m in enumerate(months)]
-    )
-    rows = db.session.execute(
-        _joined(
-            Appointment.tutor_id, month_index,
-            func.sum(Appointment.duration_minutes), func.sum(session_earnings()),
-        )
-        .where(
-            Appointment.tutor_id.in_(tutor_ids), payable(),
-            Appointment.starts_at >= begins, Appointment.starts_at < ends,
-        )
-        .group_by(Appointment.tutor_id, month_index)
-    )
-    return {
-        (tutor_id, months[index]): (int(minutes), int(cents))
-        for tutor_id, index, minutes, cents in rows
-    }
-
-
 def _payouts_by_key(condition):
     payouts = db.session.scalars(select(TutorPayout).where(condition)).all()
     return {(p.tutor_id, date(p.year, p.month, 1)): p for p in payouts}
@@ -322,7 +232,7 @@ def months_of(tutor, now, count=12):
     """The tutor's last `count` months, the current one first: hours, earnings, payment."""
     current = month_of(now)
     months = [add_months(current, i) for i in range(1 - count, 1)]
-    totals = _month_totals([tutor.id], months)
+    totals = earnings.month_totals([tutor.id], months)
     payouts = _payouts_by_key(TutorPayout.tutor_id == tutor.id)
     lines = [
         _month_line(m, totals.get((tutor.id, m)), payouts.get((tutor.id, m))) for m in months
@@ -335,7 +245,7 @@ def month_overview(year, month):
     start = first_day(year, month)
     payouts = _payouts_by_key(and_(TutorPayout.year == year, TutorPayout.month == month))
     tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
-    totals = _month_totals([t.id for t in tutors], [start])
+    totals = earnings.month_totals([t.id for t in tutors], [start])
     return [
         (tutor, _month_line(start, totals.get(key), payouts.get(key)))
         for tutor in tutors
@@ -395,15 +305,17 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
         raise PayoutError(_locked_message(payout))
     # A cancellation in progress (it locks its session) finishes first and drops out of the totals;
     # one that comes later waits for this payment and then finds the month paid (an adjustment).
-    db.session.execute(select(Appointment.id).where(_in_month(tutor.id, start), payable()).with_for_update())
+    db.session.execute(
+        select(Appointment.id).where(earnings.in_month(tutor.id, start), earnings.payable()).with_for_update()
+    )
     scheduled = _scheduled_count(tutor.id, start)
     if scheduled:
         raise PayoutError(
             f"{scheduled} séance(s) de ce mois sont encore planifiées : elles doivent être "
             "terminées ou annulées avant le paiement."
         )
-    minutes, earnings = _totals(tutor.id, start)
-    applied, _ = _fit(earnings, pending_adjustments(tutor.id, lock=True))
+    minutes, earned_cents = _totals(tutor.id, start)
+    applied, _ = _fit(earned_cents, pending_adjustments(tutor.id, lock=True))
     if not minutes and not applied:
         raise PayoutError(f"Aucune séance terminée en {label} : il n'y a rien à payer.")
 
@@ -412,9 +324,9 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
         payout = TutorPayout(tutor_id=tutor.id, year=year, month=month, created_at=now)
         db.session.add(payout)
     adjustments_cents = sum(adjustment.amount_cents for adjustment in applied)
-    payout.minutes, payout.earnings_cents = minutes, earnings
+    payout.minutes, payout.earnings_cents = minutes, earned_cents
     payout.adjustments_cents = adjustments_cents
-    payout.amount_cents = earnings + adjustments_cents
+    payout.amount_cents = earned_cents + adjustments_cents
     payout.status = PayoutStatus.PAID.value
     payout.confirmation_number = confirmation
     payout.paid_at = paid_moment
@@ -424,7 +336,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
         adjustment.applied_payout_id = payout.id
     record(actor, "payout.paid", payout, now, before=before, after={
         "tutor_id": tutor.id, "month": f"{year}-{month:02d}", "minutes": minutes,
-        "earnings_cents": earnings, "adjustments_cents": adjustments_cents,
+        "earnings_cents": earned_cents, "adjustments_cents": adjustments_cents,
         "amount_cents": payout.amount_cents, "confirmation_number": confirmation,
         "paid_at": paid_moment.isoformat(),
         "adjustment_ids": [adjustment.id for adjustment in applied],
@@ -462,7 +374,7 @@ def record_refund_adjustment(order_item, amount_cents, reason, now):
         return None
     if appointment.cancelled_at is not None and appointment.cancelled_at < payout.paid_at:
         return None
-    earned = db.session.scalar(_joined(session_earnings()).where(Appointment.id == appointment.id))
+    earned = db.session.scalar(earnings.sessions(earnings.session_earnings()).where(Appointment.id == appointment.id))
     if amount_cents is None:
         amount_cents = earned
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not (

@@ -6,8 +6,8 @@ Each definition lives in one helper below, reused by the overview, the charts an
 - refunded: succeeded refunds, dated by refund (``Refund.processed_at``);
 - net = collected − refunded;
 - tutor cost: what the tutors' statements pay for completed sessions, dated by session
-  (``Appointment.starts_at``), with the payout rules themselves (``payouts.payable`` and
-  ``payouts.session_earnings``): the earnings recorded on the session's order item or, for a
+  (``Appointment.starts_at``), with the payout rules themselves (``earnings.payable`` and
+  ``earnings.session_earnings``): the earnings recorded on the session's order item or, for a
   session that staff booked without payment (no order item) or moved to another tutor, the
   teaching tutor's current hourly rate for its length. A session refunded after it was taught is
   cancelled, so it leaves the cost of its month (the statements take it back as an adjustment);
@@ -25,9 +25,9 @@ from decimal import Decimal
 
 from sqlalchemy import Integer, String, case, cast, func, literal_column, null, select, union_all
 
-from . import payouts
+from . import earnings
 from .extensions import db
-from .formatting import LOCAL_TZ, month_label
+from .formatting import month_label
 from .models import (
     Appointment,
     Course,
@@ -39,6 +39,7 @@ from .models import (
     RefundStatus,
     Tutor,
 )
+from .months import add_months, next_month
 from .slots import local_instant
 
 #: The longest period a report covers (bounds the size of its queries).
@@ -76,7 +77,7 @@ def months(start, end):
     """Local months from `start` to `end` (both included), the first and last cut to those days."""
     periods, first = [], start.replace(day=1)
     while first <= end:
-        following = payouts.next_month(first)
+        following = next_month(first)
         periods.append(Period(max(first, start), min(following, end + timedelta(days=1)),
                               month_label(first), f"{first:%Y-%m}"))
         first = following
@@ -103,11 +104,6 @@ def check_range(start, end):
         raise ReportError("La date de début doit précéder la date de fin.")
     if end >= date(start.year + MAX_YEARS, start.month, 1):
         raise ReportError(f"La période ne peut pas dépasser {MAX_YEARS} ans.")
-
-
-def local_today(now):
-    """The business's date at the instant `now`."""
-    return now.astimezone(LOCAL_TZ).date()
 
 
 # --- figures ----------------------------------------------------------------------------
@@ -188,11 +184,11 @@ def refunded_entries(by_session=False):
 def tutor_cost_entries():
     """Tutor cost: what the statements pay for completed sessions, by session date (per session)."""
     return (
-        select(Appointment.starts_at.label("at"), payouts.session_earnings().label("cents"),
+        select(Appointment.starts_at.label("at"), earnings.session_earnings().label("cents"),
                Appointment.course_id, Appointment.tutor_id)
         .join(Tutor, Tutor.id == Appointment.tutor_id)
         .outerjoin(OrderItem, OrderItem.id == Appointment.order_item_id)
-        .where(payouts.payable())
+        .where(earnings.payable())
     )
 
 
@@ -390,5 +386,4 @@ def revenue_report(start, end):
 def month_over_month(today):
     """(last month, this month) as (Period, Figures), whole local months."""
     this_month = today.replace(day=1)
-    last_month = (this_month - timedelta(days=1)).replace(day=1)
-    return revenue_series(months(last_month, payouts.next_month(this_month) - timedelta(days=1)))
+    return revenue_series(months(add_months(this_month, -1), next_month(this_month) - timedelta(days=1)))

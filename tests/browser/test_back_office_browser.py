@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tutoradmin.formatting import LOCAL_TZ, money, month_label
 from tutoradmin.models import Appointment, OrderItem, Refund, TutorPayout, utcnow
-from tutoradmin.payouts import previous_month
+from tutoradmin.months import previous_month
 
 from ..factories import DEFAULT_PASSWORD
 

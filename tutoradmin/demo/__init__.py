@@ -14,8 +14,8 @@ from werkzeug.security import generate_password_hash
 
 from . import data
 from .history import build_history
-from .schedule import add_months
 from ..extensions import db
+from ..months import add_months
 from ..models import (
     ROLE_LABELS,
     AvailabilityException,

@@ -6,7 +6,8 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from . import data
-from .schedule import add_months, weighted
+from ..months import add_months
+from .schedule import weighted
 from ..extensions import db
 from ..models import (
     AppointmentChange,

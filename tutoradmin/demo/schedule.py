@@ -14,6 +14,7 @@ from sqlalchemy import select
 from . import data
 from ..extensions import db
 from ..models import AvailabilityException, ExceptionKind, SlotLock, TimeOff, WeeklyRule
+from ..months import add_months
 from ..occupancy import CELL, cells
 from ..slots import LOCAL_TZ, local_day_bounds, local_instant
 
@@ -70,11 +71,6 @@ def weighted(rng, weights):
     """A key of `weights` (dict: key -> weight), drawn with `rng`."""
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
-
-
-def add_months(day, months):
-    index = day.year * 12 + day.month - 1 + months
-    return day.replace(year=index // 12, month=index % 12 + 1, day=1)
 
 
 class Scheduler:

@@ -1,7 +1,5 @@
 """Course list, course page and the booking page (server-rendered, enhanced by JavaScript)."""
 
-from datetime import timedelta
-
 from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 
@@ -9,6 +7,7 @@ from ..booking import UnknownTutor, active_course, day_slots, month_days, month_
 from ..calendars import course_tutors
 from ..extensions import db
 from ..models import SESSION_DURATIONS, Course, utcnow
+from ..months import add_months
 from ..pricing import session_price
 from ..slots import BookingRules
 from . import bp
@@ -63,8 +62,7 @@ def booking(slug):
     except UnknownTutor:
         abort(404)
     first_day, last_day = rules.window(now).local_days()
-    previous_month = (month - timedelta(days=1)).replace(day=1)
-    next_month = (month + timedelta(days=31)).replace(day=1)
+    previous_month, next_month = add_months(month, -1), add_months(month, 1)
     return render_template(
         "public/booking.html",
         course=course,

@@ -9,6 +9,7 @@ from .. import reports, support
 from ..extensions import db
 from ..formatting import money
 from ..models import BACK_OFFICE_ROLES, Coupon, Course, Order, Role, Tutor, utcnow
+from ..months import local_today
 from .base import SecureIndexView
 from .revenue import AMOUNTS, MARGIN_RATE, percent
 
@@ -45,7 +46,7 @@ class OverviewView(SecureIndexView):
             "Billets sans réponse": support.unanswered_count(),
         }
         (last_month, last), (this_month, this) = reports.month_over_month(
-            reports.local_today(utcnow())
+            local_today(utcnow())
         )
         recent_orders = db.session.scalars(
             select(Order).options(selectinload(Order.user)).order_by(Order.created_at.desc()).limit(10)

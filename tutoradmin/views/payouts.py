@@ -18,6 +18,7 @@ from .. import payouts
 from ..extensions import db
 from ..formatting import local_date, money, month_label, to_local
 from ..models import Tutor, utcnow
+from ..months import month_is_over, previous_month
 from ..public.params import ParamError, parse_date, parse_month, parse_optional_id
 from .base import ACCOUNTING, ADMIN_ONLY, OFFICE, SecureView
 
@@ -83,7 +84,7 @@ class StatementView(SecureView):
                 context["form"] = form
         else:
             context["overview"] = payouts.month_overview(month.year, month.month)
-            context["month_is_over"] = payouts.month_is_over(month, now)
+            context["month_is_over"] = month_is_over(month, now)
         tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
         return self.render(
             "admin/payouts.html", title=self.title, tutors=tutors, **context, **DISPLAY
@@ -93,12 +94,12 @@ class StatementView(SecureView):
     def index(self):
         try:
             tutor = self._tutor(request.args.get("tuteur"))
-            month = payouts.previous_month(utcnow())
+            month = previous_month(utcnow())
             if request.args.get("mois"):
                 month = parse_month(request.args["mois"])
                 payouts.first_day(month.year, month.month)
         except (ParamError, payouts.PayoutError) as exc:
-            return self._page(None, payouts.previous_month(utcnow()), error=str(exc), status=400)
+            return self._page(None, previous_month(utcnow()), error=str(exc), status=400)
         return self._page(tutor, month)
 
 

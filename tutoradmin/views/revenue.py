@@ -22,6 +22,7 @@ from markupsafe import Markup
 from .. import reports
 from ..formatting import LOCALE, local_date, money
 from ..models import utcnow
+from ..months import local_today
 from .base import ACCOUNTING, OFFICE, SecureView
 
 #: (header, Figures attribute) of every amount column, in order.
@@ -233,7 +234,7 @@ class RevenuePage:
     def index(self):
         form = {"debut": request.args.get("debut", ""), "fin": request.args.get("fin", "")}
         try:
-            start, end = requested_range(request.args, reports.local_today(utcnow()))
+            start, end = requested_range(request.args, local_today(utcnow()))
         except reports.ReportError as exc:
             return self.render("admin/revenue.html", error=str(exc), form=form, report=None), 400
         report = reports.revenue_report(start, end)
@@ -250,7 +251,7 @@ class RevenuePage:
         if table not in TABLE_SLUGS:
             return Response("Tableau inconnu.", status=404, mimetype="text/plain")
         try:
-            start, end = requested_range(request.args, reports.local_today(utcnow()))
+            start, end = requested_range(request.args, local_today(utcnow()))
         except reports.ReportError as exc:
             return Response(str(exc), status=400, mimetype="text/plain")
         # A series alone costs less than the whole report.

@@ -14,6 +14,7 @@ from .. import appointments, payouts
 from ..extensions import db
 from ..formatting import local_datetime
 from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
+from ..months import month_of
 from ..public.errors import PageError
 from ..public.params import ParamError, parse_month
 from .accounting import PayoutColumns
@@ -144,7 +145,7 @@ class MyPayoutView(PayoutColumns, OwnRowsModelView):
     def index_view(self):
         tutor, now = self._tutor(), utcnow()
         self._template_args.update(
-            tutor=tutor, months=payouts.months_of(tutor, now), current_month=payouts.month_of(now),
+            tutor=tutor, months=payouts.months_of(tutor, now), current_month=month_of(now),
             pending=payouts.pending_adjustments(tutor.id), **DISPLAY,
         )
         return super().index_view()
