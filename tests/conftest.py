@@ -185,6 +185,19 @@ def login_as(make, login):
 
 
 @pytest.fixture
+def quiet(db):
+    """For race tests: start racing with no transaction open in the test, and check every connection came back."""
+
+    def _quiet():
+        db.session.commit()
+        db.session.close()
+
+    yield _quiet
+    db.session.close()
+    assert db.engine.pool.checkedout() == 0
+
+
+@pytest.fixture
 def pg_engine(database_url):
     """A raw engine for tests that need PostgreSQL specifically."""
     if not database_url.startswith("postgresql"):

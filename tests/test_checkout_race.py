@@ -28,61 +28,18 @@ from tutoradmin.models import (
     utcnow,
 )
 
-from .factories import DEFAULT_PASSWORD
+from .races import logged_in, race
 from .shopping import billing, billing_form, count, fill, make_offer, new_cart
 
 USED_UP = "Ce code promo a atteint sa limite d&#39;utilisation."
 THREADS = 8
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(pg_engine):
-    """Concurrency needs PostgreSQL's row locks; skipped on SQLite."""
+# Concurrency needs PostgreSQL's row locks: skipped on SQLite.
+pytestmark = pytest.mark.usefixtures("pg_engine")
 
 
 @pytest.fixture
 def offer(db, make):
     return make_offer(db, make, utcnow(), tutors=4)
-
-
-@pytest.fixture
-def quiet(db):
-    """Start racing with no transaction open in the test, and check every connection came back."""
-
-    def _quiet():
-        db.session.commit()
-        db.session.close()
-
-    yield _quiet
-    db.session.close()
-    assert db.engine.pool.checkedout() == 0
-
-
-def race(calls):
-    """Run every call at the same moment, each in its own thread; their results, or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = calls[index]()
-        except Exception as exc:  # an escaping database error is a failure, reported by the caller
-            results[index] = ("exception", repr(exc))
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished (deadlock?)"
-    return results
-
-
-def logged_in(app, user):
-    client = app.test_client()
-    assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
-    return client
 
 
 def pay(client, gateway, payment):

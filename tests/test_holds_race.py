@@ -1,11 +1,7 @@
-"""Students racing for the same tutor time on PostgreSQL: the database lets exactly one win.
+"""Students racing for the same tutor time on PostgreSQL: the database lets exactly one win."""
 
-Each thread posts through its own test client; a request outside the test's app
-context gets its own app context, hence its own session and connection.
-"""
-
-import threading
 from datetime import time, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -14,17 +10,14 @@ from tutoradmin import cart as carts
 from tutoradmin.models import Cart, CartItem, Hold, SlotLock, utcnow
 from tutoradmin.slots import LOCAL_TZ, BookingRules, local_instant
 
-from .factories import DEFAULT_PASSWORD
+from . import races
+from .shopping import count
 
 SLOT_TAKEN = "Ce créneau n'est plus disponible"
 OVERLAPS_CART = "Ce créneau chevauche une séance déjà choisie."
 THREADS = 20
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("Concurrency tests need PostgreSQL")
+# Concurrency needs PostgreSQL's row locks: skipped on SQLite.
+pytestmark = pytest.mark.usefixtures("pg_engine")
 
 
 @pytest.fixture
@@ -42,31 +35,15 @@ def offer(db, make):
     return course, tutors, day
 
 
-def count(db, model):
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
 def race(clients, bodies, paths=None):
     """Post every body at the same moment, each from its own client; (status, JSON) per body."""
     paths = paths or ["/panier/ajouter"] * len(bodies)
-    barrier = threading.Barrier(len(bodies))
-    results = [None] * len(bodies)
 
-    def post(index):
-        try:
-            barrier.wait(timeout=30)
-            response = clients[index].post(paths[index], json=bodies[index], headers={"Accept": "application/json"})
-            results[index] = (response.status_code, response.get_json())
-        except Exception as exc:  # an escaping database error is a failure, reported by the caller
-            results[index] = ("exception", repr(exc))
+    def post(client, path, body):
+        response = client.post(path, json=body, headers={"Accept": "application/json"})
+        return response.status_code, response.get_json()
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished (deadlock?)"
-    return results
+    return races.race([partial(post, *call) for call in zip(clients, paths, bodies)])
 
 
 def statuses(results):
@@ -78,19 +55,6 @@ def body(course, start, duration=60, tutor=None):
     if tutor is not None:
         data["tuteur"] = tutor.id
     return data
-
-
-@pytest.fixture
-def quiet(db):
-    """Start racing with no transaction open in the test, and check every connection came back."""
-
-    def _quiet():
-        db.session.commit()
-        db.session.close()
-
-    yield _quiet
-    db.session.close()
-    assert db.engine.pool.checkedout() == 0
 
 
 def test_twenty_students_racing_for_one_slot_leave_one_winner(app, db, offer, quiet):
@@ -163,12 +127,7 @@ def test_one_student_adding_from_several_browsers_keeps_one_cart_without_overlap
     sessions = [(time(9), 60), (time(9), 90), (time(9), 120), (time(9, 30), 60), (time(9, 30), 90), (time(9, 30), 120)]
     requests = [body(course, local_instant(day, start), duration, tutor)
                 for (start, duration), tutor in zip(sessions, tutors)]
-    clients = []
-    for _ in requests:
-        client = app.test_client()
-        response = client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD})
-        assert response.status_code == 302
-        clients.append(client)
+    clients = logged_in_clients(app, user, len(requests))
     user_id = user.id
     quiet()
 
@@ -184,12 +143,7 @@ def test_one_student_adding_from_several_browsers_keeps_one_cart_without_overlap
 
 
 def logged_in_clients(app, user, number):
-    clients = []
-    for _ in range(number):
-        client = app.test_client()
-        assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
-        clients.append(client)
-    return clients
+    return [races.logged_in(app, user) for _ in range(number)]
 
 
 def test_adding_distinct_slots_from_several_browsers_at_once_fills_one_cart(app, db, offer, make, quiet):

@@ -22,14 +22,11 @@ from tutoradmin.models import (
 )
 
 from .shopping import count
-from .test_checkout_race import logged_in, quiet, race  # noqa: F401  (quiet is a fixture)
+from .races import logged_in, race
 
 CLICKS = 4
-
-
-@pytest.fixture(autouse=True)
-def postgres_only(pg_engine):
-    """Concurrency needs PostgreSQL's row locks; skipped on SQLite."""
+# Concurrency needs PostgreSQL's row locks: skipped on SQLite.
+pytestmark = pytest.mark.usefixtures("pg_engine")
 
 
 def test_a_cancellation_submitted_several_times_at_once_credits_the_student_once(app, db, make, quiet):
