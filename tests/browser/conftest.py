@@ -44,8 +44,12 @@ def live_server(app):
 
 @pytest.fixture
 def page(browser, live_server):
+    """A French-Canadian browser page; any uncaught JavaScript error fails the test."""
     context = browser.new_context(locale="fr-CA", timezone_id="America/Toronto")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
     yield page
     context.close()
+    assert not errors, errors

@@ -16,15 +16,6 @@ from ..factories import DEFAULT_PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.app_config(WTF_CSRF_ENABLED=True)]
 
 
-@pytest.fixture
-def page(page):
-    """The browser page, failing the test on any uncaught JavaScript error."""
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield page
-    assert not errors, errors
-
-
 def log_in(page, live_server, user):
     page.goto(f"{live_server}/connexion")
     page.fill("input[name=email]", user.email)

@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from tutoradmin.formatting import long_date
 
+from .booking_page import open_day_offering, slot, wait_for_calendar
+
 pytestmark = [pytest.mark.browser, pytest.mark.app_config(WTF_CSRF_ENABLED=True)]
 
 SLOTS_API = re.compile(r"/api/cours/[^/]+/creneaux\?")
@@ -29,39 +31,8 @@ def tutors(make, db, course):
     return tutors
 
 
-@pytest.fixture
-def page(page):
-    """The browser page, failing the test on any uncaught JavaScript error."""
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield page
-    assert not errors, errors
-
-
 def booking_url(live_server, course):
     return f"{live_server}/cours/{course.slug}/reservation"
-
-
-def slot(page, hours):
-    return page.locator("#slots").get_by_role("button", name=hours, exact=True)
-
-
-def wait_for_calendar(page):
-    expect(page.locator("table.month")).not_to_have_attribute("aria-busy", "true")
-
-
-def open_day_offering(page, hours):
-    """Click the calendar's available days in order (next month if need be) until one offers `hours`."""
-    for _ in range(3):
-        wait_for_calendar(page)
-        days = page.locator(".month-days a.day.available")
-        for i in range(days.count()):
-            days.nth(i).click()
-            expect(page.locator("#slots")).not_to_have_attribute("aria-busy", "true")
-            if slot(page, hours).count():
-                return date.fromisoformat(days.nth(i).get_attribute("data-date"))
-        page.locator(".month-next").click()
-    raise AssertionError(f"no day offers {hours}")
 
 
 def is_reddish(css_color):

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from tutoradmin.formatting import local_datetime
 from tutoradmin.models import Appointment, AppointmentStatus, Order, OrderStatus, User
 
+from .booking_page import open_day_offering, slot
+
 pytestmark = [pytest.mark.browser, pytest.mark.app_config(WTF_CSRF_ENABLED=True)]
 
 TITLE = "Physique – Secondaire 4"
@@ -37,39 +39,18 @@ def tutor(make, db, course):
     return tutor
 
 
-@pytest.fixture
-def page(page):
-    """The browser page, failing the test on any uncaught JavaScript error."""
-    errors = []
-    page.on("pageerror", lambda error: errors.append(error))
-    yield page
-    assert not errors, errors
-
-
-def slot(page, hours):
-    return page.locator("#slots").get_by_role("button", name=hours, exact=True)
-
-
 def book_in_cart(page, live_server, course, *hours):
     """Pick `hours` on the first day offering them all, continue to the cart; the sessions' start times."""
     page.goto(f"{live_server}/cours/{course.slug}/reservation")
-    for _ in range(3):
-        expect(page.locator("table.month")).not_to_have_attribute("aria-busy", "true")
-        days = page.locator(".month-days a.day.available")
-        for i in range(days.count()):
-            days.nth(i).click()
-            expect(page.locator("#slots")).not_to_have_attribute("aria-busy", "true")
-            if all(slot(page, h).count() for h in hours):
-                starts = [datetime.fromisoformat(slot(page, h).get_attribute("data-start")) for h in hours]
-                for h in hours:
-                    slot(page, h).click()
-                plural = "s" if len(hours) > 1 else ""
-                page.get_by_role("button", name=f"Continuer vers le panier ({len(hours)} session{plural})").click()
-                page.wait_for_url(live_server + "/panier")
-                expect(page.locator(".cart-item")).to_have_count(len(hours))
-                return starts
-        page.locator(".month-next").click()
-    raise AssertionError(f"no day offers {hours}")
+    open_day_offering(page, *hours)
+    starts = [datetime.fromisoformat(slot(page, h).get_attribute("data-start")) for h in hours]
+    for h in hours:
+        slot(page, h).click()
+    plural = "s" if len(hours) > 1 else ""
+    page.get_by_role("button", name=f"Continuer vers le panier ({len(hours)} session{plural})").click()
+    page.wait_for_url(live_server + "/panier")
+    expect(page.locator(".cart-item")).to_have_count(len(hours))
+    return starts
 
 
 def to_checkout(page, live_server):
