@@ -4,12 +4,14 @@ import itertools
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tutoradmin import cart as carts
 from tutoradmin.booking import day_slots
 from tutoradmin.models import Cart, CartItem, Hold, SlotLock
 from tutoradmin.slots import BookingRules, local_instant
+
+from .shopping import count
 
 MONDAY = date(2026, 12, 7)
 NOW = local_instant(date(2026, 12, 1), time(8))
@@ -20,10 +22,6 @@ _keys = itertools.count(1)
 
 def at(hour, minute=0, day=MONDAY):
     return local_instant(day, time(hour, minute))
-
-
-def count(db, model):
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture

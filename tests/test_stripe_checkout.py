@@ -7,12 +7,14 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from tutoradmin.models import Appointment, CartItem, Hold, Order, Payment, User, utcnow
 from tutoradmin.payments.base import sign_payload
 from tutoradmin.slots import LOCAL_TZ, local_instant
+
+from .shopping import count
 
 PUBLISHABLE_KEY = "pk_test_4as_fake"
 WEBHOOK_SECRET = "whsec_4as_fake"
@@ -24,10 +26,6 @@ BILLING = {"first_name": "Léa", "last_name": "Gagnon", "phone": "418 555-0101",
 def app_config(fake_stripe):
     return {"STRIPE_SECRET_KEY": fake_stripe.secret_key, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": fake_stripe.url}
-
-
-def count(db, model):
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 class FormReader(HTMLParser):
