@@ -292,3 +292,15 @@ def test_each_refund_links_to_its_order_in_the_list_the_role_reads(client, db, m
     page = client.get(refunds_url).get_data(as_text=True)
 
     assert f'href="{orders}details/?id={order.id}"' in page
+
+
+@pytest.mark.parametrize("status", ["pending", "refunded"])
+def test_the_refund_page_offers_no_form_for_an_order_that_cannot_be_refunded(client, db, make, login_as, status):
+    login_as("staff")
+    order = make.booked_order(items=1)
+    order.status = status
+    db.session.commit()
+
+    page = _text(client.get(f"/admin/remboursements/commande/{order.id}"))
+
+    assert "n'a plus rien à rembourser" in page and 'name="request_key"' not in page

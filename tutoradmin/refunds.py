@@ -68,6 +68,11 @@ def refundable_cents(order, balances=None):
     return sum(max(0, b.refundable_cents) for b in (balances or item_balances(order)))
 
 
+def open_to_refund_cents(order, balances=None):
+    """What the refund page may still offer: the refundable cents of a paid order, else 0."""
+    return refundable_cents(order, balances) if order.status in REFUNDABLE_STATUSES else 0
+
+
 def _refunded(condition):
     """{order item id: (cents refunded to the card, whether a refund cancelled its session)}."""
     cancelled = func.max(case((RefundItem.cancels_appointment.is_(True), 1), else_=0))

@@ -95,9 +95,10 @@ class RefundView(RefundColumns, ReadOnlyModelView):
         balances = refunds.item_balances(order)
         form = RefundForm()
         form.sessions.choices = [SelectChoice(b.item.id, _session_label(b)) for b in balances if b.cancellable]
+        refundable = refunds.open_to_refund_cents(order, balances)
         if request.method == "GET":
             form.request_key.data = uuid.uuid4().hex
-            form.amount.data = refunds.refundable_cents(order) or None
+            form.amount.data = refundable or None
         if form.validate_on_submit():
             try:
                 refund = refunds.refund_order(
@@ -116,5 +117,5 @@ class RefundView(RefundColumns, ReadOnlyModelView):
                           f"(référence {refund.gateway_refund_id}).", "success")
                 return redirect(url_for(".refund_order", order_id=order.id))
         return self.render("admin/refund_order.html", order=order, balances=balances, form=form,
-                           refundable=refunds.refundable_cents(order),
+                           refundable=refundable,
                            status_labels=REFUND_STATUS_LABELS), form_status()
