@@ -99,9 +99,11 @@ def _build_app(database_url, app_config):
 
         @app.before_request
         def _forget_cached_user():
-            # Test requests reuse the test's app context, and so `g`, where Flask-Login
-            # caches the user; a real request starts without it. Reload from the cookie.
+            # Test requests reuse the test's app context, and so `g`, where Flask-Login caches
+            # the user and Flask-WTF the CSRF token; a real request starts without them.
+            # Reload both from the cookie.
             g.pop("_login_user", None)
+            g.pop("csrf_token", None)
 
         _apps[key] = app
     return _apps[key]

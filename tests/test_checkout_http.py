@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from tutoradmin import credits
+from tutoradmin import accounts, credits
 from tutoradmin.models import (
     Appointment,
     Cart,
@@ -47,8 +47,11 @@ def flashes(client):
 
 
 def logged_in_id(client):
+    """The id (as text) of the account the client's session names, or None."""
     with client.session_transaction() as session:
-        return session.get("_user_id")
+        token = session.get("_user_id")
+    user = accounts.user_for_session(token)
+    return None if user is None else str(user.id)
 
 
 def add(client, offer, hour=9, duration=60):

@@ -13,6 +13,10 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 STRIPE = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+PRODUCTION = {
+    "TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+    **STRIPE,
+}
 
 
 def test_production_refuses_to_start_with_the_payment_simulator():
@@ -22,10 +26,39 @@ def test_production_refuses_to_start_with_the_payment_simulator():
         load_config({"TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40, "STRIPE_SECRET_KEY": "sk_live_x"})
 
 
+@pytest.mark.parametrize("storage", [None, "", "memory://"])
+def test_production_refuses_to_start_with_rate_limits_counted_per_process(storage):
+    env = {**PRODUCTION, "RATELIMIT_STORAGE_URI": storage}
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        load_config({k: v for k, v in env.items() if v is not None})
+
+
 def test_production_with_a_key_uses_secure_cookies():
-    config = load_config({"TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40, **STRIPE})
+    config = load_config(PRODUCTION)
     assert config["SECRET_KEY"] == "k" * 40
-    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379"
+    for cookie in ("SESSION", "REMEMBER"):
+        assert config[f"{cookie}_COOKIE_SECURE"] is True
+        assert config[f"{cookie}_COOKIE_HTTPONLY"] is True
+        assert config[f"{cookie}_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_development_cookies_work_over_plain_http_but_stay_lax_and_http_only():
+    config = load_config({})
+    for cookie in ("SESSION", "REMEMBER"):
+        assert config[f"{cookie}_COOKIE_SECURE"] is False
+        assert (config[f"{cookie}_COOKIE_HTTPONLY"], config[f"{cookie}_COOKIE_SAMESITE"]) == (True, "Lax")
+
+
+def test_no_proxy_is_trusted_unless_configured():
+    assert load_config({})["TRUSTED_PROXIES"] == 0
+    assert load_config({"TRUSTED_PROXIES": "1"})["TRUSTED_PROXIES"] == 1
+
+
+@pytest.mark.parametrize("value", ["-1", "un", "1.5"])
+def test_trusted_proxies_must_be_a_count(value):
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        load_config({"TRUSTED_PROXIES": value})
 
 
 def test_development_generates_a_stable_key():
@@ -55,6 +88,7 @@ def test_booking_rules_have_the_business_defaults():
         config["CANCELLATION_NOTICE_HOURS"], config["RESCHEDULE_NOTICE_HOURS"],
     ) == (12, 60, 15, 2, 24)
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert config["SIGNUP_RATE_LIMIT"] == "10 per minute;30 per hour"
 
 
 def test_booking_rules_can_be_changed_and_must_be_integers():

@@ -3,6 +3,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import INSTANCE_DIR, PROJECT_ROOT, load_config
 
@@ -20,13 +21,22 @@ def create_app(config=None):
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    register_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_admin(app)
     register_commands(app)
     register_template_helpers(app)
     register_error_handlers(app)
+    register_security_headers(app)
     return app
+
+
+def register_proxies(app):
+    """Behind TRUSTED_PROXIES proxies, the client's address, scheme and host come from their X-Forwarded headers."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def register_extensions(app):
@@ -77,3 +87,9 @@ def register_error_handlers(app):
     from .public.errors import register_error_pages
 
     register_error_pages(app)
+
+
+def register_security_headers(app):
+    from .headers import add_security_headers
+
+    app.after_request(add_security_headers)

@@ -2,13 +2,12 @@
 
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import outbox
+from . import audit, outbox, passwords
 from .extensions import db
 from .models import BACK_OFFICE_ROLES, OutboxEventType, Role, User, UserStatus, normalize_email
-
-MIN_PASSWORD_LENGTH = 8
 
 
 class AccountError(Exception):
@@ -23,12 +22,15 @@ EMAIL_TAKEN = (
 )
 
 
+#: Changing one of these ends the account's open sessions: a suspension applies everywhere at once.
+ACCESS_FIELDS = ("role", "status")
+
+
 def check_password_strength(password):
-    """Refuse passwords too short to be safe."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+    """Refuse passwords too short or too common to be safe (sign-up, checkout, back office, CLI)."""
+    problem = passwords.weakness(password)
+    if problem:
+        raise AccountError(problem)
 
 
 def create_user(email, password, role=Role.STUDENT, first_name="", last_name="", phone=None):
@@ -74,12 +76,31 @@ def register_student(email, password, first_name, last_name, now):
 def authenticate(email, password, now):
     """The user with these credentials, or AccountError; records the login time."""
     user = User.find_by_email(email)
-    if user is None or not user.check_password(password):
+    if user is None:
+        # As slow as a wrong password: the answer's timing must not tell which emails have an account.
+        passwords.check_against_nothing(password)
+        raise AccountError(INVALID_CREDENTIALS)
+    if not user.check_password(password):
         raise AccountError(INVALID_CREDENTIALS)
     if user.status != UserStatus.ACTIVE:
         raise AccountError(SUSPENDED)
     user.last_login_at = now
     return user
+
+
+def end_sessions_if_access_changed(user):
+    """After an edit of the account: a new role or status signs it out everywhere; the caller commits."""
+    if audit.changes(user, ACCESS_FIELDS) is not None:
+        user.rotate_session_token()
+
+
+def user_for_session(token):
+    """The active account a session or remember-me cookie names, or None."""
+    if not token:
+        return None
+    user = db.session.scalar(select(User).where(User.session_token == token))
+    # A suspension takes effect on the next request, not at the next login.
+    return user if user is not None and user.is_active else None
 
 
 def landing_endpoint(user):
@@ -108,8 +129,5 @@ def init_login(app, login_manager):
     login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
     login_manager.login_message_category = "warning"
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        user = db.session.get(User, int(user_id))
-        # A suspension takes effect on the next request, not at the next login.
-        return user if user is not None and user.is_active else None
+    # Cookies name the account by its session token (User.get_id), never by its id.
+    login_manager.user_loader(user_for_session)

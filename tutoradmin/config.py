@@ -22,6 +22,24 @@ def _int(env, name, default):
         raise ConfigError(f"{name} doit être un entier (reçu {value!r}).") from exc
 
 
+def _proxies(env):
+    count = _int(env, "TRUSTED_PROXIES", 0)
+    if count < 0:
+        raise ConfigError(f"TRUSTED_PROXIES doit être un entier positif ou nul (reçu {count}).")
+    return count
+
+
+def _rate_limit_storage(env, production):
+    uri = env.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if production and uri.startswith("memory://"):
+        # In memory, each server process keeps its own counters: the limits multiply with the workers.
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI doit désigner un stockage partagé en production "
+            "(par exemple redis://127.0.0.1:6379), pas memory://."
+        )
+    return uri
+
+
 def _database_url(env):
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tutoradmin.sqlite3'}"
     # Hosting providers still hand out the legacy scheme; SQLAlchemy wants the driver named.
@@ -68,10 +86,16 @@ def load_config(env=None):
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(env),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Cookies: never read by scripts, not sent by other sites' forms, HTTPS only in production.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
+        # How many reverse proxies (TLS terminator, load balancer) stand in front of the app and
+        # set X-Forwarded-For/-Proto/-Host; 0 trusts none of those headers.
+        "TRUSTED_PROXIES": _proxies(env),
         "WTF_CSRF_TIME_LIMIT": None,
         # Payments: without keys the simulated gateway takes payments offline.
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
@@ -79,10 +103,12 @@ def load_config(env=None):
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
         "SIMULATED_WEBHOOK_SECRET": env.get("SIMULATED_WEBHOOK_SECRET") or secret_key,
-        # Rate limits: in-memory per process by default, Redis when several servers run.
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        # Rate limits: in-memory per process in development; production needs shared storage (Redis).
+        "RATELIMIT_STORAGE_URI": _rate_limit_storage(env, production),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
+        # Accounts created per address, by sign-up and guest checkout together.
+        "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT") or "10 per minute;30 per hour",
         # Booking rules (SPEC §4, §6, §8).
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),

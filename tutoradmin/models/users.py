@@ -1,12 +1,13 @@
 """User accounts and roles."""
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import passwords
 from ..extensions import db
 from .types import Choices, UTCDateTime, utcnow
 
@@ -35,6 +36,11 @@ class UserStatus(Choices):
     SUSPENDED = "suspended"
 
 
+def new_session_token():
+    """A random value naming the account in session and remember-me cookies."""
+    return secrets.token_urlsafe(32)
+
+
 def normalize_email(email):
     """Canonical form of an email address: trimmed and lower-cased."""
     return (email or "").strip().lower()
@@ -61,6 +67,8 @@ class User(UserMixin, db.Model):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Cookies carry this instead of the id: replacing it signs the account out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
 
     tutor_profile: Mapped["Tutor | None"] = relationship(back_populates="user")  # noqa: F821
 
@@ -69,11 +77,20 @@ class User(UserMixin, db.Model):
         return normalize_email(value)
 
     def set_password(self, password):
-        # scrypt is Werkzeug's default: memory-hard, salted.
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store the password's hash; a new password signs the account out everywhere."""
+        self.password_hash = passwords.hash_password(password)
+        self.rotate_session_token()
 
     def check_password(self, password):
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return passwords.matches(self.password_hash, password)
+
+    def rotate_session_token(self):
+        """Replace the token cookies carry: every session and remember-me cookie of the account stops working."""
+        self.session_token = new_session_token()
+
+    def get_id(self):
+        """Flask-Login stores the session token, so cookies die when the token is replaced."""
+        return self.session_token
 
     @property
     def is_active(self):

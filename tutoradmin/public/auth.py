@@ -1,23 +1,24 @@
 """Login, logout and student sign-up."""
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..accounts import AccountError, authenticate, is_safe_next, landing_endpoint, register_student
-from ..extensions import db, limiter
-from ..models import normalize_email, utcnow
+from ..extensions import db
+from ..models import utcnow
 from . import bp
-from .cart import adopt_guest_cart
-from .checkout import CHECKOUT_ORDER_KEY
+from .cart import GUEST_CART_KEY, adopt_guest_cart
 from .forms import LoginForm, LogoutForm, SignupForm
+from .limits import login_limits, signup_limit
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _email_key():
-    return "login:" + normalize_email(request.form.get("email"))
+def sign_in(user, remember=False):
+    """Sign `user` in on a fresh session: nothing set before, by whoever set it, carries over but the guest cart."""
+    guest_cart = session.get(GUEST_CART_KEY)
+    session.clear()
+    if guest_cart:
+        session[GUEST_CART_KEY] = guest_cart
+    login_user(user, remember=remember)
 
 
 def _redirect_after_login(user, target):
@@ -27,8 +28,7 @@ def _redirect_after_login(user, target):
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_email_key)
+@login_limits
 def login():
     """Sign in; limited per address and per account against password guessing."""
     form = LoginForm(next=request.args.get("next", ""))
@@ -41,7 +41,7 @@ def login():
             flash(str(exc), "danger")
         else:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             adopt_guest_cart(user)
             flash("Vous êtes connecté.", "success")
             return _redirect_after_login(user, form.next.data)
@@ -51,16 +51,21 @@ def login():
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
+    """Sign out everywhere: the account's session token changes, so its other cookies stop working too."""
     form = LogoutForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            current_user.rotate_session_token()
+            db.session.commit()
+        # Nothing of the signed-in visit stays, notably the checkout the return page would sign in again.
+        session.clear()
         logout_user()
-        # The return page signs in the buyer of the browser's checkout: not after they leave.
-        session.pop(CHECKOUT_ORDER_KEY, None)
         flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("public.home"))
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
+@signup_limit
 def signup():
     """Create a student account and sign it in."""
     form = SignupForm(next=request.args.get("next", ""))
@@ -78,7 +83,7 @@ def signup():
             form.email.errors.append(str(exc))
         else:
             db.session.commit()
-            login_user(user)
+            sign_in(user)
             adopt_guest_cart(user)
             flash("Bienvenue ! Votre compte est créé.", "success")
             return _redirect_after_login(user, form.next.data)

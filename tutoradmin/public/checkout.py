@@ -1,7 +1,7 @@
 """Checkout, the simulated card page, the return page and the gateway webhook."""
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -13,8 +13,10 @@ from ..models import Order, OrderStatus, Payment, PaymentStatus, utcnow
 from ..payments import CARD_DECLINED, GatewayError, SignatureError, get_gateway
 from ..payments.simulated import OUTCOMES
 from . import bp
+from .auth import sign_in
 from .cart import current_cart
 from .forms import CheckoutForm, SimulatedPaymentForm
+from .limits import guest_checkout_limit
 
 CHECKOUT_ORDER_KEY = "checkout_order_id"
 PAYMENT_ABANDONED = "Ce paiement a été annulé parce que la commande a changé ou expiré. Recommencez depuis la caisse."
@@ -41,6 +43,7 @@ def _prefill(form):
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@guest_checkout_limit
 def checkout():
     """Summary and billing; starting it writes the pending order and sends the card to the gateway."""
     now = utcnow()
@@ -159,7 +162,7 @@ def payment_return():
         return redirect(url_for("public.checkout"))
     session.pop(CHECKOUT_ORDER_KEY, None)
     if not current_user.is_authenticated:
-        login_user(order.user)
+        sign_in(order.user)
     flash(_confirmation(order), "success")
     return redirect(url_for("public.dashboard"))
 

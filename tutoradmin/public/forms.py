@@ -3,11 +3,17 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from ..accounts import MIN_PASSWORD_LENGTH
+from ..passwords import MIN_PASSWORD_LENGTH, TOO_COMMON, is_common
 
 REQUIRED = "Ce champ est obligatoire."
+
+
+def not_common(_form, field):
+    """Refuse a new password from the list of the most common ones."""
+    if field.data and is_common(field.data):
+        raise ValidationError(TOO_COMMON)
 
 
 class LoginForm(FlaskForm):
@@ -37,6 +43,7 @@ class SignupForm(FlaskForm):
                 max=200,
                 message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
             ),
+            not_common,
         ],
     )
     password_confirm = PasswordField(
@@ -80,6 +87,7 @@ class CheckoutForm(FlaskForm):
     password = PasswordField("Mot de passe du compte", validators=[
         Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200,
                            message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."),
+        not_common,
     ], render_kw={"autocomplete": "new-password"})
     password_confirm = PasswordField("Confirmer le mot de passe", validators=[
         EqualTo("password", "Les mots de passe ne correspondent pas."),

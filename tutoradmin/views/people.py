@@ -4,12 +4,12 @@ from flask import url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.template import EndpointLinkRowAction
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 from wtforms.validators import InputRequired, ValidationError
 
 from .. import audit, credits
-from ..accounts import EMAIL_TAKEN
+from ..accounts import EMAIL_TAKEN, end_sessions_if_access_changed
 from ..extensions import db
 from ..formatting import local_datetime, money
 from ..models import (
@@ -111,6 +111,7 @@ class StudentView(RowsModelView):
 
     def on_model_change(self, form, model, is_created):
         audit.record_changes(current_user, "user.status_changed", model, ["status"], utcnow())
+        end_sessions_if_access_changed(model)
 
     @expose("/credit/<int:id>", methods=("GET", "POST"))
     def credit(self, id):
@@ -178,6 +179,12 @@ class UserView(SecureModelView):
             now = utcnow()
             audit.record_changes(current_user, "user.role_changed", model, ["role"], now)
             audit.record_changes(current_user, "user.status_changed", model, ["status"], now)
+            end_sessions_if_access_changed(model)
+
+    def after_model_change(self, form, model, is_created):
+        if model.id == current_user.id:
+            # An administrator's edit of their own account (a new password) signs out their other browsers, not this one.
+            login_user(model)
 
 
 def _values_column(_view, _context, entry, name):
