@@ -1,6 +1,7 @@
 """`flask db upgrade` on an empty database gives exactly the models' schema."""
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -8,9 +9,12 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from tutoradmin import create_app
 from tutoradmin.extensions import db
+
+from .factories import Factories
 
 
 @pytest.fixture
@@ -63,3 +67,15 @@ def test_downgrade_removes_everything(migrated_app):
     downgrade(revision="base")
     remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     assert remaining == set()
+
+
+def test_the_migrated_database_refuses_two_overlapping_sessions_of_one_tutor(migrated_app):
+    make = Factories(db)
+    tutor = make.tutor(courses=[make.course()])
+    start = datetime(2027, 3, 1, 15, tzinfo=timezone.utc)
+    make.appointment(tutor=tutor, course=tutor.courses[0], starts_at=start)
+    make.appointment(tutor=tutor, course=tutor.courses[0], starts_at=start, status="cancelled", cancelled_at=start)
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        make.appointment(tutor=tutor, course=tutor.courses[0], starts_at=start + timedelta(minutes=30))
+    db.session.rollback()

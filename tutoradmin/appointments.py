@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import credits, outbox, payouts, refunds
 from .extensions import db
@@ -32,6 +33,7 @@ from .pricing import PricingError, session_price
 
 REASON_REQUIRED = "Indiquez le motif de l'annulation."
 ALREADY_CANCELLED = "Ce rendez-vous est déjà annulé."
+TUTOR_BUSY = "Le tuteur n'est pas libre à ce moment."
 
 
 class AppointmentError(Exception):
@@ -125,14 +127,15 @@ def book_without_payment(student, tutor, course, starts_at, duration_minutes, ac
         ends_at=starts_at + timedelta(minutes=duration_minutes), duration_minutes=duration_minutes,
         created_by_id=getattr(actor, "id", None), created_at=now,
     )
-    db.session.add(appointment)
-    db.session.flush()
     try:
-        occupy(tutor.id, appointment.starts_at, appointment.ends_at, appointment_id=appointment.id)
+        with db.session.begin_nested():
+            db.session.add(appointment)
+            db.session.flush()  # the database refuses a session over another one of this tutor
+            occupy(tutor.id, appointment.starts_at, appointment.ends_at, appointment_id=appointment.id)
     except ValueError as exc:
         raise AppointmentError("La séance doit commencer à l'heure ou à la demie.") from exc
-    except SlotTaken as exc:
-        raise AppointmentError("Le tuteur n'est pas libre à ce moment.") from exc
+    except (SlotTaken, IntegrityError) as exc:
+        raise AppointmentError(TUTOR_BUSY) from exc
     db.session.add(AppointmentChange(
         appointment_id=appointment.id, actor_id=getattr(actor, "id", None), kind=ChangeKind.CREATED.value,
         new_starts_at=appointment.starts_at, reason="Réservé par le bureau, sans paiement", created_at=now,

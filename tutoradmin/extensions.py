@@ -7,7 +7,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import DDL, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep migrations deterministic and let SQLite batch mode alter tables.
@@ -22,6 +22,14 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# The exclusion constraint on appointments (models/appointments.py) compares tutor ids with a
+# GiST index, which needs btree_gist; a trusted extension, so the database owner may create it.
+event.listen(
+    Base.metadata, "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
+)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, Integer, String, Text, event, func
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -86,6 +87,47 @@ class Appointment(db.Model):
     def occupying(cls):
         """SQL condition: the session takes the tutor's time."""
         return cls.status.in_(OCCUPYING_STATUSES)
+
+
+# The second guard against double booking, independent of the slot cells (see SlotLock): the
+# database itself refuses two occupying sessions of one tutor that overlap. PostgreSQL holds it
+# with an exclusion constraint, race-free across app servers; SQLite, which runs one writer at a
+# time, with triggers. `sqlalchemy.exc.IntegrityError` either way.
+_OCCUPYING_SQL = ", ".join(f"'{status}'" for status in OCCUPYING_STATUSES)
+NO_OVERLAP_NAME = "no_overlapping_sessions"
+
+Appointment.__table__.append_constraint(
+    ExcludeConstraint(
+        (Appointment.__table__.c.tutor_id, "="),
+        (func.tstzrange(Appointment.__table__.c.starts_at, Appointment.__table__.c.ends_at), "&&"),
+        name=f"ex_appointments_{NO_OVERLAP_NAME}",
+        using="gist",
+        where=f"status IN ({_OCCUPYING_SQL})",
+    ).ddl_if(dialect="postgresql")
+)
+
+_OVERLAPPING_SQL = f"""
+    SELECT RAISE(ABORT, '{NO_OVERLAP_NAME}') WHERE EXISTS (
+        SELECT 1 FROM appointments AS other
+        WHERE other.tutor_id = NEW.tutor_id AND other.id IS NOT NEW.id
+          AND other.status IN ({_OCCUPYING_SQL})
+          AND other.starts_at < NEW.ends_at AND NEW.starts_at < other.ends_at
+    );"""
+SQLITE_NO_OVERLAP_TRIGGERS = {
+    "appointments_no_overlap_insert": f"""
+        CREATE TRIGGER appointments_no_overlap_insert BEFORE INSERT ON appointments
+        WHEN NEW.status IN ({_OCCUPYING_SQL})
+        BEGIN {_OVERLAPPING_SQL}
+        END""",
+    "appointments_no_overlap_update": f"""
+        CREATE TRIGGER appointments_no_overlap_update
+        BEFORE UPDATE OF tutor_id, starts_at, ends_at, status ON appointments
+        WHEN NEW.status IN ({_OCCUPYING_SQL})
+        BEGIN {_OVERLAPPING_SQL}
+        END""",
+}
+for _trigger in SQLITE_NO_OVERLAP_TRIGGERS.values():
+    event.listen(Appointment.__table__, "after_create", DDL(_trigger).execute_if(dialect="sqlite"))
 
 
 class ChangeKind(Choices):
