@@ -261,6 +261,8 @@ def test_running_seed_demo_twice_changes_no_table_and_prints_the_accounts_both_t
     roles = [role for role, _, _ in printed_accounts(second.output)]
     assert roles == ["Administrateur", "Personnel", "Comptable", "Tuteur", "Étudiant"]
     assert before["orders"] > 0 and before["slot_locks"] > 0 and before["audit_log"] > 0
+    checked = app.test_cli_runner().invoke(args=["check-integrity"])
+    assert checked.exit_code == 0, checked.output
 
 
 def test_demo_accounts_can_log_in_with_the_printed_password(app, db):

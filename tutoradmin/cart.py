@@ -49,10 +49,16 @@ def overlaps(a_start, a_end, b_start, b_end):
 def sweep_expired_holds(now):
     """Delete holds past their expiry; their cells go with them and cart items keep no hold.
 
-    Called first in every cart write, which also takes SQLite's write lock early.
+    Called first in every cart write, which also takes SQLite's write lock early. A hold
+    locked by a payment being booked at this moment is skipped (PostgreSQL's SKIP LOCKED):
+    its cells are passing to an appointment, and the payment deletes it itself. Holds are
+    locked in id order, as the payment locks its own, so two sweeps never deadlock.
     """
+    expired = (
+        select(Hold.id).where(~Hold.active_at(now)).order_by(Hold.id).with_for_update(skip_locked=True)
+    )
     result = db.session.execute(
-        delete(Hold).where(~Hold.active_at(now)).execution_options(synchronize_session=False)
+        delete(Hold).where(Hold.id.in_(expired.scalar_subquery())).execution_options(synchronize_session=False)
     )
     db.session.expire_all()
     return result.rowcount

@@ -11,6 +11,7 @@ from .checkout import expire_abandoned
 from .demo import seed_demo
 from .demo.data import DEMO_PASSWORD
 from .extensions import db
+from .integrity import CHECKS, broken_invariants
 from .models import Role, utcnow
 from .payments import get_gateway
 
@@ -79,8 +80,29 @@ def complete_appointments_command():
     click.echo(f"Séances marquées comme terminées : {completed}.")
 
 
+@click.command("check-integrity")
+@with_appcontext
+def check_integrity_command():
+    """Check the booking and money invariants; exits non-zero if any is broken (for cron)."""
+    broken = broken_invariants()
+    for check in CHECKS:
+        rows = broken.get(check.name, [])
+        click.echo(f"{'ÉCHEC' if rows else 'ok':<6}{check.label} : {len(rows)}")
+        for row in rows[:SHOWN_ROWS]:
+            click.echo(f"        {tuple(row)}")
+        if len(rows) > SHOWN_ROWS:
+            click.echo(f"        … et {len(rows) - SHOWN_ROWS} autres")
+    if broken:
+        raise click.ClickException(f"{len(broken)} invariant(s) non respecté(s).")
+    click.echo("Intégrité vérifiée : aucun problème.")
+
+
+SHOWN_ROWS = 20
+
+
 def register_cli(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(expire_holds_command)
     app.cli.add_command(complete_appointments_command)
+    app.cli.add_command(check_integrity_command)

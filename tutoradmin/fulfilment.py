@@ -1,6 +1,7 @@
 """What a payment's outcome does to its order: book the sessions, or leave it retryable."""
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import coupons, credits, outbox, refunds
 from .accounts import announce_signup
@@ -22,9 +23,8 @@ from .models import (
     PaymentStatus,
     Refund,
     RefundItem,
-    SlotLock,
 )
-from .occupancy import SlotTaken, occupy
+from .occupancy import SlotTaken, cell_count, occupy, release_appointment, transfer_hold_to_appointment
 
 SLOT_LOST = "Créneau pris par quelqu'un d'autre avant la confirmation du paiement : remboursé automatiquement."
 BOOKED_STATUSES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.REFUNDED.value)
@@ -35,16 +35,57 @@ def _locked(model, row_id):
     return db.session.get(model, row_id, with_for_update=True, populate_existing=True)
 
 
-def _take_time(item, appointment):
-    """Give the item's held cells to its appointment, or lock them afresh if the hold lapsed."""
-    hold = db.session.get(Hold, item.hold_id) if item.hold_id else None
+def _lock_holds(order):
+    """Lock the order's holds that still exist, in id order, so the hold sweep leaves them to us.
+
+    The sweep skips locked holds (see `cart.sweep_expired_holds`), so a hold that lapsed while its
+    buyer was paying keeps its cells until they pass to the appointment; a hold the sweep deleted
+    first is simply gone, and its time is taken afresh or lost.
+    """
+    hold_ids = [item.hold_id for item in order.items if item.hold_id is not None]
+    if not hold_ids:
+        return {}
+    holds = db.session.scalars(
+        select(Hold).where(Hold.id.in_(hold_ids)).order_by(Hold.id).with_for_update().execution_options(
+            populate_existing=True)
+    ).all()
+    return {hold.id: hold for hold in holds}
+
+
+def _take_time(item, appointment, hold):
+    """Give the appointment every cell of its time: the hold's, or fresh ones; else SlotTaken.
+
+    Never fewer: a handover that moved fewer cells than the session covers is undone and the
+    time taken afresh, which either gets all of it or raises SlotTaken.
+    """
     if hold is not None and (hold.tutor_id, hold.starts_at, hold.ends_at) == (item.tutor_id, item.starts_at, item.ends_at):
-        db.session.execute(
-            update(SlotLock).where(SlotLock.hold_id == hold.id).values(hold_id=None, appointment_id=appointment.id)
-        )
+        moved = transfer_hold_to_appointment(hold.id, appointment.id)
         db.session.execute(delete(Hold).where(Hold.id == hold.id))
-        return
+        if moved == cell_count(item.starts_at, item.ends_at):
+            return
+        release_appointment(appointment.id)
     occupy(item.tutor_id, item.starts_at, item.ends_at, appointment_id=appointment.id)
+
+
+def _book_item(order, item, hold, now):
+    """The item's appointment, owning all its cells, or SlotTaken with nothing of it written.
+
+    The appointment's insert may itself be refused by the database's overlap guard (see
+    `Appointment`): a session of this tutor already occupies the time.
+    """
+    try:
+        with db.session.begin_nested():
+            appointment = Appointment(
+                order_item_id=item.id, student_id=order.user_id, tutor_id=item.tutor_id, course_id=item.course_id,
+                starts_at=item.starts_at, ends_at=item.ends_at, duration_minutes=item.duration_minutes,
+                created_at=now,
+            )
+            db.session.add(appointment)
+            db.session.flush()
+            _take_time(item, appointment, hold)
+    except IntegrityError as exc:
+        raise SlotTaken() from exc
+    return appointment
 
 
 def _refund_lost_item(order, item, now, gateway):
@@ -70,19 +111,14 @@ def _refund_lost_item(order, item, now, gateway):
 def book_order(order, now, gateway):
     """Mark the order paid and book one appointment per item, in the caller's transaction."""
     lost, given_back = [], 0
+    holds = _lock_holds(order)
     for item in order.items:
-        appointment = Appointment(
-            order_item_id=item.id, student_id=order.user_id, tutor_id=item.tutor_id, course_id=item.course_id,
-            starts_at=item.starts_at, ends_at=item.ends_at, duration_minutes=item.duration_minutes,
-            created_at=now,
-        )
-        db.session.add(appointment)
-        db.session.flush()
+        hold = holds.get(item.hold_id)
         try:
-            _take_time(item, appointment)
+            appointment = _book_item(order, item, hold, now)
         except SlotTaken:
-            db.session.delete(appointment)
-            db.session.flush()
+            if hold is not None:  # what is left of it serves nobody now
+                db.session.execute(delete(Hold).where(Hold.id == hold.id))
             lost.append(item)
             given_back += _refund_lost_item(order, item, now, gateway)
             continue

@@ -38,6 +38,11 @@ def cells(starts_at, ends_at):
         current += CELL
 
 
+def cell_count(starts_at, ends_at):
+    """How many cells a session of this range owns."""
+    return sum(1 for _ in cells(starts_at, ends_at))
+
+
 def occupy(tutor_id, starts_at, ends_at, *, hold_id=None, appointment_id=None):
     """Lock the cells of a range for a hold or an appointment, or raise SlotTaken.
 
@@ -56,12 +61,13 @@ def occupy(tutor_id, starts_at, ends_at, *, hold_id=None, appointment_id=None):
 
 
 def transfer_hold_to_appointment(hold_id, appointment_id):
-    """Hand a paid hold's cells to the appointment it became."""
-    db.session.execute(
+    """Hand a paid hold's cells to the appointment it became; returns how many passed."""
+    return db.session.execute(
         update(SlotLock)
         .where(SlotLock.hold_id == hold_id)
         .values(hold_id=None, appointment_id=appointment_id)
-    )
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def release_appointment(appointment_id):
