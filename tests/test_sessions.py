@@ -191,3 +191,14 @@ def test_production_cookies_are_only_sent_over_https(client, student):
     response = _sign_in(client, student)
     for header in response.headers.getlist("Set-Cookie"):
         assert "Secure" in header, header
+
+
+@pytest.mark.parametrize("url", [
+    "/admin/utilisateurs/", "/admin/utilisateurs/details/?id={id}", "/admin/utilisateurs/edit/?id={id}",
+    "/admin/etudiants/", "/admin/etudiants/details/?id={id}", "/admin/etudiants/edit/?id={id}",
+])
+def test_the_back_office_never_shows_a_session_token(client, login_as, student, url):
+    login_as("admin")
+    response = client.get(url.format(id=student.id))
+    assert response.status_code == 200
+    assert student.session_token not in response.get_data(as_text=True)
