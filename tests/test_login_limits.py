@@ -101,3 +101,11 @@ def test_guest_checkouts_share_the_account_creation_budget(app, client, db, make
     signed_in = app.test_client()
     assert signed_in.post("/connexion", data={"email": student.email, "password": DEFAULT_PASSWORD}).status_code == 302
     assert signed_in.post("/checkout", data=billing_form()).status_code != 429
+
+
+@pytest.mark.app_config(TRUSTED_PROXIES=2)
+def test_the_settings_page_tells_how_many_proxies_are_trusted(client, login_as):
+    login_as("admin")
+    page = client.get("/admin/parametres/").get_data(as_text=True)
+    row = '<th class="w-50">Mandataires inverses de confiance</th><td>2</td><td><code>TRUSTED_PROXIES</code></td>'
+    assert row in page

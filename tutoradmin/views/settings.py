@@ -36,6 +36,7 @@ class SettingsView(SecureView):
             ("Base de données", make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name(), "DATABASE_URL"),
             ("Limites de connexion", config.get("RATELIMIT_STORAGE_URI", "memory://").split(":", 1)[0],
              "RATELIMIT_STORAGE_URI"),
+            ("Mandataires inverses de confiance", str(config["TRUSTED_PROXIES"]), "TRUSTED_PROXIES"),
         ]
         return self.render("admin/settings.html", sections=[
             ("Réservations", rows), ("Paiements", payments), ("Système", system)])
