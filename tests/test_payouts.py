@@ -120,9 +120,9 @@ def test_cancelled_and_scheduled_sessions_are_left_out_of_the_totals(
 
 def test_sessions_belong_to_the_month_of_their_local_start(tutor, add_session):
     # Local midnight is 05:00 UTC in winter (EST) and 04:00 UTC in spring (EDT).
-    february_last = add_session(local(2026, 2, 28, 23, 30))       # 1 March 04:30 UTC
+    february_last = add_session(local(2026, 2, 28, 23, 0))        # 1 March 04:00 UTC
     march_first = add_session(local(2026, 3, 1, 0, 0))            # 1 March 05:00 UTC
-    march_last = add_session(local(2026, 3, 31, 23, 0), minutes=90)  # 1 April 03:00 UTC
+    march_last = add_session(local(2026, 3, 31, 22, 30), minutes=90)  # 1 April 02:30 UTC
     april_first = add_session(local(2026, 4, 1, 0, 0))            # 1 April 04:00 UTC
 
     def ids(month):
@@ -354,9 +354,9 @@ def test_an_adjustment_needs_a_reason(tutor, admin, march):
 # --- sessions that took place --------------------------------------------------------------
 
 
-def test_complete_past_completes_only_scheduled_sessions_that_have_ended(db, add_session):
+def test_complete_past_completes_only_scheduled_sessions_that_have_ended(db, make, course, add_session):
     ended = add_session(NOW - timedelta(minutes=90), minutes=90, status="scheduled")
-    running = add_session(NOW - timedelta(minutes=30), status="scheduled")
+    running = add_session(NOW - timedelta(minutes=30), status="scheduled", who=make.tutor(courses=[course]))
     upcoming = add_session(NOW + timedelta(days=1), status="scheduled")
     cancelled = add_session(NOW - timedelta(days=2), status="cancelled")
     db.session.commit()
