@@ -5,23 +5,50 @@ from sqlalchemy.exc import IntegrityError
 
 from . import fulfilment
 from .extensions import db
-from .models import GatewayEvent
-from .payments import CARD_DECLINED
+from .models import GatewayEvent, Payment
+from .payments import CARD_DECLINED, SignatureError
 
+MALFORMED = "Événement mal formé."
 PAYMENT_FAILED = "Le paiement n'a pas pu être effectué. Veuillez réessayer ou utiliser une autre carte."
 
 
 def failure_message(intent):
     """The French message for a failed PaymentIntent (Stripe's own messages are in English)."""
-    error = intent.get("last_payment_error") or {}
+    error = intent.get("last_payment_error")
+    if not isinstance(error, dict):
+        error = {}
     if error.get("type") in (None, "card_error") or error.get("code") == "card_declined":
         return CARD_DECLINED
     return PAYMENT_FAILED
 
 
+def _is_short_text(value, column):
+    """A string the column can hold, without NUL (Stripe's ids and types are short ASCII names)."""
+    return isinstance(value, str) and 0 < len(value) <= column.type.length and "\x00" not in value
+
+
+def payment_object(event):
+    """The event's PaymentIntent (empty when it has none); SignatureError when the event is malformed.
+
+    The signature proves who sent an event, not that its fields have the shape this code reads.
+    """
+    if not _is_short_text(event["id"], GatewayEvent.event_id) or not _is_short_text(
+        event["type"], GatewayEvent.event_type
+    ):
+        raise SignatureError(MALFORMED)
+    data = event.get("data") or {}
+    intent = (data.get("object") or {}) if isinstance(data, dict) else None
+    if not isinstance(intent, dict):
+        raise SignatureError(MALFORMED)
+    if intent.get("id") is not None and not _is_short_text(intent["id"], Payment.gateway_payment_id):
+        raise SignatureError(MALFORMED)
+    return intent
+
+
 def receive(payload, signature, gateway, now):
     """Apply a signed event; raises SignatureError before writing anything. Returns False for a replay."""
     event = gateway.parse_event(payload, signature)
+    intent = payment_object(event)
     if db.session.scalar(select(GatewayEvent.id).where(GatewayEvent.event_id == event["id"])) is not None:
         return False
     record = GatewayEvent(provider=gateway.name, event_id=event["id"], event_type=event["type"],
@@ -31,7 +58,6 @@ def receive(payload, signature, gateway, now):
             db.session.add(record)
     except IntegrityError:
         return False
-    intent = (event.get("data") or {}).get("object") or {}
     if event["type"] == "payment_intent.succeeded":
         fulfilment.payment_succeeded(intent.get("id"), now, gateway)
     elif event["type"] == "payment_intent.payment_failed":

@@ -1,9 +1,11 @@
 """What every gateway returns and raises, and the signed-event format they share."""
 
-import json
+import time
 from dataclasses import dataclass
 
 import stripe
+
+from .. import json_input
 
 CARD_DECLINED = "Votre carte a été refusée."
 UNAVAILABLE = "Le service de paiement est momentanément indisponible. Veuillez réessayer."
@@ -15,7 +17,7 @@ class GatewayError(Exception):
 
 
 class SignatureError(Exception):
-    """A webhook payload whose signature is missing, wrong or stale."""
+    """A webhook payload whose signature is missing, wrong or stale, or whose event is malformed."""
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,38 @@ class Card:
     exp_year: int
 
 
+def _signed_at(header):
+    """The t= timestamp of a Stripe-Signature header (the header has been verified already)."""
+    for item in header.split(","):
+        key, _, value = item.partition("=")
+        if key == "t":
+            return int(value)
+    raise SignatureError("Signature invalide.")
+
+
 def verify_event(payload, header, secret):
-    """The event in a webhook payload, once its Stripe-style signature checks out."""
+    """The event in a webhook payload, once its Stripe-style signature checks out.
+
+    A signature is accepted within SIGNATURE_TOLERANCE_SECONDS of the present, before or after;
+    the body must be UTF-8 JSON of bounded depth.
+    """
     if not header or not secret:
         raise SignatureError("Signature absente.")
+    if not header.isascii():
+        raise SignatureError("Signature invalide.")
     try:
-        stripe.WebhookSignature.verify_header(
-            payload, header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
-        )
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+    except UnicodeDecodeError as exc:
+        raise SignatureError("Contenu illisible.") from exc
+    try:
+        stripe.WebhookSignature.verify_header(text, header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as exc:
         raise SignatureError("Signature invalide.") from exc
+    # Stripe's check only refuses old signatures; one dated in the future would stay valid for ever.
+    if _signed_at(header) > time.time() + SIGNATURE_TOLERANCE_SECONDS:
+        raise SignatureError("Signature invalide.")
     try:
-        event = json.loads(payload)
+        event = json_input.load(text)
     except ValueError as exc:
         raise SignatureError("Contenu illisible.") from exc
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
