@@ -32,6 +32,8 @@ from tutoradmin.models import (
 )
 from tutoradmin.slots import LOCAL_TZ
 
+from .shopping import row_counts
+
 FACTORS = {60: 1, 90: 1.5, 120: 2}
 
 
@@ -45,13 +47,6 @@ def printed_accounts(output):
     """(role label, email, password) of each account line printed after the header."""
     lines = output.split("Comptes de démonstration")[1].splitlines()
     return [tuple(line.split(maxsplit=2)) for line in lines if "@" in line]
-
-
-def row_counts(db):
-    return {
-        table.name: db.session.scalar(select(func.count()).select_from(table))
-        for table in db.metadata.sorted_tables
-    }
 
 
 def all_rows(db, model):

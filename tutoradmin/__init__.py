@@ -23,6 +23,7 @@ def create_app(config=None):
 
     register_proxies(app)
     register_extensions(app)
+    register_request_checks(app)
     register_blueprints(app)
     register_admin(app)
     register_commands(app)
@@ -52,6 +53,12 @@ def register_extensions(app):
     from .accounts import init_login
 
     init_login(app, login_manager)
+
+
+def register_request_checks(app):
+    from .public import params
+
+    params.init_app(app)
 
 
 def register_blueprints(app):

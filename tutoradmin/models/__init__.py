@@ -37,7 +37,7 @@ from .support import (
     TicketPriority,
     TicketStatus,
 )
-from .types import SESSION_DURATIONS, UTCDateTime, utcnow
+from .types import MAX_INTEGER, SESSION_DURATIONS, YEARS, UTCDateTime, utcnow
 from .users import BACK_OFFICE_ROLES, ROLE_LABELS, Role, User, UserStatus, normalize_email
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -6,6 +6,13 @@ from datetime import datetime, timezone
 from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
 
+#: The largest value of an INTEGER column on PostgreSQL (ids, amounts in cents): no stored row has more.
+MAX_INTEGER = 2**31 - 1
+
+# Dates far outside any booking period are refused outright: near year 1 or 9999,
+# the day and month arithmetic of the calendar would overflow.
+YEARS = range(1900, 3000)
+
 
 def utcnow():
     """Current time as an aware UTC datetime (the only clock column defaults use)."""

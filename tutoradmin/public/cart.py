@@ -6,13 +6,14 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_login import current_user
 
 from .. import cart as carts
+from .. import json_input
 from ..booking import active_course
 from ..coupons import CouponError
 from ..extensions import db
 from ..models import utcnow
 from ..slots import BookingRules
 from . import bp
-from .params import ParamError, parse_duration, parse_optional_id, parse_start
+from .params import ParamError, parse_duration, parse_optional_id, parse_start, parse_text
 
 GUEST_CART_KEY = "cart_key"
 
@@ -46,9 +47,10 @@ def _refuse(message, status, back):
 def _slot_requests():
     """Slot requests from a JSON body ({"cours", "tuteur", "creneaux": [{"debut", "duree"}]}) or a form."""
     if request.is_json:
-        data = request.get_json(silent=True)
-        if data is None:
-            raise ParamError("Requête invalide : le corps JSON est mal formé.")
+        try:
+            data = json_input.load(request.get_data())
+        except ValueError as exc:
+            raise ParamError("Requête invalide : le corps JSON est mal formé.") from exc
     else:
         data = {
             "cours": request.form.get("cours"),
@@ -59,7 +61,7 @@ def _slot_requests():
         raise ParamError("Requête invalide : aucun créneau.")
     if not data.get("cours"):
         raise ParamError("Le cours est obligatoire.")
-    course = active_course(str(data["cours"]))
+    course = active_course(parse_text(data["cours"], "cours"))
     if course is None:
         raise LookupError("Cours introuvable.")
     tutor_id = parse_optional_id(data.get("tuteur"))
@@ -141,8 +143,9 @@ def cart_rehold(item_id):
 @bp.post("/panier/coupon")
 def cart_coupon():
     try:
-        coupon = carts.apply_coupon(current_cart(create=True), request.form.get("code"), utcnow())
-    except CouponError as exc:
+        code = parse_text(request.form.get("code"), "code promo")
+        coupon = carts.apply_coupon(current_cart(create=True), code, utcnow())
+    except (CouponError, ParamError) as exc:
         return _refuse(str(exc), 400, url_for("public.cart"))
     db.session.commit()
     flash(f"Code promo {coupon.code} appliqué.", "success")

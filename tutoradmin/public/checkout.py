@@ -17,6 +17,7 @@ from .auth import sign_in
 from .cart import current_cart
 from .forms import CheckoutForm, SimulatedPaymentForm
 from .limits import guest_checkout_limit
+from .params import ParamError, parse_optional_id
 
 CHECKOUT_ORDER_KEY = "checkout_order_id"
 PAYMENT_ABANDONED = "Ce paiement a été annulé parce que la commande a changé ou expiré. Recommencez depuis la caisse."
@@ -152,7 +153,11 @@ def _confirmation(order):
 @bp.route("/paiement/retour")
 def payment_return():
     """Where the payment comes back: sign the new account in and confirm the booking."""
-    order = db.session.get(Order, request.args.get("commande", type=int) or 0)
+    try:
+        order_id = parse_optional_id(request.args.get("commande"), "commande")
+    except ParamError:
+        abort(404)
+    order = db.session.get(Order, order_id) if order_id else None
     if not _is_session_order(order):
         abort(404)
     if order.status == OrderStatus.PENDING:

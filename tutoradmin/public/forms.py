@@ -1,10 +1,10 @@
 """Public forms (CSRF-protected through Flask-WTF)."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ..forms import BaseForm
 from ..passwords import MIN_PASSWORD_LENGTH, TOO_COMMON, is_common
 
 REQUIRED = "Ce champ est obligatoire."
@@ -16,14 +16,14 @@ def not_common(_form, field):
         raise ValidationError(TOO_COMMON)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField("Adresse courriel", validators=[DataRequired(REQUIRED)])
     password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED)])
     remember = BooleanField("Rester connecté")
     next = HiddenField()
 
 
-class SignupForm(FlaskForm):
+class SignupForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(max=100)])
     last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(max=100)])
     email = EmailField(
@@ -53,7 +53,7 @@ class SignupForm(FlaskForm):
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(BaseForm):
     """Logging out is a POST so that a link on another site cannot do it."""
 
 
@@ -65,7 +65,7 @@ PROVINCES = [SelectChoice(code, name) for code, name in [
 ]]
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(BaseForm):
     """Billing details; guests also choose the password of the account created for them."""
 
     # `autocomplete` hints let browsers fill the address and offer to generate the new password.
@@ -104,7 +104,7 @@ class CheckoutForm(FlaskForm):
         return False
 
 
-class SimulatedPaymentForm(FlaskForm):
+class SimulatedPaymentForm(BaseForm):
     """The test card page: the outcome the simulated bank gives."""
 
     outcome = HiddenField()

@@ -2,15 +2,40 @@
 
 from datetime import date, datetime
 
-from ..models import SESSION_DURATIONS
+from flask import request
+from werkzeug.routing import IntegerConverter
 
-# Dates far outside any booking period are refused outright: near year 1 or 9999,
-# the day and month arithmetic of the calendar would overflow.
-YEARS = range(1900, 3000)
+from ..models import MAX_INTEGER, SESSION_DURATIONS, YEARS
+from .errors import PageError
+
+NUL_IN_URL = "Requête invalide : l'adresse contient un caractère nul."
 
 
 class ParamError(ValueError):
     """A request parameter is missing or malformed (HTTP 400)."""
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in a URL is a database id: beyond the INTEGER range no row exists, so no page matches (404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_INTEGER, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def refuse_nul_characters():
+    """Before every request: no path or query string value may hold a NUL, which no database column stores.
+
+    Forms check their own fields (tutoradmin.forms), so that the message shows next to the field.
+    """
+    if "\x00" in request.path or any("\x00" in key + value for key, value in request.args.items(multi=True)):
+        raise PageError(400, NUL_IN_URL)
+
+
+def init_app(app):
+    """Every request's URL is checked here: ids in range, no NUL character."""
+    # Before any route is added: a rule takes its converter when it is registered.
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_characters)
 
 
 def _whole_number(value):
@@ -76,6 +101,16 @@ def parse_optional_id(value, label="tuteur"):
         number = _whole_number(value)
     except (TypeError, ValueError) as exc:
         raise ParamError(f"Identifiant de {label} invalide.") from exc
-    if number <= 0:
+    if not 0 < number <= MAX_INTEGER:
         raise ParamError(f"Identifiant de {label} invalide.")
     return number
+
+
+def parse_text(value, name):
+    """Text sent outside a form (a JSON value, a bare form field): a string without NUL characters."""
+    if value is None:
+        return None
+    text = str(value)
+    if "\x00" in text:
+        raise ParamError(f"Le paramètre « {name} » contient un caractère invalide.")
+    return text

@@ -2,17 +2,29 @@
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Role
+from ..forms import BaseForm, refusal
+from ..models import MAX_INTEGER, Role
 
 ADMIN_ONLY = frozenset({Role.ADMIN})
 OFFICE = frozenset({Role.ADMIN, Role.STAFF})
 ACCOUNTING = frozenset({Role.ACCOUNTANT})
 TUTORS = frozenset({Role.TUTOR})
+IN_USE = "Opération refusée : cet élément est lié à un historique, existe déjà ou sort des limites permises."
+
+
+def record_id_of(value):
+    """The integer id written in `value` (URL or form text), or None when it cannot be a row's id."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_INTEGER)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_INTEGER else None
 
 
 class RoleRequired:
@@ -33,7 +45,7 @@ class RoleRequired:
         abort(403)
 
 
-class SecureForm(FlaskForm):
+class SecureForm(BaseForm):
     """Back-office forms, checked against the site's one CSRF token (Flask-WTF).
 
     Flask-Admin's own SecureForm keeps a second token of its own; next to the app-wide
@@ -84,13 +96,50 @@ class SecureModelView(RoleRequired, ModelView):
         return None
 
     def get_one(self, id):
-        # Ids come from the URL: a malformed or unknown one is simply not found.
-        if not str(id).isdigit():
+        # Ids come from the URL: a malformed, unknown or out-of-range one is simply not found.
+        record_id = record_id_of(id)
+        if record_id is None:
             abort(404)
-        record = super().get_one(id)
+        record = super().get_one(str(record_id))
         if record is None:
             abort(404)
         return record
+
+    def _get_list_extra_args(self):
+        view_args = super()._get_list_extra_args()
+        # A negative page would be a negative OFFSET, which PostgreSQL refuses; a huge one overflows.
+        if not 0 <= view_args.page <= MAX_INTEGER:
+            abort(404)
+        return view_args
+
+    def _get_list_filter_args(self):
+        filters = super()._get_list_filter_args()
+        if not filters:
+            return filters
+        kept = []
+        for index, name, value in filters:
+            cleaned = self._filters[index].clean(value)
+            values = cleaned if isinstance(cleaned, (list, tuple)) else [cleaned]
+            if any(refusal(v) for v in values):
+                flash(self.get_invalid_value_msg(value, self._filters[index]), "error")
+            else:
+                kept.append((index, name, value))
+        return kept
+
+    def get_invalid_value_msg(self, value, filter):
+        return f"Valeur de filtre invalide : « {value} »."
+
+    @action("delete", "Supprimer", "Supprimer les lignes sélectionnées ?")
+    def action_delete(self, ids):
+        # Ids arrive as text, which PostgreSQL will not compare with an integer key; unusable ones match nothing.
+        super().action_delete(tuple(i for i in map(record_id_of, ids) if i is not None))
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, IntegrityError):
+            # The database's last word: a row others depend on, a duplicate, a CHECK the form let through.
+            flash(IN_USE, "error")
+            return True
+        return super().handle_view_exception(exc)
 
 
 class ReadOnlyModelView(SecureModelView):

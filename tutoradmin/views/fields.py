@@ -3,14 +3,21 @@
 from datetime import timezone
 from decimal import Decimal, InvalidOperation
 
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.form import DateTimeField
 from wtforms import PasswordField, StringField
 from wtforms.validators import ValidationError
 
 from ..accounts import AccountError, check_password_strength
-from ..formatting import LOCAL_TZ, to_local
+from ..forms import YEAR_OUT_OF_RANGE
+from ..formatting import LOCAL_TZ, money, to_local
+from ..models import MAX_INTEGER, YEARS
 
 INVALID_AMOUNT = "Montant invalide : entrez un montant en dollars, par exemple 45,00."
+#: Amounts are stored in cents in INTEGER columns.
+MAX_AMOUNT = Decimal(MAX_INTEGER).scaleb(-2)
+AMOUNT_TOO_LARGE = f"Montant invalide : au plus {money(MAX_INTEGER)}."
+INVALID_DATETIME = "Date et heure invalides (format AAAA-MM-JJ HH:MM)."
 
 
 class MoneyField(StringField):
@@ -33,7 +40,12 @@ class MoneyField(StringField):
             amount = Decimal(text)
         except InvalidOperation:
             raise ValueError(INVALID_AMOUNT) from None
-        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        if not amount.is_finite():
+            raise ValueError(INVALID_AMOUNT)
+        # Before rounding: 1e308 has more digits than the decimal context can quantize.
+        if abs(amount) > MAX_AMOUNT:
+            raise ValueError(AMOUNT_TOO_LARGE)
+        if amount != amount.quantize(Decimal("0.01")):
             raise ValueError(INVALID_AMOUNT)
         self.data = int(amount.scaleb(2))
 
@@ -57,7 +69,11 @@ class LocalDateTimeField(DateTimeField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("Date et heure invalides (format AAAA-MM-JJ HH:MM).") from None
+            raise ValueError(INVALID_DATETIME) from None
+        if self.data is not None and self.data.year not in YEARS:
+            # Converting 9999-12-31 23:00 local time to UTC would overflow the calendar.
+            self.data = None
+            raise ValueError(YEAR_OUT_OF_RANGE)
         if self.data is not None and self.data.tzinfo is None:
             self.data = self.data.replace(tzinfo=LOCAL_TZ).astimezone(timezone.utc)
 
@@ -76,3 +92,16 @@ class NewPasswordField(PasswordField):
         # Empty means "keep the current password" when editing.
         if self.data:
             obj.set_password(self.data)
+
+
+class ChoiceOrBlankField(QuerySelectField):
+    """One of the query's rows, or none when left blank; any other value is refused, never read as blank.
+
+    Flask-Admin's own field takes an unknown id in an optional relation (a student's id for a
+    ticket's assignee, say) for "none", and would quietly clear what was there.
+    """
+
+    def pre_validate(self, form):
+        if self.data is None and self._formdata not in (None, "", "__None"):
+            raise ValidationError("Choix invalide : choisissez dans la liste, ou laissez vide.")
+        super().pre_validate(form)

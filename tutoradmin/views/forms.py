@@ -1,11 +1,11 @@
 """Back-office action forms (CSRF through Flask-WTF): refunds, cancellations, bookings, credits."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import BaseForm
 from ..models import SESSION_DURATIONS
 from .fields import LocalDateTimeField, MoneyField
 
@@ -18,7 +18,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RefundForm(FlaskForm):
+class RefundForm(BaseForm):
     amount = MoneyField("Montant à rembourser ($)", validators=[InputRequired(REQUIRED)])
     sessions = CheckboxesField("Séances à annuler", coerce=int, validate_choice=True)
     reason = TextAreaField("Motif", validators=REASON)
@@ -26,16 +26,16 @@ class RefundForm(FlaskForm):
     request_key = HiddenField()
 
 
-class CancelAppointmentForm(FlaskForm):
+class CancelAppointmentForm(BaseForm):
     reason = TextAreaField("Motif de l'annulation", validators=REASON)
 
 
-class MeetingLinkForm(FlaskForm):
+class MeetingLinkForm(BaseForm):
     url = StringField("Lien de la rencontre (Zoom, Teams ou Meet)",
                       validators=[DataRequired(REQUIRED), Length(max=500)])
 
 
-class BookAppointmentForm(FlaskForm):
+class BookAppointmentForm(BaseForm):
     student_id = SelectField("Étudiant", coerce=int, validators=[InputRequired(REQUIRED)])
     course_id = SelectField("Cours", coerce=int, validators=[InputRequired(REQUIRED)])
     tutor_id = SelectField("Tuteur", coerce=int, validators=[InputRequired(REQUIRED)])
@@ -46,7 +46,7 @@ class BookAppointmentForm(FlaskForm):
     )
 
 
-class CreditAdjustmentForm(FlaskForm):
+class CreditAdjustmentForm(BaseForm):
     direction = SelectField("Opération", choices=[
         SelectChoice("credit", "Ajouter du crédit"), SelectChoice("debit", "Retirer du crédit"),
     ])
@@ -54,6 +54,6 @@ class CreditAdjustmentForm(FlaskForm):
     reason = TextAreaField("Motif", validators=REASON)
 
 
-class TicketReplyForm(FlaskForm):
+class TicketReplyForm(BaseForm):
     body = TextAreaField("Message", validators=[DataRequired("Écrivez un message."), Length(max=5000)])
     internal = BooleanField("Note interne (invisible pour l'étudiant)")

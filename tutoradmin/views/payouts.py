@@ -9,13 +9,13 @@ from decimal import Decimal
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, StringField
 
 from .. import payouts
 from ..extensions import db
+from ..forms import BaseForm
 from ..formatting import local_date, money, month_label, to_local
 from ..models import Tutor, utcnow
 from ..months import month_is_over, previous_month
@@ -25,7 +25,7 @@ from .base import ACCOUNTING, ADMIN_ONLY, OFFICE, SecureView
 RACE_MESSAGE = "Ce relevé vient d'être modifié par quelqu'un d'autre : rechargez la page."
 
 
-class MarkPaidForm(FlaskForm):
+class MarkPaidForm(BaseForm):
     tutor = HiddenField()
     month = HiddenField()
     confirmation_number = StringField(
@@ -119,6 +119,9 @@ class PayoutView(StatementView):
             abort(400)
         if tutor is None:
             abort(404)
+        if not form.validate():
+            errors = " ".join(message for messages in form.errors.values() for message in messages)
+            return self._page(tutor, month, form=form, error=errors, status=400)
         try:
             paid_on = parse_date(form.paid_on.data, "date du paiement") if form.paid_on.data else None
             payout = payouts.mark_paid(
