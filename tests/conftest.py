@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 from tutoradmin import create_app
 from tutoradmin.extensions import db as _db
 from tutoradmin.extensions import limiter
+from tutoradmin.integrity import broken_invariants
 
 from tutoradmin.models import utcnow
 from tutoradmin.payments import get_gateway
@@ -110,7 +111,7 @@ def _build_app(database_url, app_config):
 
 
 @pytest.fixture
-def app(_schema, app_config):
+def app(_schema, app_config, request):
     app = _build_app(_schema, app_config)
     settings = dict(app.config)
     # The limiter is one object for every app: give it this app's setting and fresh counters.
@@ -120,7 +121,12 @@ def app(_schema, app_config):
     with app.app_context():
         yield app
         _db.session.remove()
+        # Whatever a test did through the product, the invariants of `flask check-integrity` hold after it.
+        broken = {} if request.node.get_closest_marker("bare_rows") else broken_invariants()
         _empty_tables()
+        if broken:
+            pytest.fail(f"Invariants of tutoradmin/integrity.py broken after the test: {broken} "
+                        "(mark the test `bare_rows` if it writes such rows on purpose)")
         _db.engine.dispose()
     # A test may change a setting (the live server does); the next test gets them back.
     app.config.clear()

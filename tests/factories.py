@@ -6,7 +6,9 @@ from functools import lru_cache
 
 from werkzeug.security import generate_password_hash
 
+from tutoradmin.fulfilment import BOOKED_STATUSES
 from tutoradmin.models import (
+    OCCUPYING_STATUSES,
     Appointment,
     Coupon,
     Course,
@@ -79,8 +81,11 @@ class Factories:
         fields.setdefault("value", 10)
         return self._save(Coupon(**fields))
 
-    def order(self, user=None, items=1, status="paid", course=None, tutor=None, **fields):
-        """A paid order of `items` one-hour sessions, a day apart, starting in a week."""
+    def order(self, user=None, items=1, status="paid", course=None, tutor=None, card=True, **fields):
+        """A paid order of `items` one-hour sessions, a day apart, starting in a week.
+
+        A booked order comes with its succeeded card payment, as checkout leaves it, unless `card` is false.
+        """
         user = user or self.user()
         course = course or self.course()
         tutor = tutor or self.tutor(courses=[course])
@@ -109,11 +114,19 @@ class Factories:
                     tutor_earnings_cents=tutor.hourly_rate_cents,
                 )
             )
+        if card and status in BOOKED_STATUSES and order.total_cents:
+            order.payments.append(self._card_payment(order.total_cents, order.paid_at))
         return self._save(order)
+
+    @staticmethod
+    def _card_payment(amount_cents, at, provider="simulated"):
+        return Payment(provider=provider, gateway_payment_id=f"pi_test_{next(_sequence)}",
+                       idempotency_key=f"payment-{next(_sequence)}", amount_cents=amount_cents,
+                       status="succeeded", succeeded_at=at)
 
     def booked_order(self, items=2, discount_cents=0, credit_cents=0, provider="simulated", **fields):
         """A paid order as checkout leaves it: card payment, one appointment per item, time locked."""
-        order = self.order(items=items, **fields)
+        order = self.order(items=items, card=False, **fields)
         prices = [item.price_cents for item in order.items]
         discounts = allocate(discount_cents, prices)
         credit_shares = allocate(credit_cents, [p - d for p, d in zip(prices, discounts)])
@@ -122,25 +135,20 @@ class Factories:
         order.discount_cents, order.credit_cents = discount_cents, credit_cents
         order.total_cents = order.subtotal_cents - discount_cents - credit_cents
         if order.total_cents:
-            order.payments.append(Payment(
-                provider=provider, gateway_payment_id=f"pi_test_{next(_sequence)}",
-                idempotency_key=f"order-{order.id}-payment", amount_cents=order.total_cents,
-                status="succeeded", succeeded_at=order.paid_at,
-            ))
+            order.payments.append(self._card_payment(order.total_cents, order.paid_at, provider))
         for item in order.items:
-            appointment = self.appointment(student=order.user, tutor=item.tutor, course=item.course,
-                                           starts_at=item.starts_at, order_item=item)
-            occupy(item.tutor_id, item.starts_at, item.ends_at, appointment_id=appointment.id)
+            self.appointment(student=order.user, tutor=item.tutor, course=item.course,
+                             starts_at=item.starts_at, order_item=item)
         self.db.session.flush()
         return order
 
-    def appointment(self, student=None, tutor=None, course=None, starts_at=None, **fields):
+    def appointment(self, student=None, tutor=None, course=None, starts_at=None, cells=True, **fields):
         course = course or self.course()
         tutor = tutor or self.tutor(courses=[course])
         student = student or self.user()
         starts_at = starts_at or utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
         fields.setdefault("duration_minutes", 60)
-        return self._save(
+        appointment = self._save(
             Appointment(
                 student=student,
                 tutor=tutor,
@@ -150,3 +158,7 @@ class Factories:
                 **fields,
             )
         )
+        # A session that takes the tutor's time owns its cells, as booking leaves it.
+        if cells and appointment.status in OCCUPYING_STATUSES:
+            occupy(tutor.id, appointment.starts_at, appointment.ends_at, appointment_id=appointment.id)
+        return appointment

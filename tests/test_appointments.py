@@ -1,10 +1,10 @@
 """Cancelling booked sessions: one credit per cancellation, whatever the clicks."""
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from tutoradmin import appointments, credits
-from tutoradmin.models import Appointment, CreditEntry, Role, utcnow
+from tutoradmin.models import Appointment, CreditEntry, Role, SlotLock, utcnow
 
 
 @pytest.fixture
@@ -23,6 +23,7 @@ def test_a_session_cancelled_meanwhile_by_another_request_is_not_cancelled_or_cr
     with db.engine.begin() as other_request:
         other_request.execute(update(Appointment).where(Appointment.id == appointment.id)
                               .values(status="cancelled", cancelled_at=utcnow(), cancellation_reason="Premier clic"))
+        other_request.execute(delete(SlotLock).where(SlotLock.appointment_id == appointment.id))
 
     with pytest.raises(appointments.AppointmentError, match="déjà annulé"):
         appointments.cancel(appointment, "Second clic", staff, utcnow())

@@ -51,6 +51,7 @@ def test_a_month_for_a_course_takes_the_same_queries_whatever_the_size(db, make,
     assert len(found) == tutors and days
 
 
+@pytest.mark.bare_rows
 def test_loaded_calendars_subtract_appointments_time_off_active_holds_and_closures(db, make):
     course = make.course()
     tutor = make.tutor(courses=[course])

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from tutoradmin.models import Hold, SlotLock, utcnow
 from tutoradmin.occupancy import occupy
 
@@ -15,6 +17,7 @@ def _hold(db, tutor, start, expires_at):
     return hold
 
 
+@pytest.mark.bare_rows
 def test_expire_holds_releases_only_lapsed_holds_and_their_cells(app, db, make):
     tutor = make.tutor()
     start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=2)

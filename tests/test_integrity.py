@@ -200,12 +200,13 @@ def test_a_handover_whose_missing_cell_another_student_holds_is_a_lost_slot(db, 
     assert broken_invariants() == {}
 
 
+@pytest.mark.bare_rows
 def test_a_session_that_lost_its_cells_still_blocks_a_payment_for_its_time(db, make, offer, gateway, now, pending):
     order, payment = pending
     tutor = offer.tutors[0]
     # Data damaged by hand: the pending order's hold is gone and a session sits at 10:00 without cells.
     db.session.execute(delete(Hold))
-    _session(make, tutor, offer.at(10))
+    _session(make, tutor, offer.at(10), cells=False)
     db.session.commit()
 
     _pay(db, payment, gateway, now)
@@ -245,7 +246,7 @@ def _damaged(db, make, offer, now, name):
                                 "WHERE id = :id"), {"id": appointment.id})
         return db.session.scalars(select(SlotLock.id).where(SlotLock.appointment_id == appointment.id)).all()
     if name == "paid_orders_without_payment":
-        return [make.order(items=1, status="paid").id]
+        return [make.order(items=1, status="paid", card=False).id]
     if name == "negative_credit_balances":
         student = make.user()
         credits.add_entry(student.id, CreditKind.CREDIT, 1000, "Geste commercial", now)
@@ -254,6 +255,7 @@ def _damaged(db, make, offer, now, name):
     raise AssertionError(name)
 
 
+@pytest.mark.bare_rows
 @pytest.mark.parametrize("name", [c.name for c in CHECKS if c.name != "overlapping_appointments"])
 def test_each_check_reports_the_rows_that_break_its_invariant(db, make, offer, now, name):
     expected = _damaged(db, make, offer, now, name)
@@ -267,14 +269,15 @@ def test_each_check_reports_the_rows_that_break_its_invariant(db, make, offer, n
 
 def test_overlapping_sessions_are_reported_when_the_database_guard_was_missing(db, make, tutor, start):
     with without_overlap_guard(db):
-        first = _session(make, tutor, start, 120)
-        second = _session(make, tutor, start + timedelta(hours=1))
+        first = _session(make, tutor, start, 120, cells=False)
+        second = _session(make, tutor, start + timedelta(hours=1), cells=False)
         db.session.commit()
         broken = broken_invariants()
         db.session.rollback()
         assert [tuple(r) for r in broken["overlapping_appointments"]] == [(first.id, second.id, tutor.id)]
 
 
+@pytest.mark.bare_rows
 def test_check_integrity_exits_non_zero_and_names_what_is_broken(app, db, make, offer, now):
     runner = app.test_cli_runner()
     make.booked_order(items=1)
@@ -293,8 +296,9 @@ def test_check_integrity_exits_non_zero_and_names_what_is_broken(app, db, make, 
     assert "1 invariant(s) non respecté(s)" in broken.output
 
 
+@pytest.mark.bare_rows
 def test_an_office_booking_over_a_session_that_lost_its_cells_is_refused_in_french(db, make, tutor, start, now):
-    _session(make, tutor, start)  # no cells: damaged data
+    _session(make, tutor, start, cells=False)
     db.session.commit()
     with pytest.raises(AppointmentError, match=TUTOR_BUSY):
         book_without_payment(make.user(), tutor, tutor.courses[0], start + timedelta(minutes=30), 60,

@@ -375,9 +375,10 @@ def test_complete_past_completes_only_scheduled_sessions_that_have_ended(db, mak
 
 
 def test_flask_complete_appointments_prints_the_count(app, db, add_session):
-    add_session(datetime.now(timezone.utc) - timedelta(hours=3), status="scheduled")
-    add_session(datetime.now(timezone.utc) - timedelta(hours=5), status="scheduled")
-    add_session(datetime.now(timezone.utc) + timedelta(hours=5), status="scheduled")
+    hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    add_session(hour - timedelta(hours=3), status="scheduled")
+    add_session(hour - timedelta(hours=5), status="scheduled")
+    add_session(hour + timedelta(hours=5), status="scheduled")
     db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["complete-appointments"])

@@ -10,6 +10,7 @@ import pytest
 from tutoradmin.formatting import LOCAL_TZ, money, month_label, to_local
 from tutoradmin.models import AuditLog, OrderItem, TutorPayout, utcnow
 from tutoradmin.months import add_months, previous_month
+from tutoradmin.occupancy import release_appointment
 from tutoradmin.payouts import mark_paid, record_refund_adjustment
 
 from .factories import DEFAULT_PASSWORD
@@ -355,6 +356,7 @@ def test_a_late_refund_shows_on_the_tutors_page_and_the_next_statement(
     mark_paid(month_of_work, last_month.year, last_month.month, "VIR-7", today, admin, utcnow())
     refunded = db.session.query(OrderItem).filter_by(duration_minutes=90).one()
     refunded.appointment.status, refunded.appointment.cancelled_at = "cancelled", utcnow()
+    release_appointment(refunded.appointment.id)
     record_refund_adjustment(refunded, 3750, "Séance non donnée", utcnow())
     db.session.commit()
 

@@ -1,6 +1,6 @@
 """The database itself refuses rows that break the business rules (SQLite and PostgreSQL)."""
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -11,6 +11,7 @@ from tutoradmin.models import (
     CartItem,
     Cart,
     Coupon,
+    Course,
     CreditEntry,
     Hold,
     MeetingLink,
@@ -66,6 +67,19 @@ def test_course_rates_must_be_positive(db, make, rate):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "slug", ["<b>maths</b>", "Maths", "maths 101", "français", "-maths", "maths-", "maths--101", "", "a_b",
+             "x\"onclick"],
+)
+def test_course_slugs_are_lowercase_words_joined_by_hyphens(db, slug):
+    _rejected(db, Course(slug=slug, title="Maths"))
+
+
+def test_a_slug_of_words_and_digits_is_accepted(db):
+    db.session.add(Course(slug="mat-1000-calcul-1", title="Calcul"))
+    db.session.commit()
 
 
 def test_course_slugs_are_unique(db, make):
@@ -126,6 +140,79 @@ def test_exceptions_have_consistent_hours(db, make, kind, start, end):
 def test_a_closed_day_without_hours_is_accepted(db, make):
     tutor = make.tutor()
     db.session.add(AvailabilityException(tutor_id=tutor.id, date=date(2026, 12, 1), kind="closed"))
+    db.session.commit()
+
+
+def test_a_tutor_cannot_have_the_same_weekly_hours_twice(db, make):
+    tutor = make.tutor()
+    make.weekly_rule(tutor, weekday=1, start=time(9), end=time(12))
+    db.session.commit()
+    _rejected(db, WeeklyRule(tutor_id=tutor.id, weekday=1, start_time=time(9), end_time=time(12)))
+
+
+@pytest.mark.parametrize("start, end", [(time(11), time(13)), (time(8), time(9, 30)), (time(10), time(11)),
+                                        (time(8), time(18))])
+def test_overlapping_weekly_rules_of_a_tutor_are_refused_by_the_database(db, make, start, end):
+    tutor = make.tutor()
+    make.weekly_rule(tutor, weekday=1, start=time(9), end=time(12))
+    db.session.commit()
+    _rejected(db, WeeklyRule(tutor_id=tutor.id, weekday=1, start_time=start, end_time=end))
+
+
+def test_a_weekly_rule_moved_onto_another_is_refused_by_the_database(db, make):
+    tutor = make.tutor()
+    make.weekly_rule(tutor, weekday=1, start=time(9), end=time(12))
+    later = make.weekly_rule(tutor, weekday=1, start=time(13), end=time(15))
+    db.session.commit()
+    later.start_time = time(11)
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_back_to_back_rules_other_days_and_other_tutors_are_accepted(db, make):
+    tutor, other = make.tutor(), make.tutor()
+    make.weekly_rule(tutor, weekday=1, start=time(9), end=time(12))
+    make.weekly_rule(tutor, weekday=1, start=time(12), end=time(15))
+    make.weekly_rule(tutor, weekday=2, start=time(9), end=time(12))
+    make.weekly_rule(other, weekday=1, start=time(9), end=time(12))
+    db.session.commit()
+    # Editing a rule does not make it overlap itself.
+    tutor_rule = db.session.query(WeeklyRule).filter_by(tutor_id=tutor.id, weekday=2).one()
+    tutor_rule.end_time = time(13)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(1999, 12, 31), date(2101, 1, 1), date(9999, 12, 31)])
+def test_exception_dates_stay_within_the_business_years(db, make, day):
+    tutor = make.tutor()
+    db.session.commit()
+    _rejected(db, AvailabilityException(tutor_id=tutor.id, date=day, kind="closed"))
+
+
+@pytest.mark.parametrize("year", [1, 1999, 2101])
+def test_time_off_stays_within_the_business_years(db, make, year):
+    tutor = make.tutor()
+    db.session.commit()
+    start = datetime(year, 6, 1, tzinfo=timezone.utc)
+    _rejected(db, TimeOff(tutor_id=tutor.id, starts_at=start, ends_at=start + timedelta(days=1)))
+
+
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+def test_coupon_dates_stay_within_the_business_years(db, field):
+    _rejected(db, Coupon(code="ANCIEN", kind="fixed", value=500, **{field: datetime(1, 1, 1, 12, tzinfo=timezone.utc)}))
+
+
+def test_the_first_and_last_business_days_are_accepted(db, make):
+    tutor = make.tutor()
+    first = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    last = datetime(2100, 12, 31, 23, 59, tzinfo=timezone.utc)
+    db.session.add_all([
+        AvailabilityException(tutor_id=tutor.id, date=date(2000, 1, 1), kind="closed"),
+        AvailabilityException(tutor_id=tutor.id, date=date(2100, 12, 31), kind="closed"),
+        TimeOff(tutor_id=tutor.id, starts_at=first, ends_at=last),
+        Coupon(code="SIECLE", kind="fixed", value=500, starts_at=first, ends_at=last),
+    ])
     db.session.commit()
 
 
@@ -300,6 +387,7 @@ def _hold(db, tutor, start, minutes):
     return hold
 
 
+@pytest.mark.bare_rows
 def test_overlapping_holds_of_one_tutor_are_refused_by_the_database(db, make):
     tutor = make.tutor()
     start = NOW + timedelta(days=2)
@@ -314,6 +402,7 @@ def test_overlapping_holds_of_one_tutor_are_refused_by_the_database(db, make):
     assert db.session.query(SlotLock).count() == 4
 
 
+@pytest.mark.bare_rows
 def test_back_to_back_sessions_do_not_overlap(db, make):
     tutor = make.tutor()
     start = NOW + timedelta(days=2)
@@ -325,6 +414,7 @@ def test_back_to_back_sessions_do_not_overlap(db, make):
     assert db.session.query(SlotLock).count() == 5
 
 
+@pytest.mark.bare_rows
 def test_other_tutors_can_take_the_same_time(db, make):
     start = NOW + timedelta(days=2)
     for tutor in (make.tutor(), make.tutor()):
