@@ -12,6 +12,7 @@ from tutoradmin.models import (
     AuditLog,
     AvailabilityException,
     Coupon,
+    Course,
     Payment,
     Refund,
     Ticket,
@@ -254,6 +255,84 @@ def test_a_coupon_code_is_stored_uppercase_and_its_dates_in_utc(client, db, logi
     assert coupon.code == "ETE25"
     # Typed in Québec time (EDT in June), stored in UTC.
     assert coupon.starts_at.isoformat() == "2030-06-01T04:00:00+00:00"
+
+
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+@pytest.mark.parametrize("typed", ["0001-01-01 10:00", "1999-06-01 10:00", "2101-06-01 10:00"])
+def test_a_coupon_dated_outside_the_business_years_is_refused_in_french(client, db, login_as, field, typed):
+    login_as("staff")
+    data = {"code": "ANCIEN", "kind": "percent", "value": "10", "starts_at": "", "ends_at": "", "active": "y",
+            field: typed}
+
+    response = client.post("/admin/coupons/new/", data=data)
+
+    assert response.status_code == 200
+    assert "Date invalide" in unescape(response.get_data(as_text=True))
+    assert db.session.query(Coupon).count() == 0
+
+
+@pytest.mark.parametrize("slug", ["<b>maths</b>", "maths 101", "français", "maths--101", "-maths", 'x"onclick'])
+def test_a_course_slug_with_other_characters_is_refused_in_french(client, db, login_as, slug):
+    login_as("staff")
+    data = {"title": "Maths", "slug": slug, "rate_cents": "45", "active": "y"}
+
+    response = client.post("/admin/cours/new/", data=data)
+
+    assert response.status_code == 200
+    assert "Identifiant d'URL invalide" in unescape(response.get_data(as_text=True))
+    assert db.session.query(Course).count() == 0
+
+
+def test_a_course_slug_typed_in_capitals_is_stored_lowercase(client, db, login_as):
+    login_as("staff")
+    data = {"title": "Calcul I", "slug": " MAT-1000 ", "rate_cents": "45", "active": "y"}
+
+    assert client.post("/admin/cours/new/", data=data).status_code == 302
+    assert db.session.query(Course.slug).scalar() == "mat-1000"
+
+
+@pytest.fixture
+def ticket(db, make):
+    ticket = Ticket(student_id=make.user().id, subject="Aide", assignee_id=make.user(role="staff").id)
+    db.session.add(ticket)
+    db.session.commit()
+    return ticket
+
+
+def _triage(client, ticket, assignee):
+    data = {"category": "autre", "priority": "moyenne", "status": "ouvert", "assignee": assignee}
+    return client.post(f"/admin/billets/edit/?id={ticket.id}", data=data)
+
+
+@pytest.mark.parametrize("assignee", ["", "__None"])
+def test_a_ticket_saved_with_an_empty_assignee_has_none(client, db, login_as, ticket, assignee):
+    login_as("staff")
+
+    assert _triage(client, ticket, assignee).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).assignee_id is None
+
+
+@pytest.mark.parametrize("who", ["student", "unknown", "text"])
+def test_a_ticket_assignee_outside_the_office_is_refused_not_cleared(client, db, login_as, ticket, who):
+    login_as("staff")
+    before = ticket.assignee_id
+    assignee = {"student": str(ticket.student_id), "unknown": "999999", "text": "abc"}[who]
+
+    response = _triage(client, ticket, assignee)
+
+    assert response.status_code == 200
+    assert "Choix invalide" in unescape(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).assignee_id == before
+
+
+def test_a_ticket_is_assigned_to_someone_from_the_office(client, db, login_as, ticket):
+    admin = login_as("admin")
+
+    assert _triage(client, ticket, str(admin.id)).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).assignee_id == admin.id
 
 
 def test_an_account_gets_one_tutor_profile_at_most(client, world, db, login_as):

@@ -100,13 +100,23 @@ def test_the_unanswered_filter_lists_only_tickets_waiting_for_a_reply(app, clien
 @pytest.mark.parametrize(
     ("url", "provider"),
     [("https://us02web.zoom.us/j/123", "zoom"), ("https://teams.microsoft.com/l/meetup-join/x", "teams"),
-     ("https://meet.google.com/abc-defg-hij", "meet")],
+     ("https://meet.google.com/abc-defg-hij", "meet"), ("https://zoom.us/j/123?pwd=Ab1.x_y-z~", "zoom"),
+     ("https://teams.microsoft.com/l/meetup-join/19%3ameeting_4as123%40thread.v2/0?context=%7b%22Tid%22%7d", "teams")],
 )
 def test_meeting_links_are_recognised_by_provider(url, provider):
     assert meeting_provider(url) == provider
 
 
-@pytest.mark.parametrize("url", ["http://zoom.us/j/1", "https://zoom.us.evil.com/j/1", "javascript:alert(1)", ""])
+@pytest.mark.parametrize("url", [
+    "http://zoom.us/j/1", "https://zoom.us.evil.com/j/1", "javascript:alert(1)", "",
+    # Valid host, then something that could close an HTML attribute or smuggle markup.
+    'https://zoom.us/j/1"onmouseover="alert(1)', "https://zoom.us/j/1'><script>", "https://meet.google.com/abc def",
+    "https://zoom.us/j/<b>1</b>", "https://teams.microsoft.com/l/x\\y", "https://zoom.us/j/1`", "https://zoom.us/j/{1}",
+    "https://zoom.us/j/1%", "https://zoom.us/j/1%zz",
+    # Not the host it seems to be: a user name or a port in front of the real host.
+    "https://zoom.us@example.com/j/1", "https://example.com\\@zoom.us/j/1", "https://zoom.us:8443/j/1",
+    "https://zoom.us\t/j/1",
+])
 def test_other_meeting_links_are_refused(url):
     with pytest.raises(AppointmentError, match="Lien invalide"):
         meeting_provider(url)
@@ -120,6 +130,8 @@ def test_a_tutor_adds_a_meeting_link_to_their_own_session_only(client, db, make,
 
     bad = client.post(f"/admin/mes-rendez-vous/lien/{mine.id}", data={"url": "http://zoom.us/j/1"})
     assert bad.status_code == 400 and "Lien invalide" in _text(bad)
+    quoted = client.post(f"/admin/mes-rendez-vous/lien/{mine.id}", data={"url": 'https://zoom.us/j/1" onclick="x'})
+    assert quoted.status_code == 400 and "Lien invalide" in _text(quoted)
     ok = client.post(f"/admin/mes-rendez-vous/lien/{mine.id}", data={"url": "https://zoom.us/j/42"})
     assert ok.status_code == 302
     other = client.post(f"/admin/mes-rendez-vous/lien/{theirs.id}", data={"url": "https://zoom.us/j/43"})

@@ -5,6 +5,7 @@ A cancelled session frees the tutor's time at once and, unless it is being refun
 card instead, gives the student a credit equal to what they paid for it (SPEC §8, §9, §10).
 """
 
+import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from .models import (
     User,
     UserStatus,
 )
+from .models.dates import OUTSIDE_BUSINESS_YEARS, within_business_years
 from .occupancy import SlotTaken, occupy, release_appointment
 from .pricing import PricingError, session_price
 
@@ -120,6 +122,8 @@ def book_without_payment(student, tutor, course, starts_at, duration_minutes, ac
         session_price(course, duration_minutes)
     except PricingError as exc:
         raise AppointmentError(str(exc)) from exc
+    if not within_business_years(starts_at):
+        raise AppointmentError(OUTSIDE_BUSINESS_YEARS)
     if starts_at <= now:
         raise AppointmentError("La séance doit commencer dans le futur.")
     appointment = Appointment(
@@ -161,14 +165,23 @@ MEETING_HOSTS = {
     "meet.google.com": MeetingProvider.MEET,
 }
 BAD_LINK = "Lien invalide : collez l'adresse https:// de la rencontre Zoom, Teams ou Meet."
+# The characters of a URL (RFC 3986) less those that could end an HTML attribute or a quoted
+# string where the link is shown or sent: no quotes, spaces, angle brackets, backslashes,
+# braces, pipes, carets or backticks, anywhere. Anything else is percent-encoded by the provider.
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 
 
 def meeting_provider(url):
     """The provider of a meeting URL (Zoom, Teams, Meet), or raise AppointmentError."""
     url = (url or "").strip()
+    if len(url) > 500 or not _URL_CHARACTERS.fullmatch(url) or _LONE_PERCENT.search(url):
+        raise AppointmentError(BAD_LINK)
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or not host or len(url) > 500:
+    host = parts.netloc.lower()
+    # The host alone: no user name (https://zoom.us@example.com) and no port.
+    if parts.scheme != "https" or not _HOST.fullmatch(host):
         raise AppointmentError(BAD_LINK)
     for domain, provider in MEETING_HOSTS.items():
         if host == domain or host.endswith("." + domain):

@@ -4,6 +4,7 @@ from sqlalchemy import or_, select, update
 
 from .extensions import db
 from .models import Coupon, CouponKind
+from .models.dates import OUTSIDE_BUSINESS_YEARS, within_business_years
 
 
 class CouponError(Exception):
@@ -41,6 +42,16 @@ def check_usable(coupon, now, reserved=0):
     if coupon.max_redemptions is not None and coupon.redemptions_count - reserved >= coupon.max_redemptions:
         raise CouponError(USED_UP)
     return coupon
+
+
+def check_terms(coupon):
+    """Refuse a coupon the office is saving whose value or validity dates make no sense."""
+    if coupon.kind == CouponKind.PERCENT and coupon.value > 100:
+        raise CouponError("Un pourcentage ne peut pas dépasser 100.")
+    if not (within_business_years(coupon.starts_at) and within_business_years(coupon.ends_at)):
+        raise CouponError(OUTSIDE_BUSINESS_YEARS)
+    if coupon.starts_at and coupon.ends_at and coupon.ends_at <= coupon.starts_at:
+        raise CouponError("La fin de validité doit suivre le début.")
 
 
 def take_use(coupon_id):

@@ -1,5 +1,6 @@
 """Courses, tutors and which tutor teaches which course."""
 
+import re
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
@@ -9,6 +10,13 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 DEFAULT_COURSE_RATE_CENTS = 4500
+# A course's slug is its URL (/cours/<slug>): lowercase ASCII words joined by single hyphens.
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# The same rule in SQL both databases understand (neither shares a regular-expression syntax).
+SLUG_FORMAT_SQL = (
+    "slug <> '' AND ltrim(slug, 'abcdefghijklmnopqrstuvwxyz0123456789-') = '' "
+    "AND slug NOT LIKE '-%' AND slug NOT LIKE '%-' AND slug NOT LIKE '%--%'"
+)
 
 
 class TutorCourse(db.Model):
@@ -27,7 +35,7 @@ class Course(db.Model):
     __tablename__ = "courses"
     __table_args__ = (
         CheckConstraint("rate_cents > 0", name="rate_positive"),
-        CheckConstraint("slug = lower(slug) AND slug <> ''", name="slug_lowercase"),
+        CheckConstraint(SLUG_FORMAT_SQL, name="slug_format"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

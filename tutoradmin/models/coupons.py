@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, fu
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..extensions import db
+from .dates import business_instant_check
 from .types import Choices, UTCDateTime, utcnow
 
 
@@ -25,6 +26,8 @@ class Coupon(db.Model):
         CheckConstraint(
             "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="end_after_start"
         ),
+        business_instant_check("starts_at", "starts_within_business_years"),
+        business_instant_check("ends_at", "ends_within_business_years"),
         CheckConstraint("max_redemptions IS NULL OR max_redemptions > 0", name="max_positive"),
         # The counter is bumped with an UPDATE at payment time, so the limit holds under races.
         CheckConstraint(

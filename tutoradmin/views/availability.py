@@ -7,8 +7,9 @@ from flask_admin.contrib.sqla.filters import FilterLike, IntEqualFilter
 from sqlalchemy import select
 from wtforms.validators import InputRequired, ValidationError
 
+from .. import availability
 from ..extensions import db
-from ..models import ExceptionKind, TimeOff, Tutor, WeeklyRule
+from ..models import TimeOff, Tutor, WeeklyRule
 from .base import OFFICE, SecureModelView
 from .columns import (
     EXCEPTION_KIND_LABELS,
@@ -23,14 +24,19 @@ from .columns import (
 from .fields import LocalDateTimeField
 from .filters import local_day_filters
 
-END_BEFORE_START = "L'heure de fin doit être après l'heure de début."
-
-
 def _tutors():
     return db.session.scalars(select(Tutor).order_by(Tutor.display_name))
 
 
 OFFICE_TUTOR_FIELD = {"query_factory": _tutors, "validators": [InputRequired()]}
+
+
+def _checked(check, model):
+    """Run an availability check on the row about to be saved; its refusal is shown on the form."""
+    try:
+        check(model)
+    except availability.AvailabilityError as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 class WeeklyRuleColumns:
@@ -49,9 +55,9 @@ class WeeklyRuleColumns:
     column_filters = [IntEqualFilter(WeeklyRule.weekday, "Jour", options=WEEKDAY_CHOICES)]
 
     def on_model_change(self, form, model, is_created):
-        if model.start_time and model.end_time and model.end_time <= model.start_time:
-            raise ValidationError(END_BEFORE_START)
+        # The tutor's own view sets the owner first: the overlap check needs it.
         super().on_model_change(form, model, is_created)
+        _checked(availability.check_weekly_rule, model)
 
 
 class ExceptionColumns:
@@ -77,15 +83,8 @@ class ExceptionColumns:
     form_args = {"start_time": {"description": "Vide avec « Fermé » : toute la journée."}}
 
     def on_model_change(self, form, model, is_created):
-        if (model.start_time is None) != (model.end_time is None):
-            raise ValidationError(
-                "Indiquez l'heure de début et l'heure de fin, ou aucune des deux."
-            )
-        if model.kind == ExceptionKind.OPEN and model.start_time is None:
-            raise ValidationError("Une ouverture exceptionnelle demande des heures.")
-        if model.start_time and model.end_time <= model.start_time:
-            raise ValidationError(END_BEFORE_START)
         super().on_model_change(form, model, is_created)
+        _checked(availability.check_exception, model)
 
 
 class TimeOffColumns:
@@ -102,9 +101,8 @@ class TimeOffColumns:
     }
 
     def on_model_change(self, form, model, is_created):
-        if model.ends_at <= model.starts_at:
-            raise ValidationError("La fin du congé doit suivre son début.")
         super().on_model_change(form, model, is_created)
+        _checked(availability.check_time_off, model)
 
 
 class WeeklyRuleView(WeeklyRuleColumns, SecureModelView):

@@ -3,11 +3,12 @@
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Regexp, ValidationError
 
-from .. import audit
+from .. import audit, coupons
 from ..extensions import db
-from ..models import Coupon, CouponKind, Course, Role, Tutor, User, utcnow
+from ..models import Coupon, Course, Role, Tutor, User, utcnow
+from ..models.catalog import SLUG_PATTERN
 from .base import OFFICE, SecureModelView
 from .columns import (
     COUPON_KIND_LABELS,
@@ -20,6 +21,10 @@ from .columns import (
 from .fields import LocalDateTimeField, MoneyField
 
 POSITIVE_AMOUNT = NumberRange(min=1, message="Le montant doit être supérieur à zéro.")
+BAD_SLUG = (
+    "Identifiant d'URL invalide : lettres minuscules sans accents, chiffres et traits d'union "
+    "entre les mots seulement (ex. mat-1000)."
+)
 
 
 def _strip_lower(value):
@@ -77,7 +82,8 @@ class CourseView(SecureModelView):
     form_args = {
         "slug": {
             "filters": [_strip_lower],
-            "description": "Minuscules, sans espaces (ex. mat-1000).",
+            "validators": [Regexp(SLUG_PATTERN, message=BAD_SLUG)],
+            "description": "Minuscules sans accents, chiffres et traits d'union (ex. mat-1000).",
         },
         "rate_cents": {"validators": [InputRequired(), POSITIVE_AMOUNT]},
         "tutors": {"query_factory": _tutors},
@@ -208,7 +214,7 @@ class CouponView(CouponColumns, SecureModelView):
     }
 
     def on_model_change(self, form, model, is_created):
-        if model.kind == CouponKind.PERCENT and model.value > 100:
-            raise ValidationError("Un pourcentage ne peut pas dépasser 100.")
-        if model.starts_at and model.ends_at and model.ends_at <= model.starts_at:
-            raise ValidationError("La fin de validité doit suivre le début.")
+        try:
+            coupons.check_terms(model)
+        except coupons.CouponError as exc:
+            raise ValidationError(str(exc)) from exc

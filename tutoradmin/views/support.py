@@ -20,6 +20,7 @@ from .columns import (
     label_column,
     lines,
 )
+from .fields import ChoiceOrBlankField
 from .filters import local_day_filters
 from .forms import TicketReplyForm
 
@@ -106,6 +107,7 @@ class TicketView(SecureModelView):
         "priority": choices(TICKET_PRIORITY_LABELS),
         "status": choices(TICKET_STATUS_LABELS),
     }
+    form_overrides = {"assignee": ChoiceOrBlankField}
     form_args = {"assignee": {"query_factory": _office_accounts}}
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-reply", ".reply", title="Répondre ou ajouter une note"),
