@@ -227,7 +227,7 @@ def test_an_empty_or_expired_cart_cannot_be_checked_out(db, offer, gateway, now)
     db.session.commit()
     for cart in (None, empty, expired):
         with pytest.raises(CheckoutError) as caught:
-            start_checkout(cart, billing(), now, gateway, password="mot-de-passe")
+            start_checkout(cart, billing(), now, gateway, password="mot-de-passe-42")
         db.session.rollback()
         assert str(caught.value) == EMPTY_CART == "Votre panier est vide ou vos réservations ont expiré."
     assert (count(db, Order), count(db, Payment), count(db, User, User.role == "student")) == (0, 0, 0)
@@ -256,15 +256,15 @@ def test_a_coupon_used_up_since_it_was_applied_is_refused_before_payment(db, mak
 def test_a_guest_checkout_creates_one_student_account_announced_once_paid(db, offer, gateway, now):
     cart = new_cart(db)
     fill(cart, offer, 9, now=now)
-    order, payment = start_checkout(cart, billing("  Nouveau@Example.COM "), now, gateway, password="mot-de-passe")
+    order, payment = start_checkout(cart, billing("  Nouveau@Example.COM "), now, gateway, password="mot-de-passe-42")
     db.session.commit()
-    again, _ = start_checkout(cart, billing("nouveau@example.com"), now, gateway, password="mot-de-passe")
+    again, _ = start_checkout(cart, billing("nouveau@example.com"), now, gateway, password="mot-de-passe-42")
     db.session.commit()
 
     user = db.session.scalars(select(User).where(User.role == "student")).one()
     assert (user.email, user.first_name, user.last_name) == ("nouveau@example.com", "Camille", "Tremblay")
     assert user.phone == "514 555-0101"
-    assert user.check_password("mot-de-passe")
+    assert user.check_password("mot-de-passe-42")
     assert again.id == order.id and order.user_id == user.id
     assert outbox(db, "signup") == []
 
@@ -282,7 +282,7 @@ def test_a_guest_using_the_email_of_an_account_is_refused_before_any_charge(db, 
     db.session.commit()
 
     with pytest.raises(CheckoutError) as caught:
-        start_checkout(cart, billing(typed), now, gateway, password="mot-de-passe")
+        start_checkout(cart, billing(typed), now, gateway, password="mot-de-passe-42")
     db.session.rollback()
 
     assert (str(caught.value), caught.value.code) == (EMAIL_TAKEN, "email_taken")
