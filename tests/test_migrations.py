@@ -79,3 +79,24 @@ def test_the_migrated_database_refuses_two_overlapping_sessions_of_one_tutor(mig
     with pytest.raises(IntegrityError):
         make.appointment(tutor=tutor, course=tutor.courses[0], starts_at=start + timedelta(minutes=30))
     db.session.rollback()
+
+
+def test_upgrade_creates_the_guards_the_schema_comparison_cannot_see(migrated_app):
+    """Triggers and exclusion constraints escape `compare_metadata`: the migrated database refuses all the same."""
+    from datetime import time
+
+    from sqlalchemy.exc import IntegrityError
+
+    from tutoradmin.models import CreditEntry, Tutor, User, WeeklyRule
+
+    account = User(email="garde@example.com", password_hash="x", role="tutor")
+    tutor = Tutor(user=account, display_name="Garde", hourly_rate_cents=2500)
+    db.session.add_all([tutor, WeeklyRule(tutor=tutor, weekday=0, start_time=time(9), end_time=time(12)),
+                        CreditEntry(user=account, kind="credit", amount_cents=1000, reason="Geste")])
+    db.session.commit()
+    for row in (WeeklyRule(tutor_id=tutor.id, weekday=0, start_time=time(11), end_time=time(13)),
+                CreditEntry(user_id=account.id, kind="debit", amount_cents=1001, reason="Utilisé")):
+        db.session.add(row)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()

@@ -55,8 +55,12 @@ class Quote:
 
 
 def quote(cart, user, now):
+    """The cart's total and the credit it gets: what no other pending order of the student reserves."""
     summary = summarize(cart, now)
-    available = credits.balance_cents(user.id) if user is not None else 0
+    available = 0
+    if user is not None:
+        # This cart's own pending order is replaced by the checkout: its reservation does not count.
+        available = credits.available_cents(user.id, except_cart_id=cart.id if cart is not None else None)
     return Quote(summary, max(0, min(available, summary.total_cents)))
 
 
@@ -200,14 +204,18 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
     Starting again with an unchanged cart returns the same order and payment.
     """
     if user is not None:
-        # The credit applied below must not be debited by the office meanwhile (credits.adjust).
+        # The credit applied below must not be spent meanwhile by another checkout, a late payment
+        # or the office (credits.adjust): they all take this lock before reading what is available.
         credits.lock_ledger(user.id)
     # A double submit waits here for the first one, then finds its order instead of making another.
     lock_cart(cart)
     held = summarize(cart, now).held if cart is not None else []
     if not held:
         raise CheckoutError(EMPTY_CART)
-    buyer, _created = _buyer(cart, user, billing, password)
+    buyer, created = _buyer(cart, user, billing, password)
+    if user is None and not created:
+        # A guest paying with the account an earlier attempt of this cart made: it may hold credit.
+        credits.lock_ledger(buyer.id)
     current = quote(cart, buyer, now)
     previous = _pending_order(cart)
     if previous is not None:

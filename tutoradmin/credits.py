@@ -1,4 +1,9 @@
-"""Student credit: the balance is the ledger's credits minus its debits."""
+"""Student credit: the balance is the ledger's credits minus its debits.
+
+A pending order reserves the credit it will debit once paid: what a student can spend
+(`available_cents`) is the balance less those reservations, and abandoning the order releases
+them. The database refuses any debit that would take the balance below zero (models/credits.py).
+"""
 
 from sqlalchemy import case, func, select
 
@@ -12,9 +17,23 @@ class CreditError(Exception):
     """A credit adjustment refused; the message is for the office."""
 
 
+def signed_cents():
+    """SQL: a ledger line's amount, positive for a credit and negative for a debit (sum it for a balance)."""
+    return case((CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents),
+                else_=-CreditEntry.amount_cents)
+
+
 def _balance_query(user_id):
-    signed = case((CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents), else_=-CreditEntry.amount_cents)
-    return select(func.coalesce(func.sum(signed), 0)).where(CreditEntry.user_id == user_id)
+    return select(func.coalesce(func.sum(signed_cents()), 0)).where(CreditEntry.user_id == user_id)
+
+
+def _reserved_query(user_id, except_cart_id=None):
+    query = select(func.coalesce(func.sum(Order.credit_cents), 0)).where(
+        Order.user_id == user_id, Order.status == OrderStatus.PENDING.value
+    )
+    if except_cart_id is not None:
+        query = query.where(Order.cart_id.is_distinct_from(except_cart_id))
+    return query
 
 
 def balance_cents(user_id):
@@ -22,18 +41,27 @@ def balance_cents(user_id):
     return db.session.scalar(_balance_query(user_id))
 
 
+def reserved_cents(user_id):
+    """The credit the student's pending orders will debit once paid."""
+    return db.session.scalar(_reserved_query(user_id))
+
+
 def lock_ledger(user_id):
-    """Make changes to one student's credit wait for each other (PostgreSQL row lock on the account)."""
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    """Make changes to one student's credit wait for each other (PostgreSQL row lock on the account).
+
+    NO KEY UPDATE, the lock the database's own balance check takes too (models/credits.py): it does
+    not wait for, nor block, the rows other transactions insert that refer to the account.
+    """
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
-def available_cents(user_id):
-    """The balance less what the student's pending orders will debit once paid, in one statement."""
-    reserved = (
-        select(func.coalesce(func.sum(Order.credit_cents), 0))
-        .where(Order.user_id == user_id, Order.status == OrderStatus.PENDING.value)
-        .scalar_subquery()
-    )
+def available_cents(user_id, except_cart_id=None):
+    """The balance less what the student's pending orders will debit once paid, in one statement.
+
+    `except_cart_id`: the cart being checked out, whose pending order the new one replaces.
+    Hold the ledger lock (`lock_ledger`) from this reading until commit to spend what it returns.
+    """
+    reserved = _reserved_query(user_id, except_cart_id).scalar_subquery()
     return db.session.scalar(select(_balance_query(user_id).scalar_subquery() - reserved))
 
 

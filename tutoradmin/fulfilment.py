@@ -27,6 +27,8 @@ from .models import (
 from .occupancy import SlotTaken, cell_count, occupy, release_appointment, transfer_hold_to_appointment
 
 SLOT_LOST = "Créneau pris par quelqu'un d'autre avant la confirmation du paiement : remboursé automatiquement."
+CREDIT_SPENT = ("Commande payée après son abandon, alors que le crédit qu'elle utilisait avait servi à une autre "
+                "commande : paiement par carte remboursé, aucune séance réservée.")
 BOOKED_STATUSES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.REFUNDED.value)
 
 
@@ -188,6 +190,12 @@ def payment_succeeded(payment_id, now, gateway):
     payment.status, payment.succeeded_at, payment.failure_message = PaymentStatus.SUCCEEDED.value, now, None
     if order.status in BOOKED_STATUSES:
         return order
+    if order.status == OrderStatus.FAILED and order.credit_cents:
+        # An abandoned order no longer reserves its credit: another order may have spent it since.
+        credits.lock_ledger(order.user_id)
+        if credits.available_cents(order.user_id) < order.credit_cents:
+            refunds.refund_unbookable(order, payment, CREDIT_SPENT, now, gateway)
+            return order
     if order.status == OrderStatus.FAILED and order.coupon_id is not None:
         # An abandoned order paid after all (an old tab): the card was charged, so the booking stands
         # and its coupon use, given back when it was abandoned, is counted again — unless others have

@@ -188,6 +188,35 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
     return refund
 
 
+def refund_unbookable(order, payment, reason, now, gateway):
+    """Give a payment that cannot book its order back to the card in full, and flag the order's sessions.
+
+    Nothing is booked and no credit is debited. The order counts as paid then refunded; if the gateway
+    refuses the refund, the order stays paid, with nothing booked, for the office to refund from its page.
+    Returns whether the money is back. The caller commits.
+    """
+    order.paid_at = now
+    for item in order.items:
+        item.flagged_at, item.flag_reason = now, reason
+    refund = Refund(order=order, payment_id=payment.id, amount_cents=payment.amount_cents, reason=reason,
+                    idempotency_key=f"order-{order.id}-payment-{payment.id}-unbookable", created_at=now)
+    # The card paid each session its price less its shares of the coupon and the credit.
+    refund.items.extend(RefundItem(order_item_id=item.id, amount_cents=item.card_cents, cancels_appointment=False)
+                        for item in order.items)
+    db.session.add(refund)
+    db.session.flush()
+    if not send(refund, payment, gateway, now):
+        order.status = OrderStatus.PAID.value
+        return False
+    order.status = OrderStatus.REFUNDED.value
+    outbox.emit(OutboxEventType.REFUND_PROCESSED, {
+        "order_id": order.id, "refund_id": refund.id, "email": order.user.email,
+        "first_name": order.user.first_name, "amount_cents": refund.amount_cents, "amount": money(refund.amount_cents),
+        "reason": reason,
+    }, f"refund.processed:refund:{refund.id}", now)
+    return True
+
+
 def send(refund, payment, gateway, now):
     """Ask the gateway for a recorded refund and record its answer; returns whether the money went back."""
     try:

@@ -1,4 +1,5 @@
-"""The database refuses overlapping weekly rules, dates outside 2000–2100 and malformed course slugs
+"""The database refuses overlapping weekly rules, dates outside 2000–2100, malformed course slugs
+and credit debits beyond a student's balance
 
 Revision ID: 0005
 Revises: 0004
@@ -52,6 +53,50 @@ SQLITE_RULES_TRIGGERS = {
         BEGIN {_OVERLAPPING_RULE}
         END""",
 }
+
+BALANCE = "SELECT COALESCE(SUM(CASE WHEN kind = 'credit' THEN amount_cents ELSE -amount_cents END), 0) " \
+          "FROM credit_entries WHERE user_id = {}"
+SQLITE_BALANCE_TRIGGERS = {
+    "credit_entries_balance_not_negative_insert": f"""
+        CREATE TRIGGER credit_entries_balance_not_negative_insert AFTER INSERT ON credit_entries
+        WHEN NEW.kind = 'debit' AND ({BALANCE.format('NEW.user_id')}) < 0
+        BEGIN SELECT RAISE(ABORT, 'credit_balance_negative'); END""",
+    "credit_entries_balance_not_negative_update": f"""
+        CREATE TRIGGER credit_entries_balance_not_negative_update
+        AFTER UPDATE OF user_id, kind, amount_cents ON credit_entries
+        WHEN ({BALANCE.format('NEW.user_id')}) < 0 OR ({BALANCE.format('OLD.user_id')}) < 0
+        BEGIN SELECT RAISE(ABORT, 'credit_balance_negative'); END""",
+}
+POSTGRESQL_BALANCE_FUNCTION = """
+    CREATE OR REPLACE FUNCTION credit_balance_not_negative() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        previous integer;
+        account integer;
+        balance bigint;
+    BEGIN
+        IF TG_OP = 'INSERT' AND NEW.kind = 'credit' THEN
+            RETURN NULL;
+        END IF;
+        IF TG_OP = 'UPDATE' THEN
+            previous := OLD.user_id;
+        END IF;
+        FOR account IN
+            SELECT id FROM users WHERE id IN (NEW.user_id, previous) ORDER BY id FOR NO KEY UPDATE
+        LOOP
+            -- Read after the lock: a concurrent debit of this account has committed by now.
+            SELECT COALESCE(SUM(CASE WHEN kind = 'credit' THEN amount_cents ELSE -amount_cents END), 0)
+              INTO balance FROM credit_entries WHERE user_id = account;
+            IF balance < 0 THEN
+                RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_balance_negative',
+                    MESSAGE = 'credit_balance_negative: account ' || account || ', balance ' || balance || ' cents';
+            END IF;
+        END LOOP;
+        RETURN NULL;
+    END $$"""
+POSTGRESQL_BALANCE_TRIGGER = """
+    CREATE TRIGGER credit_entries_balance_not_negative
+    AFTER INSERT OR UPDATE OF user_id, kind, amount_cents ON credit_entries
+    FOR EACH ROW EXECUTE FUNCTION credit_balance_not_negative()"""
 
 
 def _sqlite():
@@ -127,10 +172,14 @@ def upgrade():
         with op.batch_alter_table('courses', schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f('ck_courses_slug_lowercase'), type_='check')
             batch_op.create_check_constraint(op.f('ck_courses_slug_format'), SLUG_FORMAT)
+    # Balances already below zero stay as they are (`flask check-integrity` lists them): the guard
+    # refuses new debits there, and any credit brings them back up.
     if _sqlite():
-        for trigger in SQLITE_RULES_TRIGGERS.values():
+        for trigger in [*SQLITE_RULES_TRIGGERS.values(), *SQLITE_BALANCE_TRIGGERS.values()]:
             op.execute(trigger)
     else:
+        op.execute(POSTGRESQL_BALANCE_FUNCTION)
+        op.execute(POSTGRESQL_BALANCE_TRIGGER)
         op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         op.execute(
             f"ALTER TABLE weekly_rules ADD CONSTRAINT {RULES_EXCLUSION} EXCLUDE USING gist "
@@ -141,9 +190,11 @@ def upgrade():
 
 def downgrade():
     if _sqlite():
-        for name in SQLITE_RULES_TRIGGERS:
+        for name in [*SQLITE_RULES_TRIGGERS, *SQLITE_BALANCE_TRIGGERS]:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     else:
+        op.execute("DROP TRIGGER IF EXISTS credit_entries_balance_not_negative ON credit_entries")
+        op.execute("DROP FUNCTION IF EXISTS credit_balance_not_negative()")
         op.drop_constraint(RULES_EXCLUSION, 'weekly_rules')
     with _foreign_keys_off_on_sqlite():
         with op.batch_alter_table('courses', schema=None) as batch_op:

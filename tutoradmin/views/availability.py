@@ -24,6 +24,7 @@ from .columns import (
 from .fields import LocalDateTimeField
 from .filters import local_day_filters
 
+
 def _tutors():
     return db.session.scalars(select(Tutor).order_by(Tutor.display_name))
 

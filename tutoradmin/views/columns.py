@@ -100,10 +100,11 @@ def lines(rows):
 
 
 def order_items_column(_view, _context, order, _name):
-    """An order's sessions, one per line, with their price."""
+    """An order's sessions, one per line, with their price and why one was flagged for the office."""
     return lines([
         f"{item.course.title} — {item.tutor.display_name} — "
         f"{local_datetime(item.starts_at)} ({item.duration_minutes} min) — {money(item.price_cents)}"
+        + (f" — Signalée : {item.flag_reason}" if item.flagged_at else "")
         for item in order.items
     ])
 

@@ -127,7 +127,8 @@ class StudentView(RowsModelView):
             if done:
                 return done
         return self.render("admin/student_credit.html", student=student, form=form,
-                           balance=credits.balance_cents(student.id), entries=credits.history(student.id)), form_status()
+                           balance=credits.balance_cents(student.id), reserved=credits.reserved_cents(student.id),
+                           entries=credits.history(student.id)), form_status()
 
     def rows(self):
         return User.role == Role.STUDENT.value

@@ -6,9 +6,10 @@ Appointments are not edited as rows: booking and cancelling go through the booki
 
 from flask import flash, redirect, url_for
 from flask_admin import expose
-from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from .. import appointments
@@ -21,6 +22,7 @@ from ..models import (
     AppointmentStatus,
     Course,
     Order,
+    OrderItem,
     Tutor,
     User,
     utcnow,
@@ -155,6 +157,20 @@ class AppointmentView(SecureModelView):
                            form=form, submit_label="Réserver", back_url=url_for(".index_view")), form_status()
 
 
+class FlaggedFilter(BaseSQLAFilter):
+    """Orders with a session flagged for the office (a lost slot, a late payment refunded)."""
+
+    def __init__(self):
+        super().__init__(Order.id, "Séance signalée", options=[("1", "Oui"), ("0", "Non")])
+
+    def apply(self, query, value, alias=None):
+        flagged = select(OrderItem.id).where(OrderItem.order_id == Order.id, OrderItem.flagged_at.is_not(None)).exists()
+        return query.filter(flagged if value == "1" else ~flagged)
+
+    def operation(self):
+        return "est"
+
+
 class OrderColumns:
     """What an order list shows, for the office and the accountant alike."""
 
@@ -175,6 +191,7 @@ class OrderColumns:
         FilterEqual(Order.status, "Statut", options=choices(ORDER_STATUS_LABELS)),
         *local_day_filters(Order.paid_at, "Payée"),
         *local_day_filters(Order.created_at, "Créée"),
+        FlaggedFilter(),
     ]
     column_labels = {
         "id": "Numéro",
