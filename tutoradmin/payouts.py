@@ -35,10 +35,10 @@ from .models import (
     Tutor,
     TutorPayout,
 )
+from .models.dates import BUSINESS_YEARS
 from .months import add_months, month_is_over, month_of, next_month
 
 CONFIRMATION_MAX_LENGTH = 100
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class PayoutError(Exception):
@@ -52,8 +52,10 @@ def first_day(year, month):
     """The first local day of a month, refusing months the statements cannot hold."""
     if any(isinstance(n, bool) or not isinstance(n, int) for n in (year, month)):
         raise PayoutError("Mois invalide.")
-    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
-        raise PayoutError("Mois invalide : choisissez un mois entre 2000 et 2100.")
+    if not (year in BUSINESS_YEARS and 1 <= month <= 12):
+        raise PayoutError(
+            f"Mois invalide : choisissez un mois entre {BUSINESS_YEARS.start} et {BUSINESS_YEARS.stop - 1}."
+        )
     return date(year, month, 1)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .dates import BUSINESS_YEARS
 from .types import Choices, UTCDateTime, utcnow
 
 
@@ -22,7 +23,7 @@ class TutorPayout(db.Model):
         UniqueConstraint("tutor_id", "year", "month"),
         PayoutStatus.check("status", "status_allowed"),
         CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
-        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+        CheckConstraint(f"year BETWEEN {BUSINESS_YEARS.start} AND {BUSINESS_YEARS.stop - 1}", name="year_range"),
         CheckConstraint("minutes >= 0 AND earnings_cents >= 0", name="totals_not_negative"),
         CheckConstraint(
             "amount_cents = earnings_cents + adjustments_cents", name="amount_consistent"
