@@ -119,6 +119,7 @@ def is_safe_next(target):
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
+        and target.isprintable()  # a line break cannot go in the Location header
     )
 
 

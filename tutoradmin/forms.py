@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms.validators import StopValidation
 
@@ -32,9 +33,16 @@ def storable(form, field):
 
 
 class BaseForm(FlaskForm):
-    """A Flask-WTF form (CSRF included) whose every field is checked by `storable` first."""
+    """A Flask-WTF form (CSRF included) read from form data only, whose every field is checked by `storable` first."""
 
     class Meta:
+        def wrap_formdata(self, form, formdata):
+            # The site's forms are posted as forms. Flask-WTF reads a JSON body as form data instead,
+            # and fails on any JSON but a flat object: a JSON body is no form data.
+            if formdata is not None and not hasattr(formdata, "getlist") and form.is_submitted() and request.is_json:
+                formdata = request.form
+            return super().wrap_formdata(form, formdata)
+
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             # First, so that no later validator (a uniqueness check, say) sends the value to the database.

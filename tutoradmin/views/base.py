@@ -89,6 +89,10 @@ class SecureModelView(RoleRequired, ModelView):
         refused = super()._handle_view(name, **kwargs)
         if refused is not None:
             return refused
+        # Flask-Admin sends the browser back to the `url` value after a form; a line break in it
+        # cannot go in a Location header.
+        if not request.values.get("url", "").isprintable():
+            abort(400)
         # Flask-Admin answers a write it does not allow with a quiet redirect; refuse it plainly.
         permission = self.write_endpoints.get(name)
         if permission is not None and not getattr(self, permission):
