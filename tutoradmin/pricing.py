@@ -2,6 +2,10 @@
 
 from .models import SESSION_DURATIONS
 
+#: The highest hourly rate, course or tutor, the office may set (1 000,00 $): far above any real rate,
+#: and low enough that prices, order totals and monthly earnings stay within the INTEGER columns.
+MAX_HOURLY_RATE_CENTS = 100_000
+
 
 class PricingError(ValueError):
     pass

@@ -7,8 +7,10 @@ from wtforms.validators import InputRequired, NumberRange, Regexp, ValidationErr
 
 from .. import audit, coupons
 from ..extensions import db
+from ..formatting import money
 from ..models import Coupon, Course, Role, Tutor, User, utcnow
 from ..models.catalog import SLUG_PATTERN
+from ..pricing import MAX_HOURLY_RATE_CENTS
 from .base import OFFICE, SecureModelView
 from .columns import (
     COUPON_KIND_LABELS,
@@ -21,6 +23,9 @@ from .columns import (
 from .fields import LocalDateTimeField, MoneyField
 
 POSITIVE_AMOUNT = NumberRange(min=1, message="Le montant doit être supérieur à zéro.")
+RATE_CEILING = NumberRange(
+    max=MAX_HOURLY_RATE_CENTS, message=f"Le taux horaire ne peut pas dépasser {money(MAX_HOURLY_RATE_CENTS)}."
+)
 BAD_SLUG = (
     "Identifiant d'URL invalide : lettres minuscules sans accents, chiffres et traits d'union "
     "entre les mots seulement (ex. mat-1000)."
@@ -85,7 +90,7 @@ class CourseView(SecureModelView):
             "validators": [Regexp(SLUG_PATTERN, message=BAD_SLUG)],
             "description": "Minuscules sans accents, chiffres et traits d'union (ex. mat-1000).",
         },
-        "rate_cents": {"validators": [InputRequired(), POSITIVE_AMOUNT]},
+        "rate_cents": {"validators": [InputRequired(), POSITIVE_AMOUNT, RATE_CEILING]},
         "tutors": {"query_factory": _tutors},
     }
 
@@ -126,7 +131,7 @@ class TutorView(SecureModelView):
     form_overrides = {"hourly_rate_cents": MoneyField}
     form_args = {
         "user": {"query_factory": _tutor_accounts, "validators": [InputRequired()]},
-        "hourly_rate_cents": {"validators": [InputRequired(), POSITIVE_AMOUNT]},
+        "hourly_rate_cents": {"validators": [InputRequired(), POSITIVE_AMOUNT, RATE_CEILING]},
         "priority": {
             "validators": [NumberRange(min=0, message="La priorité ne peut pas être négative.")],
             "description": "Plus petit = servi en premier quand plusieurs tuteurs sont libres.",
