@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from tutoradmin import json_input
+from tutoradmin.formatting import money
 from tutoradmin.forms import NUL_CHARACTER, NUMBER_TOO_LARGE, YEAR_OUT_OF_RANGE
 from tutoradmin.models import GatewayEvent, WeeklyRule
 from tutoradmin.payments.base import sign_payload
+from tutoradmin.pricing import MAX_HOURLY_RATE_CENTS
 from tutoradmin.public.params import NUL_IN_URL
 from tutoradmin.views.base import IN_USE
 from tutoradmin.views.fields import AMOUNT_TOO_LARGE
@@ -337,6 +339,19 @@ def test_a_back_office_form_refuses_what_no_column_can_store(client, db, office,
     assert unchanged(db, before)
 
 
+@pytest.mark.parametrize("url, field", [("/admin/cours/new/", "rate_cents"), ("/admin/tuteurs/new/", "hourly_rate_cents")])
+def test_an_hourly_rate_whose_sessions_would_not_fit_in_cents_is_refused(client, db, office, url, field):
+    # 21 474 836,47 $ fits in a column, but two hours of it would not.
+    data = {"title": "Chimie", "full_name": "Chimie générale", "slug": "chimie", "display_name": "Marie Curie",
+            "user": str(office.best.user_id), field: "21474836,47"}
+    before = row_counts(db)
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 200 and f"Le taux horaire ne peut pas dépasser {money(MAX_HOURLY_RATE_CENTS)}." in text(response)
+    assert unchanged(db, before)
+
+
 @pytest.mark.parametrize("amount", ["1e308", "21474836,48", "-1e308"])
 def test_a_credit_adjustment_beyond_what_cents_can_hold_is_refused(client, db, make, office, amount):
     student = make.user()
@@ -359,3 +374,20 @@ def test_a_payout_confirmation_with_a_nul_character_is_refused(client, db, make,
     assert response.status_code == 400 and NUL_CHARACTER in text(response)
     assert unchanged(db, before)
 
+
+
+def test_a_return_address_with_a_line_break_is_refused_in_the_back_office(client, db, office):
+    before = row_counts(db)
+
+    response = client.post("/admin/horaires/action/", data={"action": "delete", "rowid": ["1"], "url": "/admin/\r\n"})
+
+    assert response.status_code == 400 and "Requête invalide." in text(response)
+    assert unchanged(db, before)
+
+
+def test_a_next_address_with_a_line_break_sends_a_signed_in_user_to_their_landing_page(client, login_as):
+    login_as("student")
+
+    response = client.get("/connexion?next=/panier%0D%0ASet-Cookie:%20x=1")
+
+    assert response.status_code == 302 and response.headers["Location"] == "/tableau-de-bord"
