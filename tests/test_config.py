@@ -1,8 +1,14 @@
 """Settings come from the environment, with safe defaults and a refusal in production."""
 
+import re
+
 import pytest
 
-from tutoradmin.config import ConfigError, load_config
+from tutoradmin.config import PROJECT_ROOT, ConfigError, load_config
+
+PACKAGE = PROJECT_ROOT / "tutoradmin"
+# Settings that Flask and its extensions read themselves.
+LIBRARY_SETTINGS = ("SECRET_KEY", "SESSION_COOKIE_", "REMEMBER_COOKIE_", "SQLALCHEMY_", "WTF_CSRF_", "RATELIMIT_")
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -83,10 +89,7 @@ def test_without_stripe_keys_payments_are_simulated():
 
 def test_booking_rules_have_the_business_defaults():
     config = load_config({})
-    assert (
-        config["BOOKING_LEAD_TIME_HOURS"], config["BOOKING_HORIZON_DAYS"], config["HOLD_MINUTES"],
-        config["CANCELLATION_NOTICE_HOURS"], config["RESCHEDULE_NOTICE_HOURS"],
-    ) == (12, 60, 15, 2, 24)
+    assert (config["BOOKING_LEAD_TIME_HOURS"], config["BOOKING_HORIZON_DAYS"], config["HOLD_MINUTES"]) == (12, 60, 15)
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert config["SIGNUP_RATE_LIMIT"] == "10 per minute;30 per hour"
 
@@ -95,3 +98,25 @@ def test_booking_rules_can_be_changed_and_must_be_integers():
     assert load_config({"HOLD_MINUTES": "20"})["HOLD_MINUTES"] == 20
     with pytest.raises(ConfigError, match="HOLD_MINUTES"):
         load_config({"HOLD_MINUTES": "vingt"})
+
+
+def test_every_setting_is_used_by_the_application_not_only_shown():
+    # The settings page displays values; a setting it alone reads would be presented as in force for nothing.
+    readers = [path for path in PACKAGE.rglob("*.py")
+               if path not in (PACKAGE / "config.py", PACKAGE / "views" / "settings.py")]
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in readers)
+
+    unused = [key for key in load_config({}) if not key.startswith(LIBRARY_SETTINGS) and f'"{key}"' not in sources]
+
+    assert unused == []
+
+
+def test_every_variable_the_readme_documents_is_read_from_the_environment():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = {name for row in table.splitlines() if row.startswith("| `")
+                  for name in re.findall(r"`([A-Z_]+)`", row.split("|")[1])}
+    config_source = (PACKAGE / "config.py").read_text(encoding="utf-8")
+
+    assert len(documented) > 10
+    assert sorted(name for name in documented - {"TEST_DATABASE_URL"} if f'"{name}"' not in config_source) == []

@@ -109,14 +109,11 @@ def load_config(env=None):
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
         # Accounts created per address, by sign-up and guest checkout together.
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT") or "10 per minute;30 per hour",
-        # Booking rules (SPEC §4, §6, §8).
+        # Booking rules (SPEC §4, §6). Student cancellation and rescheduling deadlines (§8) and outbound event
+        # delivery (§11) get their settings with the features that read them.
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 15),
-        "CANCELLATION_NOTICE_HOURS": _int(env, "CANCELLATION_NOTICE_HOURS", 2),
-        "RESCHEDULE_NOTICE_HOURS": _int(env, "RESCHEDULE_NOTICE_HOURS", 24),
-        "OUTBOX_WEBHOOK_URL": env.get("OUTBOX_WEBHOOK_URL") or None,
+        # Flask-Babel's time zone. French (Canada) and CAD are not settings: formatting.py fixes them.
         "TIMEZONE": "America/Toronto",
-        "LOCALE": "fr_CA",
-        "CURRENCY": "CAD",
     }

@@ -11,8 +11,6 @@ BOOKING_SETTINGS = [
     ("BOOKING_LEAD_TIME_HOURS", "Délai minimal avant une séance", "h"),
     ("BOOKING_HORIZON_DAYS", "Réservation possible jusqu'à", "jours"),
     ("HOLD_MINUTES", "Durée de retenue d'un créneau au panier", "min"),
-    ("CANCELLATION_NOTICE_HOURS", "Annulation par l'étudiant jusqu'à", "h avant"),
-    ("RESCHEDULE_NOTICE_HOURS", "Déplacement par l'étudiant jusqu'à", "h avant"),
 ]
 
 
