@@ -391,3 +391,12 @@ def test_a_next_address_with_a_line_break_sends_a_signed_in_user_to_their_landin
     response = client.get("/connexion?next=/panier%0D%0ASet-Cookie:%20x=1")
 
     assert response.status_code == 302 and response.headers["Location"] == "/tableau-de-bord"
+
+
+def test_a_remember_me_cookie_this_site_cannot_have_set_is_forgotten(client):
+    client.set_cookie("remember_token", "1|signé")
+
+    response = client.get("/tableau-de-bord")
+
+    assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
+    assert client.get_cookie("remember_token") is None

@@ -22,8 +22,9 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_proxies(app)
-    register_extensions(app)
+    # First, so that its checks run before those of the extensions (CSRF, rate limits).
     register_request_checks(app)
+    register_extensions(app)
     register_blueprints(app)
     register_admin(app)
     register_commands(app)

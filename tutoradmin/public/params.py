@@ -2,7 +2,8 @@
 
 from datetime import date, datetime
 
-from flask import request
+from flask import current_app, request, session
+from flask_login.config import COOKIE_NAME
 from werkzeug.routing import IntegerConverter
 
 from ..models import MAX_INTEGER, SESSION_DURATIONS, YEARS
@@ -31,10 +32,23 @@ def refuse_nul_characters():
         raise PageError(400, NUL_IN_URL)
 
 
+def forget_unreadable_remember_cookie():
+    """Before every request: a remember-me cookie that is not ASCII was not set by this site.
+
+    Flask-Login would fail comparing its signature (hmac.compare_digest takes ASCII text only);
+    told to clear it, Flask-Login ignores the cookie and deletes it from the browser.
+    """
+    cookie = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
+    if cookie is not None and not cookie.isascii():
+        session["_remember"] = "clear"
+
+
 def init_app(app):
-    """Every request's URL is checked here: ids in range, no NUL character."""
+    """Every request is checked here: ids in URLs in range, no NUL character, no forged remember-me cookie."""
     # Before any route is added: a rule takes its converter when it is registered.
     app.url_map.converters["int"] = IdConverter
+    # The cookie first: any refusal renders a page, which loads the signed-in user.
+    app.before_request(forget_unreadable_remember_cookie)
     app.before_request(refuse_nul_characters)
 
 
