@@ -25,7 +25,7 @@ def row_counts(db):
     """Rows of every table, by table name: what a request that writes nothing leaves unchanged."""
     tables = db.metadata.sorted_tables
     counts = db.session.execute(select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables)))
-    return dict(zip((table.name for table in tables), counts.one()))
+    return dict(zip((table.name for table in tables), counts.one(), strict=True))
 
 
 @dataclass

@@ -12,10 +12,9 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
-
-from sqlalchemy import select
 
 from tutoradmin.models import (
     MAX_INTEGER,
@@ -90,7 +89,7 @@ PUBLIC_FORMS = [LoginForm, SignupForm, CheckoutForm, SimulatedPaymentForm]
 
 def _fields(names, values):
     """Query or form fields: each name the code reads, present or not, and a couple of junk ones."""
-    known = st.fixed_dictionaries({}, optional={name: values for name in names})
+    known = st.fixed_dictionaries({}, optional=dict.fromkeys(names, values))
     extra = st.lists(st.tuples(junk_text, values), max_size=2)
     return st.tuples(known, extra).map(lambda drawn: MultiDict([*drawn[0].items(), *drawn[1]]))
 
@@ -115,7 +114,7 @@ def _same_rows(db, before):
 
 @pytest.fixture
 def world(db, make, now):
-    """Rows of every kind, whose ids and names the junk is mixed with so that lookups find something."""
+    """Rows of every kind; their ids and names, which the junk is mixed with so that lookups find something."""
     offer = make_offer(db, make, now)
     order = make.booked_order(course=offer.course, tutor=offer.tutors[0])
     make.coupon(code="RENTREE")
@@ -124,7 +123,7 @@ def world(db, make, now):
     ids = {str(i) for model in (Course, Tutor, User, Order, Appointment, WeeklyRule, Coupon, Ticket)
            for i in db.session.scalars(select(model.id))}
     payment = order.payments[0].gateway_payment_id
-    return sorted(ids, key=int) + [offer.course.slug, offer.day.isoformat(), f"{offer.day:%Y-%m}", "60", payment]
+    return [*sorted(ids, key=int), offer.course.slug, offer.day.isoformat(), f"{offer.day:%Y-%m}", "60", payment]
 
 
 def _client(app, db, make, role=None):
@@ -180,9 +179,8 @@ def test_no_public_page_or_json_endpoint_fails_or_writes_on_junk(app, db, world,
     options = {
         "query_string": data.draw(_fields(PUBLIC_PARAMS, _values(world))),
         "headers": data.draw(st.fixed_dictionaries({}, optional={
-            "Accept": st.just("application/json") | header_text, "Referer": header_text,
-            "Range": header_text,
-            "If-Modified-Since": header_text,
+            "Accept": st.just("application/json") | header_text,
+            "Referer": header_text, "Range": header_text, "If-Modified-Since": header_text,
         })),
     }
     if method == "POST":

@@ -9,8 +9,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import ValidationError
 
 from ..accounts import AccountError, check_password_strength
-from ..forms import YEAR_OUT_OF_RANGE
 from ..formatting import LOCAL_TZ, money, to_local
+from ..forms import YEAR_OUT_OF_RANGE
 from ..models import MAX_INTEGER, YEARS
 
 INVALID_AMOUNT = "Montant invalide : entrez un montant en dollars, par exemple 45,00."
