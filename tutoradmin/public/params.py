@@ -1,4 +1,4 @@
-"""Parsing of query and form parameters, with French messages for bad input."""
+"""Parsing of query and form parameters, and the checks every request passes, with French messages for bad input."""
 
 from datetime import date, datetime
 
