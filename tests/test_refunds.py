@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tutoradmin import appointments, credits, payouts, refunds
+from tutoradmin import appointments, balances, credits, payouts, refunds
 from tutoradmin.formatting import to_local
 from tutoradmin.models import (
     AuditLog,
@@ -92,7 +92,7 @@ def test_partial_refund_of_one_session_leaves_the_other_booked(db, make, staff, 
     assert [(i.order_item_id, i.amount_cents, i.cancels_appointment) for i in refund.items] == [
         (first.id, first.price_cents, True)
     ]
-    assert refunds.refundable_cents(order) == second.price_cents
+    assert balances.refundable_cents(order) == second.price_cents
     assert _count(db, SlotLock, SlotLock.appointment_id == second.appointment.id) == 2
 
 
@@ -120,7 +120,7 @@ def test_submitting_the_same_refund_form_twice_refunds_once(db, make, staff, gat
     assert again.id == first.id
     assert len(gateway.calls) == 1
     assert _count(db, Refund) == 1
-    assert refunds.refunded_cents(order) == 1000
+    assert balances.refunded_cents(order) == 1000
 
 
 def test_a_refund_the_gateway_refuses_changes_nothing_but_is_recorded_as_failed(db, make, staff):
@@ -136,7 +136,7 @@ def test_a_refund_the_gateway_refuses_changes_nothing_but_is_recorded_as_failed(
     assert "indisponible" in refund.failure_message
     assert order.status == "paid"
     assert item.appointment.status == "scheduled"
-    assert refunds.refundable_cents(order) == order.total_cents
+    assert balances.refundable_cents(order) == order.total_cents
     assert _count(db, AuditLog) == 0 and _count(db, OutboxEvent) == 0
 
 
@@ -243,7 +243,7 @@ def test_a_session_already_cancelled_for_a_credit_is_not_refunded_to_the_card_as
     appointments.cancel(credited.appointment, "Empêchement", staff, utcnow())
     db.session.commit()
 
-    assert refunds.refundable_cents(order) == kept.card_cents
+    assert balances.refundable_cents(order) == kept.card_cents
     with pytest.raises(refunds.RefundError, match="dépasse ce qui reste"):
         refunds.refund_order(order, order.total_cents, [], "Remboursement complet", staff, utcnow(), gateway,
                              _key())
@@ -255,7 +255,7 @@ def test_a_session_already_cancelled_for_a_credit_is_not_refunded_to_the_card_as
     assert order.status == "refunded"
     # The student got each session back once: one as credit, the other on the card.
     assert credits.balance_cents(order.user_id) == credited.paid_cents
-    assert refunds.refunded_cents(order) == kept.card_cents
+    assert balances.refunded_cents(order) == kept.card_cents
 
 
 def test_cancelling_for_a_credit_after_a_goodwill_refund_credits_only_what_was_not_refunded(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tutoradmin import credits, refunds
+from tutoradmin import balances, credits
 from tutoradmin.checkout import start_checkout
 from tutoradmin.fulfilment import SLOT_LOST, payment_succeeded
 from tutoradmin.models import (
@@ -303,7 +303,7 @@ def test_a_lost_slot_whose_automatic_refund_fails_leaves_the_order_refundable_by
     assert db.session.scalars(select(Refund.status)).all() == ["failed"]
     # Nothing went back to the card: the order is paid, so the refund page still accepts it.
     assert order.status == "paid"
-    assert refunds.refundable_cents(order) == order.total_cents == 4500
+    assert balances.refundable_cents(order) == order.total_cents == 4500
 
 
 class RefusingGateway:

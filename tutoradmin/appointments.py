@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import credits, outbox, payouts, refunds
+from . import balances, credits, outbox, payouts
 from .extensions import db
 from .formatting import local_datetime
 from .models import (
@@ -48,7 +48,7 @@ def paid_for(appointment):
     if item is None:
         return 0
     # A goodwill refund already gave part of it back: crediting the whole price would pay it twice.
-    return item.paid_cents - refunds.refunded_item_cents(item)
+    return item.paid_cents - balances.refunded_item_cents(item)
 
 
 def cancel(appointment, reason, actor, now, give_credit=True):

@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from .. import refunds
+from ..balances import item_balances, open_to_refund_cents
 from ..extensions import db
 from ..formatting import local_datetime, money
 from ..models import Order, Refund, utcnow
@@ -92,10 +93,10 @@ class RefundView(RefundColumns, ReadOnlyModelView):
         order = db.session.get(Order, order_id)
         if order is None:
             abort(404)
-        balances = refunds.item_balances(order)
+        balances = item_balances(order)
         form = RefundForm()
         form.sessions.choices = [SelectChoice(b.item.id, _session_label(b)) for b in balances if b.cancellable]
-        refundable = refunds.open_to_refund_cents(order, balances)
+        refundable = open_to_refund_cents(order, balances)
         if request.method == "GET":
             form.request_key.data = uuid.uuid4().hex
             form.amount.data = refundable or None
