@@ -1,7 +1,6 @@
 """The public site: catalogue, accounts and the student dashboard."""
 
-from flask import Blueprint
+from . import api, auth, cart, catalog, checkout, routes  # noqa: F401  (routes register themselves on bp)
+from .blueprint import bp
 
-bp = Blueprint("public", __name__)
-
-from . import api, auth, cart, catalog, checkout, routes  # noqa: E402,F401  (routes register themselves on bp)
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from ..formatting import local_time, money, to_local
 from ..models import utcnow
 from ..pricing import session_price
 from ..slots import BookingRules
-from . import bp
+from .blueprint import bp
 from .params import ParamError, parse_date, parse_duration, parse_month, parse_optional_id
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from ..accounts import AccountError, authenticate, is_safe_next, landing_endpoint, register_student
 from ..extensions import db
 from ..models import utcnow
-from . import bp
+from .blueprint import bp
 from .cart import GUEST_CART_KEY, adopt_guest_cart
 from .forms import LoginForm, LogoutForm, SignupForm
 from .limits import login_limits, signup_limit

@@ -12,7 +12,7 @@ from ..coupons import CouponError
 from ..extensions import db
 from ..models import utcnow
 from ..slots import BookingRules
-from . import bp
+from .blueprint import bp
 from .params import ParamError, parse_duration, parse_optional_id, parse_start, parse_text
 
 GUEST_CART_KEY = "cart_key"

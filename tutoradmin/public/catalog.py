@@ -10,7 +10,7 @@ from ..models import SESSION_DURATIONS, Course, utcnow
 from ..months import add_months
 from ..pricing import session_price
 from ..slots import BookingRules
-from . import bp
+from .blueprint import bp
 from .errors import PageError
 from .params import ParamError, parse_date, parse_duration, parse_month, parse_optional_id
 

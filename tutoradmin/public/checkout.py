@@ -12,8 +12,8 @@ from ..formatting import local_datetime
 from ..models import Order, OrderStatus, Payment, PaymentStatus, utcnow
 from ..payments import CARD_DECLINED, GatewayError, SignatureError, get_gateway
 from ..payments.simulated import OUTCOMES
-from . import bp
 from .auth import sign_in
+from .blueprint import bp
 from .cart import current_cart
 from .forms import CheckoutForm, SimulatedPaymentForm
 from .limits import guest_checkout_limit

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ..models import APPOINTMENT_STATUS_LABELS, Role, utcnow
 from ..reservations import student_appointments
-from . import bp
+from .blueprint import bp
 from .catalog import active_courses
 
 
