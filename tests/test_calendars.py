@@ -69,14 +69,15 @@ def test_loaded_calendars_subtract_appointments_time_off_active_holds_and_closur
                         ends_at=local_instant(MONDAY, time(13)), expires_at=NOW - timedelta(minutes=1),
                         created_at=NOW - timedelta(minutes=16)))
     closed_day = MONDAY + timedelta(days=7)
-    make.weekly_rule(tutor, weekday=0, start=time(9), end=time(10))
+    # A second Monday rule (a tutor's rules never overlap).
+    make.weekly_rule(tutor, weekday=0, start=time(15), end=time(16))
     db.session.add(AvailabilityException(tutor_id=tutor.id, date=closed_day, kind="closed"))
     db.session.commit()
 
     calendars = load_calendars(course_tutors(course.id), MONDAY, closed_day, NOW)
     window = BookingWindow.from_settings(NOW)
     starts = [s.starts_at for s in course_slots(calendars, MONDAY, 60, window)]
-    assert starts == [local_instant(MONDAY, time(12))]
+    assert starts == [local_instant(MONDAY, time(12)), local_instant(MONDAY, time(15))]
     assert course_slots(calendars, closed_day, 60, window) == []
 
 
