@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import balances, credits, outbox, payouts
+from .calendars import UNKNOWN_TUTOR, UnknownTutor, bookable_tutors
 from .extensions import db
 from .formatting import local_datetime
 from .models import (
@@ -116,8 +117,12 @@ def book_without_payment(student, tutor, course, starts_at, duration_minutes, ac
     """An office booking (make-up session, goodwill): no order, the tutor's time locked all the same."""
     if student is None or student.role != Role.STUDENT or student.status != UserStatus.ACTIVE:
         raise AppointmentError("Choisissez un étudiant actif.")
-    if tutor is None or not tutor.active or course not in tutor.courses:
-        raise AppointmentError("Ce tuteur n'enseigne pas ce cours.")
+    if tutor is None or course is None:
+        raise AppointmentError(UNKNOWN_TUTOR)
+    try:
+        bookable_tutors(course.id, tutor.id)
+    except UnknownTutor as exc:
+        raise AppointmentError(str(exc)) from exc
     try:
         session_price(course, duration_minutes)
     except PricingError as exc:

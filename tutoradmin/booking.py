@@ -5,14 +5,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from .calendars import course_tutors, load_calendars
+from .calendars import bookable_tutors, load_calendars
 from .extensions import db
 from .models import Course
 from .slots import course_slots, days_with_slots, tutor_slots
-
-
-class UnknownTutor(LookupError):
-    """The tutor asked for does not teach this course."""
 
 
 def active_course(slug):
@@ -20,16 +16,9 @@ def active_course(slug):
     return db.session.scalar(select(Course).where(Course.slug == slug, Course.active.is_(True)))
 
 
-def _tutors(course, tutor_id):
-    tutors = course_tutors(course.id, tutor_id)
-    if tutor_id is not None and not tutors:
-        raise UnknownTutor("Ce tuteur n'enseigne pas ce cours.")
-    return tutors
-
-
 def day_slots(course, day, duration, now, rules, tutor_id=None):
     """The slots of a local date: one per start for the course, or all of a chosen tutor's."""
-    tutors = _tutors(course, tutor_id)
+    tutors = bookable_tutors(course.id, tutor_id)
     calendars = load_calendars(tutors, day, day, now)
     window = rules.window(now)
     if tutor_id is None:
@@ -41,7 +30,7 @@ def month_days(course, month, duration, now, rules, tutor_id=None):
     """The dates of `month` (any date in it) that have at least one slot."""
     first = month.replace(day=1)
     last = first.replace(day=_calendar.monthrange(first.year, first.month)[1])
-    tutors = _tutors(course, tutor_id)
+    tutors = bookable_tutors(course.id, tutor_id)
     calendars = load_calendars(tutors, first, last, now)
     days = [first + timedelta(days=i) for i in range(last.day)]
     return days_with_slots(calendars, days, duration, rules.window(now))

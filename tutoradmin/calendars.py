@@ -19,6 +19,12 @@ from .models import (
 )
 from .slots import TutorCalendar, local_day_bounds
 
+UNKNOWN_TUTOR = "Ce tuteur n'enseigne pas ce cours."
+
+
+class UnknownTutor(LookupError):
+    """The tutor asked for does not teach this course, or no longer teaches."""
+
 
 def course_tutors(course_id, tutor_id=None):
     """Active tutors assigned to a course, best priority first (optionally only one of them)."""
@@ -31,6 +37,14 @@ def course_tutors(course_id, tutor_id=None):
     if tutor_id is not None:
         query = query.where(Tutor.id == tutor_id)
     return db.session.scalars(query).all()
+
+
+def bookable_tutors(course_id, tutor_id=None):
+    """The tutors a session of the course may go to: all its tutors, or the one asked for, or UnknownTutor."""
+    tutors = course_tutors(course_id, tutor_id)
+    if tutor_id is not None and not tutors:
+        raise UnknownTutor(UNKNOWN_TUTOR)
+    return tutors
 
 
 def load_calendars(tutors, first_day, last_day, now):

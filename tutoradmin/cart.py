@@ -7,7 +7,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import coupons
-from .calendars import course_tutors, load_calendars
+from .calendars import UnknownTutor, bookable_tutors, load_calendars
 from .extensions import db
 from .models import Cart, CartItem, Hold, Order, OrderStatus
 from .occupancy import SLOT_TAKEN, SlotTaken, occupy
@@ -17,7 +17,6 @@ from .slots import LOCAL_TZ, find_slot
 ALREADY_IN_CART = "Cet élément est déjà dans votre panier"
 OVERLAPS_CART = "Ce créneau chevauche une séance déjà choisie."
 ITEM_NOT_FOUND = "Élément introuvable"
-UNKNOWN_TUTOR = "Ce tuteur n'enseigne pas ce cours."
 NOTHING_TO_ADD = "Aucun créneau choisi."
 
 
@@ -102,9 +101,10 @@ def lock_cart(cart):
 
 def resolve_slot(request, now, rules):
     """The tutor who gets this slot now (by priority, or the one asked for), or CartError."""
-    tutors = course_tutors(request.course.id, request.tutor_id)
-    if request.tutor_id is not None and not tutors:
-        raise CartError(UNKNOWN_TUTOR, status=404)
+    try:
+        tutors = bookable_tutors(request.course.id, request.tutor_id)
+    except UnknownTutor as exc:
+        raise CartError(str(exc), status=404) from exc
     day = request.starts_at.astimezone(LOCAL_TZ).date()
     calendars = load_calendars(tutors, day, day, now)
     slot = find_slot(calendars, request.starts_at, request.duration_minutes, rules.window(now))

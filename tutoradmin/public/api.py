@@ -2,7 +2,8 @@
 
 from flask import abort, current_app, jsonify, request
 
-from ..booking import UnknownTutor, active_course, day_slots, month_days
+from ..booking import active_course, day_slots, month_days
+from ..calendars import UnknownTutor
 from ..formatting import local_time, money, to_local
 from ..models import utcnow
 from ..pricing import session_price

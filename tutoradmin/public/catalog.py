@@ -3,8 +3,8 @@
 from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 
-from ..booking import UnknownTutor, active_course, day_slots, month_days, month_weeks, opening_month
-from ..calendars import course_tutors
+from ..booking import active_course, day_slots, month_days, month_weeks, opening_month
+from ..calendars import UnknownTutor, course_tutors
 from ..extensions import db
 from ..models import SESSION_DURATIONS, Course, utcnow
 from ..months import add_months
