@@ -28,6 +28,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from tutoradmin import create_app  # noqa: E402
 from tutoradmin.extensions import db  # noqa: E402
+from tutoradmin.localtime import LOCAL_TZ, local_instant  # noqa: E402
 from tutoradmin.models import (  # noqa: E402
     Appointment,
     AvailabilityException,
@@ -38,7 +39,6 @@ from tutoradmin.models import (  # noqa: E402
     User,
     WeeklyRule,
 )
-from tutoradmin.slots import LOCAL_TZ, local_instant  # noqa: E402
 
 TUTORS = 60
 COURSES = 20

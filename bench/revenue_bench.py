@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from tutoradmin import create_app, reports  # noqa: E402
 from tutoradmin.extensions import db  # noqa: E402
+from tutoradmin.localtime import local_today  # noqa: E402
 from tutoradmin.models import OrderItem, Role, User  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench"
@@ -231,9 +232,9 @@ def main():
     with app.app_context():
         items = db.session.scalar(select(func.count()).select_from(OrderItem))
         first = db.session.scalar(select(func.min(OrderItem.starts_at)))
-        today = reports.local_today(now)
+        today = local_today(now)
         default_start, _ = reports.default_range(today)
-        whole_start = reports.local_today(first) - timedelta(days=30)
+        whole_start = local_today(first) - timedelta(days=30)
         month_start = today.replace(day=1)
         counter = QueryCounter(db.engine)
         print(f"{items} order items from {whole_start} to {today}; load average {os.getloadavg()[0]:.1f}")

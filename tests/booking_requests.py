@@ -3,8 +3,8 @@
 from datetime import time, timedelta
 from types import SimpleNamespace
 
+from tutoradmin.localtime import LOCAL_TZ, local_instant
 from tutoradmin.models import Cart, CartItem, Hold, SlotLock, utcnow
-from tutoradmin.slots import LOCAL_TZ, local_instant
 
 from .shopping import count
 

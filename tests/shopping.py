@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from tutoradmin import cart as carts
 from tutoradmin.checkout import Billing
+from tutoradmin.localtime import LOCAL_TZ, local_instant
 from tutoradmin.models import Cart
-from tutoradmin.slots import LOCAL_TZ, BookingRules, local_instant
+from tutoradmin.slots import BookingRules
 
 RULES = BookingRules()
 PASSWORD = "nouveau-mot-de-passe"

@@ -7,7 +7,7 @@ from html import unescape
 
 import pytest
 
-from tutoradmin.formatting import LOCAL_TZ
+from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import (
     AuditLog,
     AvailabilityException,

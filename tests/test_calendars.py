@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import event
 
 from tutoradmin.calendars import course_tutors, load_calendars
+from tutoradmin.localtime import local_instant
 from tutoradmin.models import AvailabilityException, Hold, TimeOff
-from tutoradmin.slots import BookingWindow, course_slots, days_with_slots, local_instant
+from tutoradmin.slots import BookingWindow, course_slots, days_with_slots
 
 MONDAY = date(2026, 12, 7)
 NOW = local_instant(date(2026, 12, 1), time(8))

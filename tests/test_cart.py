@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from tutoradmin import cart as carts
 from tutoradmin.booking import day_slots
+from tutoradmin.localtime import local_instant
 from tutoradmin.models import Cart, CartItem, Hold, SlotLock
-from tutoradmin.slots import BookingRules, local_instant
+from tutoradmin.slots import BookingRules
 
 from .shopping import count
 

@@ -9,8 +9,9 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from tutoradmin import cart as carts
+from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import Cart, CartItem, Hold, utcnow
-from tutoradmin.slots import LOCAL_TZ, BookingRules
+from tutoradmin.slots import BookingRules
 
 from .booking_requests import SLOT_TAKEN, add_form, add_json, count, course_offer, flashes, written
 

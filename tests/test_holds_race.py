@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tutoradmin import cart as carts
+from tutoradmin.localtime import LOCAL_TZ, local_instant
 from tutoradmin.models import Cart, CartItem, Hold, SlotLock, utcnow
-from tutoradmin.slots import LOCAL_TZ, BookingRules, local_instant
+from tutoradmin.slots import BookingRules
 
 from . import races
 from .shopping import count

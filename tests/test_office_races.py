@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tutoradmin import appointments, credits, payouts
-from tutoradmin.formatting import to_local
+from tutoradmin.localtime import to_local
 from tutoradmin.models import (
     Appointment,
     CreditEntry,

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from tutoradmin.formatting import LOCAL_TZ
+from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import (
     Appointment,
     AppointmentChange,

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tutoradmin.formatting import LOCAL_TZ, money, month_label, to_local
+from tutoradmin.formatting import money, month_label
+from tutoradmin.localtime import LOCAL_TZ, add_months, previous_month, to_local
 from tutoradmin.models import AuditLog, OrderItem, TutorPayout, utcnow
-from tutoradmin.months import add_months, previous_month
 from tutoradmin.occupancy import release_appointment
 from tutoradmin.payouts import mark_paid, record_refund_adjustment
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tutoradmin import appointments, balances, credits, payouts, refunds
-from tutoradmin.formatting import to_local
+from tutoradmin.localtime import to_local
 from tutoradmin.models import (
     AuditLog,
     CreditEntry,

@@ -13,9 +13,8 @@ from sqlalchemy import event, func, select
 
 from tutoradmin import reports
 from tutoradmin.extensions import db as _db
+from tutoradmin.localtime import local_instant, local_today
 from tutoradmin.models import Ticket, TicketMessage, utcnow
-from tutoradmin.months import local_today
-from tutoradmin.slots import local_instant
 from tutoradmin.views.revenue import figure_of, tables_of
 
 from .test_reports import BY_COURSE, BY_TUTOR, END, MONTHLY, START, TOTAL, build_sales, paid_order, utc

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from tutoradmin.demo.data import DEMO_PASSWORD
+from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import (
     Appointment,
     AppointmentChange,
@@ -30,7 +31,6 @@ from tutoradmin.models import (
     WeeklyRule,
     utcnow,
 )
-from tutoradmin.slots import LOCAL_TZ
 
 from .shopping import row_counts
 

@@ -4,14 +4,13 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
+from tutoradmin.localtime import LOCAL_TZ, local_instant
 from tutoradmin.slots import (
-    LOCAL_TZ,
     BookingWindow,
     TutorCalendar,
     course_slots,
     days_with_slots,
     find_slot,
-    local_instant,
     tutor_slots,
 )
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from tutoradmin.localtime import LOCAL_TZ, local_instant
 from tutoradmin.models import Appointment, CartItem, Hold, Order, Payment, User, utcnow
 from tutoradmin.payments.base import sign_payload
-from tutoradmin.slots import LOCAL_TZ, local_instant
 
 from .shopping import count
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlalchemy import and_, select, true
 
 from .extensions import db
+from .localtime import local_day_bounds
 from .models import (
     SESSION_DURATIONS,
     Appointment,
@@ -17,7 +18,7 @@ from .models import (
     TutorCourse,
     WeeklyRule,
 )
-from .slots import TutorCalendar, local_day_bounds
+from .slots import TutorCalendar
 
 UNKNOWN_TUTOR = "Ce tuteur n'enseigne pas ce cours."
 

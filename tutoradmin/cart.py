@@ -9,10 +9,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from . import coupons
 from .calendars import UnknownTutor, bookable_tutors, load_calendars
 from .extensions import db
+from .localtime import LOCAL_TZ
 from .models import Cart, CartItem, Hold, Order, OrderStatus
 from .occupancy import SLOT_TAKEN, SlotTaken, occupy
 from .pricing import session_price
-from .slots import LOCAL_TZ, find_slot
+from .slots import find_slot
 
 ALREADY_IN_CART = "Cet élément est déjà dans votre panier"
 OVERLAPS_CART = "Ce créneau chevauche une séance déjà choisie."

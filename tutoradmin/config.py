@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .localtime import TIMEZONE_NAME
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
@@ -114,6 +116,7 @@ def load_config(env=None):
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 15),
-        # Flask-Babel's time zone. French (Canada) and CAD are not settings: formatting.py fixes them.
-        "TIMEZONE": "America/Toronto",
+        # Flask-Babel's time zone, the business's (localtime.py). French (Canada) and CAD are not settings:
+        # formatting.py fixes them.
+        "TIMEZONE": TIMEZONE_NAME,
     }

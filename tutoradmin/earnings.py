@@ -6,8 +6,8 @@ Shared by the payout statements and the revenue report's tutor cost.
 from sqlalchemy import and_, case, func, select
 
 from .extensions import db
+from .localtime import month_bounds
 from .models import Appointment, AppointmentStatus, OrderItem, Tutor
-from .months import month_bounds
 
 
 def session_earnings():

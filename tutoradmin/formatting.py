@@ -1,13 +1,13 @@
 """French-Canadian display of money, dates and times (Babel)."""
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 
+from .localtime import to_local
+
 LOCALE = "fr_CA"
-LOCAL_TZ = ZoneInfo("America/Toronto")
 
 
 def money(cents):
@@ -15,11 +15,6 @@ def money(cents):
     if cents is None:
         return ""
     return format_currency(Decimal(cents).scaleb(-2), "CAD", locale=LOCALE)
-
-
-def to_local(moment):
-    """An aware datetime in the business's time zone."""
-    return moment.astimezone(LOCAL_TZ)
 
 
 def local_datetime(moment):

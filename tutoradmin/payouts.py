@@ -25,7 +25,8 @@ from sqlalchemy import and_, func, or_, select
 from . import earnings
 from .audit import record
 from .extensions import db
-from .formatting import LOCAL_TZ, local_date, month_label, to_local
+from .formatting import local_date, month_label
+from .localtime import LOCAL_TZ, add_months, month_is_over, month_of, next_month, to_local
 from .models import (
     Appointment,
     AppointmentStatus,
@@ -36,7 +37,6 @@ from .models import (
     TutorPayout,
 )
 from .models.dates import BUSINESS_YEARS
-from .months import add_months, month_is_over, month_of, next_month
 
 CONFIRMATION_MAX_LENGTH = 100
 

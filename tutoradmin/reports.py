@@ -28,6 +28,7 @@ from sqlalchemy import Integer, String, case, cast, func, literal_column, null, 
 from . import earnings
 from .extensions import db
 from .formatting import month_label
+from .localtime import add_months, local_instant, next_month
 from .models import (
     Appointment,
     Course,
@@ -39,8 +40,6 @@ from .models import (
     RefundStatus,
     Tutor,
 )
-from .months import add_months, next_month
-from .slots import local_instant
 
 #: The longest period a report covers (bounds the size of its queries).
 MAX_YEARS = 10

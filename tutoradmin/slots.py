@@ -9,12 +9,11 @@ daylight-saving changes.
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
+from .localtime import LOCAL_TZ, local_day_bounds, local_instant
 from .models import SESSION_DURATIONS
 
-LOCAL_TZ = ZoneInfo("America/Toronto")
 GRID = timedelta(minutes=30)
 END_OF_DAY = time(23, 59, 59, 999999)
 
@@ -83,16 +82,6 @@ class BookingWindow:
     def local_days(self):
         """The local dates on which a slot may start."""
         return self.earliest.astimezone(LOCAL_TZ).date(), self.latest.astimezone(LOCAL_TZ).date()
-
-
-def local_instant(day, moment):
-    """The aware UTC instant of a local date and wall-clock time."""
-    return datetime.combine(day, moment, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
-
-
-def local_day_bounds(day):
-    """UTC instants of the start of `day` and of the next day, in local time."""
-    return local_instant(day, time(0)), local_instant(day + timedelta(days=1), time(0))
 
 
 def _union(intervals):

@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tutoradmin.formatting import LOCAL_TZ, money, month_label
+from tutoradmin.formatting import money, month_label
+from tutoradmin.localtime import LOCAL_TZ, previous_month
 from tutoradmin.models import Appointment, OrderItem, Refund, TutorPayout, utcnow
-from tutoradmin.months import previous_month
 
 from ..factories import DEFAULT_PASSWORD
 

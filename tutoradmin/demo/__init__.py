@@ -15,7 +15,7 @@ from werkzeug.security import generate_password_hash
 from . import data
 from .history import build_history
 from ..extensions import db
-from ..months import add_months
+from ..localtime import LOCAL_TZ, add_months, local_day_bounds, local_instant
 from ..models import (
     ROLE_LABELS,
     AvailabilityException,
@@ -31,7 +31,6 @@ from ..models import (
     UserStatus,
     WeeklyRule,
 )
-from ..slots import LOCAL_TZ, local_day_bounds, local_instant
 
 
 @dataclass

@@ -6,9 +6,9 @@ from datetime import time, timedelta
 from sqlalchemy import select
 
 from . import data
-from ..months import add_months
 from .schedule import weighted
 from ..extensions import db
+from ..localtime import LOCAL_TZ, add_months, local_instant
 from ..models import (
     AppointmentChange,
     AppointmentStatus,
@@ -21,7 +21,6 @@ from ..models import (
     TicketMessage,
     TutorPayout,
 )
-from ..slots import LOCAL_TZ, local_instant
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

@@ -13,10 +13,9 @@ from sqlalchemy import select
 
 from . import data
 from ..extensions import db
+from ..localtime import LOCAL_TZ, add_months, local_day_bounds, local_instant
 from ..models import AvailabilityException, ExceptionKind, SlotLock, TimeOff, WeeklyRule
-from ..months import add_months
 from ..occupancy import CELL, cells
-from ..slots import LOCAL_TZ, local_day_bounds, local_instant
 
 RANK_WEIGHTS = (5, 3, 2, 1.5, 1)
 

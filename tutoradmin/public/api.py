@@ -4,7 +4,8 @@ from flask import abort, current_app, jsonify, request
 
 from ..booking import active_course, day_slots, month_days
 from ..calendars import UnknownTutor
-from ..formatting import local_time, money, to_local
+from ..formatting import local_time, money
+from ..localtime import to_local
 from ..models import utcnow
 from ..pricing import session_price
 from ..slots import BookingRules

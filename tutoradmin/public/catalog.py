@@ -6,8 +6,8 @@ from sqlalchemy import select
 from ..booking import active_course, day_slots, month_days, month_weeks, opening_month
 from ..calendars import UnknownTutor, course_tutors
 from ..extensions import db
+from ..localtime import add_months
 from ..models import SESSION_DURATIONS, Course, utcnow
-from ..months import add_months
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp

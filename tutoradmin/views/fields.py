@@ -9,8 +9,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import ValidationError
 
 from ..accounts import AccountError, check_password_strength
-from ..formatting import LOCAL_TZ, money, to_local
+from ..formatting import money
 from ..forms import YEAR_OUT_OF_RANGE
+from ..localtime import LOCAL_TZ, to_local
 from ..models import MAX_INTEGER, YEARS
 
 INVALID_AMOUNT = "Montant invalide : entrez un montant en dollars, par exemple 45,00."

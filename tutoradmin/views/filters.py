@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
-from ..slots import local_day_bounds
+from ..localtime import local_day_bounds
 
 class _LocalDayFilter(BaseSQLAFilter):
     """A filter whose value is a local date (AAAA-MM-JJ) compared with a UTC timestamp column."""

@@ -8,8 +8,8 @@ from sqlalchemy.orm import selectinload
 from .. import reports, support
 from ..extensions import db
 from ..formatting import money
+from ..localtime import local_today
 from ..models import BACK_OFFICE_ROLES, Coupon, Course, Order, Role, Tutor, utcnow
-from ..months import local_today
 from .base import SecureIndexView
 from .revenue import AMOUNTS, MARGIN_RATE, percent
 

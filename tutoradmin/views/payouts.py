@@ -16,9 +16,9 @@ from wtforms import HiddenField, StringField
 from .. import payouts
 from ..extensions import db
 from ..forms import BaseForm
-from ..formatting import local_date, money, month_label, to_local
+from ..formatting import local_date, money, month_label
+from ..localtime import month_is_over, previous_month, to_local
 from ..models import Tutor, utcnow
-from ..months import month_is_over, previous_month
 from ..public.params import ParamError, parse_date, parse_month, parse_optional_id
 from .base import ACCOUNTING, ADMIN_ONLY, OFFICE, SecureView
 

@@ -21,8 +21,8 @@ from markupsafe import Markup
 
 from .. import reports
 from ..formatting import LOCALE, local_date, money
+from ..localtime import local_today
 from ..models import utcnow
-from ..months import local_today
 from .base import ACCOUNTING, OFFICE, SecureView
 
 #: (header, Figures attribute) of every amount column, in order.

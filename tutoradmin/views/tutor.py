@@ -13,8 +13,8 @@ from flask_login import current_user
 from .. import appointments, payouts
 from ..extensions import db
 from ..formatting import local_datetime
+from ..localtime import month_of
 from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
-from ..months import month_of
 from ..public.errors import PageError
 from ..public.params import ParamError, parse_month
 from .accounting import PayoutColumns
