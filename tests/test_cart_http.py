@@ -325,6 +325,13 @@ def test_cart_posts_without_a_csrf_token_are_refused(client, db, offer, make):
 
 
 @pytest.mark.app_config(WTF_CSRF_ENABLED=True)
+def test_a_json_add_refused_before_the_route_still_gets_json_without_an_accept_header(client, db, offer):
+    response = client.post("/panier/ajouter", json={"cours": offer.slug, "creneaux": []})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "Le formulaire a expiré. Veuillez recharger la page et réessayer."}
+
+
+@pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 def test_cart_posts_with_a_csrf_token_go_through(app, client, db, offer):
     item = _guest_cart_with_an_item(client, db, offer)
     token = _csrf_token(client, app)

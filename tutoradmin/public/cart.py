@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..slots import BookingRules
 from .blueprint import bp
+from .errors import wants_json
 from .params import ParamError, parse_duration, parse_optional_id, parse_start, parse_text
 
 GUEST_CART_KEY = "cart_key"
@@ -32,13 +33,9 @@ def current_cart(create=False):
     return carts.get_or_create_cart(**owner) if create else carts.find_cart(**owner)
 
 
-def _wants_json():
-    return request.is_json or request.accept_mimetypes.best == "application/json"
-
-
 def _refuse(message, status, back):
     db.session.rollback()
-    if _wants_json():
+    if wants_json():
         return jsonify(error=message), status
     flash(message, "warning")
     return redirect(back)
@@ -110,7 +107,7 @@ def cart_add():
         return _refuse(str(exc), exc.status, back)
     db.session.commit()
     message = "Séance ajoutée au panier." if len(added) == 1 else f"{len(added)} séances ajoutées au panier."
-    if _wants_json():
+    if wants_json():
         return jsonify(ok=True, ajoutes=len(added), redirect=url_for("public.cart"))
     flash(message, "success")
     return redirect(url_for("public.cart"))
@@ -123,7 +120,7 @@ def cart_remove(item_id):
     except carts.CartError as exc:
         return _refuse(str(exc), exc.status, url_for("public.cart"))
     db.session.commit()
-    if _wants_json():
+    if wants_json():
         return jsonify(ok=True)
     flash("Séance retirée du panier.", "info")
     return redirect(url_for("public.cart"))

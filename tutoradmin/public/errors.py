@@ -23,12 +23,14 @@ class PageError(HTTPException):
         self.code = code
 
 
-def _wants_json():
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+def wants_json():
+    """Whether the client gets JSON back: it called the API, sent JSON or asked for it."""
+    return (request.path.startswith("/api/") or request.is_json
+            or request.accept_mimetypes.best == "application/json")
 
 
 def _respond(code, message):
-    if _wants_json():
+    if wants_json():
         return jsonify(error=message), code
     return render_template("error.html", code=code, message=message), code
 
