@@ -11,14 +11,16 @@ from .appointments import (
     OCCUPYING_STATUSES,
     Rating,
 )
-from .availability import AvailabilityException, ExceptionKind, TimeOff, WeeklyRule
+from .availability import EXCEPTION_KIND_LABELS, AvailabilityException, ExceptionKind, TimeOff, WeeklyRule
 from .booking import Cart, CartItem, Hold, SlotLock
 from .catalog import DEFAULT_COURSE_RATE_CENTS, Course, Tutor, TutorCourse
-from .coupons import Coupon, CouponKind, CouponRedemption
+from .coupons import COUPON_KIND_LABELS, Coupon, CouponKind, CouponRedemption
 from .credits import CreditEntry, CreditKind
 from .integrations import AuditLog, GatewayEvent, OutboxEvent, OutboxEventType, OutboxStatus
 from .orders import (
     ORDER_STATUS_LABELS,
+    PAYMENT_STATUS_LABELS,
+    REFUND_STATUS_LABELS,
     Order,
     OrderItem,
     OrderStatus,
@@ -28,8 +30,10 @@ from .orders import (
     RefundItem,
     RefundStatus,
 )
-from .payouts import PayoutAdjustment, PayoutStatus, TutorPayout
+from .payouts import PAYOUT_STATUS_LABELS, PayoutAdjustment, PayoutStatus, TutorPayout
 from .support import (
+    TICKET_CATEGORY_LABELS,
+    TICKET_PRIORITY_LABELS,
     TICKET_STATUS_LABELS,
     Ticket,
     TicketCategory,
@@ -38,6 +42,6 @@ from .support import (
     TicketStatus,
 )
 from .types import MAX_INTEGER, SESSION_DURATIONS, YEARS, UTCDateTime, utcnow
-from .users import BACK_OFFICE_ROLES, ROLE_LABELS, Role, User, UserStatus, normalize_email
+from .users import BACK_OFFICE_ROLES, ROLE_LABELS, USER_STATUS_LABELS, Role, User, UserStatus, normalize_email
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -99,6 +99,12 @@ class ExceptionKind(Choices):
     CLOSED = "closed"
 
 
+EXCEPTION_KIND_LABELS = {
+    ExceptionKind.OPEN: "Ouvert (heures en plus)",
+    ExceptionKind.CLOSED: "Fermé",
+}
+
+
 class AvailabilityException(db.Model):
     """A date on which a tutor opens extra hours or closes (all day when no hours are given)."""
 

@@ -15,6 +15,9 @@ class CouponKind(Choices):
     FIXED = "fixed"
 
 
+COUPON_KIND_LABELS = {CouponKind.PERCENT: "Pourcentage", CouponKind.FIXED: "Montant fixe"}
+
+
 class Coupon(db.Model):
     __tablename__ = "coupons"
     __table_args__ = (

@@ -153,6 +153,15 @@ class PaymentStatus(Choices):
     CANCELED = "canceled"
 
 
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.PENDING: "En attente",
+    PaymentStatus.REQUIRES_ACTION: "Authentification requise",
+    PaymentStatus.SUCCEEDED: "Réussi",
+    PaymentStatus.FAILED: "Échoué",
+    PaymentStatus.CANCELED: "Annulé",
+}
+
+
 class Payment(db.Model):
     """A card payment attempt at the gateway (a PaymentIntent)."""
 
@@ -186,6 +195,13 @@ class RefundStatus(Choices):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+REFUND_STATUS_LABELS = {
+    RefundStatus.PENDING: "En attente",
+    RefundStatus.SUCCEEDED: "Effectué",
+    RefundStatus.FAILED: "Échoué",
+}
 
 
 class Refund(db.Model):

@@ -15,6 +15,9 @@ class PayoutStatus(Choices):
     PAID = "paid"
 
 
+PAYOUT_STATUS_LABELS = {PayoutStatus.PENDING: "À payer", PayoutStatus.PAID: "Payé"}
+
+
 class TutorPayout(db.Model):
     """A tutor's statement for one month; once paid it is locked."""
 

@@ -17,11 +17,28 @@ class TicketCategory(Choices):
     OTHER = "autre"
 
 
+TICKET_CATEGORY_LABELS = {
+    TicketCategory.BOOKING: "Réservation",
+    TicketCategory.PAYMENT: "Paiement",
+    TicketCategory.TECHNICAL: "Technique",
+    TicketCategory.ACCOUNT: "Compte",
+    TicketCategory.OTHER: "Autre",
+}
+
+
 class TicketPriority(Choices):
     LOW = "basse"
     MEDIUM = "moyenne"
     HIGH = "haute"
     URGENT = "urgente"
+
+
+TICKET_PRIORITY_LABELS = {
+    TicketPriority.LOW: "Basse",
+    TicketPriority.MEDIUM: "Moyenne",
+    TicketPriority.HIGH: "Haute",
+    TicketPriority.URGENT: "Urgente",
+}
 
 
 class TicketStatus(Choices):

@@ -36,6 +36,9 @@ class UserStatus(Choices):
     SUSPENDED = "suspended"
 
 
+USER_STATUS_LABELS = {UserStatus.ACTIVE: "Actif", UserStatus.SUSPENDED: "Suspendu"}
+
+
 def new_session_token():
     """A random value naming the account in session and remember-me cookies."""
     return secrets.token_urlsafe(32)

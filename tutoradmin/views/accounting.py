@@ -2,11 +2,10 @@
 
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike, IntEqualFilter
 
-from ..models import TutorPayout
+from ..models import PAYOUT_STATUS_LABELS, TutorPayout
 from .base import ACCOUNTING, ReadOnlyModelView
 from .catalog import CouponColumns
 from .columns import (
-    PAYOUT_STATUS_LABELS,
     choices,
     datetime_column,
     hours_column,

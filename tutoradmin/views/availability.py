@@ -9,10 +9,9 @@ from wtforms.validators import InputRequired, ValidationError
 
 from .. import availability
 from ..extensions import db
-from ..models import TimeOff, Tutor, WeeklyRule
+from ..models import EXCEPTION_KIND_LABELS, TimeOff, Tutor, WeeklyRule
 from .base import OFFICE, SecureModelView
 from .columns import (
-    EXCEPTION_KIND_LABELS,
     WEEKDAY_CHOICES,
     choices,
     date_column,

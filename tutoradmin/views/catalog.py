@@ -8,12 +8,11 @@ from wtforms.validators import InputRequired, NumberRange, Regexp, ValidationErr
 from .. import audit, coupons
 from ..extensions import db
 from ..formatting import money
-from ..models import Coupon, Course, Role, Tutor, User, utcnow
+from ..models import COUPON_KIND_LABELS, Coupon, Course, Role, Tutor, User, utcnow
 from ..models.catalog import SLUG_PATTERN
 from ..pricing import MAX_HOURLY_RATE_CENTS
 from .base import OFFICE, SecureModelView
 from .columns import (
-    COUPON_KIND_LABELS,
     choices,
     coupon_value_column,
     datetime_column,

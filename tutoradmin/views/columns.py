@@ -5,50 +5,9 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from ..formatting import local_date, local_datetime, local_time, money
-from ..models import (
-    CouponKind,
-    ExceptionKind,
-    PaymentStatus,
-    PayoutStatus,
-    RefundStatus,
-    TicketCategory,
-    TicketPriority,
-    UserStatus,
-)
+from ..models import PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS, CouponKind
 from ..models.availability import WEEKDAY_LABELS
 
-USER_STATUS_LABELS = {UserStatus.ACTIVE: "Actif", UserStatus.SUSPENDED: "Suspendu"}
-COUPON_KIND_LABELS = {CouponKind.PERCENT: "Pourcentage", CouponKind.FIXED: "Montant fixe"}
-EXCEPTION_KIND_LABELS = {
-    ExceptionKind.OPEN: "Ouvert (heures en plus)",
-    ExceptionKind.CLOSED: "Fermé",
-}
-PAYOUT_STATUS_LABELS = {PayoutStatus.PENDING: "À payer", PayoutStatus.PAID: "Payé"}
-REFUND_STATUS_LABELS = {
-    RefundStatus.PENDING: "En attente",
-    RefundStatus.SUCCEEDED: "Effectué",
-    RefundStatus.FAILED: "Échoué",
-}
-PAYMENT_STATUS_LABELS = {
-    PaymentStatus.PENDING: "En attente",
-    PaymentStatus.REQUIRES_ACTION: "Authentification requise",
-    PaymentStatus.SUCCEEDED: "Réussi",
-    PaymentStatus.FAILED: "Échoué",
-    PaymentStatus.CANCELED: "Annulé",
-}
-TICKET_CATEGORY_LABELS = {
-    TicketCategory.BOOKING: "Réservation",
-    TicketCategory.PAYMENT: "Paiement",
-    TicketCategory.TECHNICAL: "Technique",
-    TicketCategory.ACCOUNT: "Compte",
-    TicketCategory.OTHER: "Autre",
-}
-TICKET_PRIORITY_LABELS = {
-    TicketPriority.LOW: "Basse",
-    TicketPriority.MEDIUM: "Moyenne",
-    TicketPriority.HIGH: "Haute",
-    TicketPriority.URGENT: "Urgente",
-}
 WEEKDAY_CHOICES = list(enumerate(WEEKDAY_LABELS))
 
 

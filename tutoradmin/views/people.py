@@ -17,6 +17,7 @@ from ..models import (
     ORDER_STATUS_LABELS,
     ROLE_LABELS,
     TICKET_STATUS_LABELS,
+    USER_STATUS_LABELS,
     Appointment,
     AuditLog,
     Order,
@@ -26,7 +27,7 @@ from ..models import (
     utcnow,
 )
 from .base import ADMIN_ONLY, OFFICE, ReadOnlyModelView, RowsModelView, SecureModelView, form_status, perform
-from .columns import USER_STATUS_LABELS, choices, datetime_column, label_column, lines
+from .columns import choices, datetime_column, label_column, lines
 from .fields import NewPasswordField
 from .forms import CreditAdjustmentForm
 

@@ -13,10 +13,10 @@ from .. import refunds
 from ..balances import item_balances, open_to_refund_cents
 from ..extensions import db
 from ..formatting import local_datetime, money
-from ..models import Order, Refund, utcnow
+from ..models import REFUND_STATUS_LABELS, Order, Refund, utcnow
 from ..payments import get_gateway
 from .base import ACCOUNTING, OFFICE, ReadOnlyModelView, form_status
-from .columns import REFUND_STATUS_LABELS, choices, datetime_column, label_column, money_column, money_export
+from .columns import choices, datetime_column, label_column, money_column, money_export
 from .filters import local_day_filters
 from .forms import RefundForm
 

@@ -10,16 +10,17 @@ from sqlalchemy import select
 from .. import support
 from ..extensions import db
 from ..formatting import local_datetime
-from ..models import TICKET_STATUS_LABELS, Role, Ticket, User, utcnow
-from .base import OFFICE, SecureModelView, form_status, perform
-from .columns import (
+from ..models import (
     TICKET_CATEGORY_LABELS,
     TICKET_PRIORITY_LABELS,
-    choices,
-    datetime_column,
-    label_column,
-    lines,
+    TICKET_STATUS_LABELS,
+    Role,
+    Ticket,
+    User,
+    utcnow,
 )
+from .base import OFFICE, SecureModelView, form_status, perform
+from .columns import choices, datetime_column, label_column, lines
 from .fields import ChoiceOrBlankField
 from .filters import local_day_filters
 from .forms import TicketReplyForm
