@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import (
     APPOINTMENT_STATUS_LABELS,
     ORDER_STATUS_LABELS,
+    PAYOUT_STATUS_LABELS,
     AuditLog,
     AvailabilityException,
     Appointment,
@@ -148,4 +149,5 @@ def init_admin(app):
     )
     app.jinja_env.globals["order_status_label"] = ORDER_STATUS_LABELS.get
     app.jinja_env.globals["appointment_status_label"] = APPOINTMENT_STATUS_LABELS.get
+    app.jinja_env.globals["payout_status_label"] = PAYOUT_STATUS_LABELS.get
     return admin
