@@ -218,6 +218,23 @@ def test_an_account_needs_a_real_password(client, db, login_as, password, messag
     assert User.find_by_email("nouveau@example.com") is None
 
 
+@pytest.mark.parametrize(
+    "email, message",
+    [("pas-une-adresse", "Adresse courriel invalide."), ("PRISE@example.com", "Un compte existe déjà")],
+)
+def test_an_account_cannot_be_given_a_bad_or_taken_email(client, make, db, login_as, email, message):
+    login_as("admin")
+    make.user(email="prise@example.com")
+    user = make.user(email="libre@example.com")
+    db.session.commit()
+    data = {"email": email, "first_name": "", "last_name": "", "phone": "", "role": "student", "status": "active"}
+    response = client.post(f"/admin/utilisateurs/edit/?id={user.id}", data=data)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email == "libre@example.com"
+
+
 def test_staff_suspend_a_student_who_then_cannot_sign_in(client, make, db, login_as, app):
     student = make.user(first_name="Zoé")
     login_as("staff")

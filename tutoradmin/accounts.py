@@ -20,6 +20,8 @@ EMAIL_TAKEN = (
     "Un compte existe déjà avec cette adresse email. "
     "Veuillez vous connecter avec votre compte existant."
 )
+INVALID_EMAIL = "Adresse courriel invalide."
+PASSWORD_REQUIRED = "Choisissez un mot de passe pour le nouveau compte."
 
 
 #: Changing one of these ends the account's open sessions: a suspension applies everywhere at once.
@@ -33,16 +35,37 @@ def check_password_strength(password):
         raise AccountError(problem)
 
 
+def check_email_address(email):
+    """Refuse what cannot be an email address."""
+    if "@" not in (email or ""):
+        raise AccountError(INVALID_EMAIL)
+
+
+def check_email_free(email, user=None):
+    """Refuse an email address that an account other than `user` already has."""
+    # Without autoflush: the account being edited may already hold the new address, unsaved.
+    with db.session.no_autoflush:
+        existing = User.find_by_email(email)
+    if existing is not None and existing is not user:
+        raise AccountError(EMAIL_TAKEN)
+
+
+def check_saved_account(user, new_password, created):
+    """Refuse an account the back office is saving: a bad or taken email, or a new account without a password."""
+    check_email_address(user.email)
+    check_email_free(user.email, user)
+    if created and not new_password:
+        raise AccountError(PASSWORD_REQUIRED)
+
+
 def create_user(email, password, role=Role.STUDENT, first_name="", last_name="", phone=None):
     """Add an account; the caller commits. Raises AccountError if the email is taken."""
     if str(role) not in Role.values():
         raise AccountError(f"Rôle inconnu : {role}.")
     email = normalize_email(email)
-    if "@" not in email:
-        raise AccountError("Adresse courriel invalide.")
+    check_email_address(email)
     check_password_strength(password)
-    if User.find_by_email(email):
-        raise AccountError(EMAIL_TAKEN)
+    check_email_free(email)
     user = User(
         email=email, role=str(role), first_name=first_name, last_name=last_name, phone=phone
     )

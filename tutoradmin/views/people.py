@@ -9,7 +9,7 @@ from sqlalchemy import select
 from wtforms.validators import InputRequired, ValidationError
 
 from .. import audit, credits
-from ..accounts import EMAIL_TAKEN, end_sessions_if_access_changed
+from ..accounts import AccountError, check_saved_account, end_sessions_if_access_changed
 from ..extensions import db
 from ..formatting import local_datetime, money
 from ..models import (
@@ -169,14 +169,10 @@ class UserView(SecureModelView):
     form_args = {"email": {"validators": [InputRequired()]}}
 
     def on_model_change(self, form, model, is_created):
-        if "@" not in (model.email or ""):
-            raise ValidationError("Adresse courriel invalide.")
-        with db.session.no_autoflush:
-            existing = User.find_by_email(model.email)
-        if existing is not None and existing is not model:
-            raise ValidationError(EMAIL_TAKEN)
-        if is_created and not form.password.data:
-            raise ValidationError("Choisissez un mot de passe pour le nouveau compte.")
+        try:
+            check_saved_account(model, form.password.data, is_created)
+        except AccountError as exc:
+            raise ValidationError(str(exc)) from exc
         if not is_created:
             now = utcnow()
             audit.record_changes(current_user, "user.role_changed", model, ["role"], now)
