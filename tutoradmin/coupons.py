@@ -18,9 +18,14 @@ NOT_YET_VALID = "Ce code promo n'est pas encore valide."
 USED_UP = "Ce code promo a atteint sa limite d'utilisation."
 
 
+def normalize_code(code):
+    """A coupon code as stored: trimmed and upper-case, so that codes match whatever the case typed."""
+    return (code or "").strip().upper()
+
+
 def find_coupon(code):
-    """The coupon with this code, matched case-insensitively (codes are stored upper-case)."""
-    code = (code or "").strip().upper()
+    """The coupon with this code, matched case-insensitively."""
+    code = normalize_code(code)
     if not code:
         return None
     return db.session.scalar(select(Coupon).where(Coupon.code == code))

@@ -35,8 +35,8 @@ def _strip_lower(value):
     return value.strip().lower() if isinstance(value, str) else value
 
 
-def _strip_upper(value):
-    return value.strip().upper() if isinstance(value, str) else value
+def _coupon_code(value):
+    return coupons.normalize_code(value) if isinstance(value, str) else value
 
 
 def _tutors():
@@ -201,7 +201,7 @@ class CouponView(CouponColumns, SecureModelView):
     form_choices = {"kind": choices(COUPON_KIND_LABELS)}
     form_overrides = {"starts_at": LocalDateTimeField, "ends_at": LocalDateTimeField}
     form_args = {
-        "code": {"filters": [_strip_upper]},
+        "code": {"filters": [_coupon_code]},
         "value": {
             "validators": [
                 InputRequired(),
