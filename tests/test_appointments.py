@@ -31,3 +31,18 @@ def test_a_session_cancelled_meanwhile_by_another_request_is_not_cancelled_or_cr
     assert _credit_entries(db) == 0
     assert credits.balance_cents(appointment.student_id) == 0
     assert appointment.cancellation_reason == "Premier clic"
+
+
+def test_a_tutor_cancels_a_session_still_to_come_but_not_one_that_has_started(db, make):
+    now = utcnow()
+    tutor_user = make.user(role=Role.TUTOR)
+    upcoming = make.booked_order(items=1).items[0].appointment
+    started = make.booked_order(items=1, first_start=now.replace(minute=0, second=0, microsecond=0)).items[0]
+    db.session.commit()
+
+    with pytest.raises(appointments.AppointmentError, match="à venir"):
+        appointments.tutor_cancel(started.appointment, "Trop tard", tutor_user, now)
+    credit = appointments.tutor_cancel(upcoming, "Malade", tutor_user, now)
+
+    assert started.appointment.status == "scheduled"
+    assert upcoming.status == "cancelled" and credit == upcoming.order_item.paid_cents

@@ -36,6 +36,7 @@ from .pricing import PricingError, session_price
 
 REASON_REQUIRED = "Indiquez le motif de l'annulation."
 ALREADY_CANCELLED = "Ce rendez-vous est déjà annulé."
+NOT_UPCOMING = "Seul un rendez-vous à venir peut être annulé."
 TUTOR_BUSY = "Le tuteur n'est pas libre à ce moment."
 
 
@@ -95,6 +96,18 @@ def cancel(appointment, reason, actor, now, give_credit=True):
         "reason": reason, "credit_cents": credit,
     }, f"booking.cancelled:appointment:{appointment.id}", now)
     return credit
+
+
+def check_tutor_can_cancel(appointment, now):
+    """A tutor cancels only sessions still to come; a past one is the office's to cancel."""
+    if not appointment.is_upcoming(now):
+        raise AppointmentError(NOT_UPCOMING)
+
+
+def tutor_cancel(appointment, reason, tutor_user, now):
+    """A tutor's cancellation of one of their sessions still to come; the student is credited as usual."""
+    check_tutor_can_cancel(appointment, now)
+    return cancel(appointment, reason, tutor_user, now)
 
 
 def complete_past(now):

@@ -106,13 +106,15 @@ class MyAppointmentView(OwnRowsModelView):
         """Cancel an upcoming session with a reason; the student gets a credit for what they paid."""
         appointment = self.get_one(str(id))
         now = utcnow()
-        if not appointment.is_upcoming(now):
-            flash("Seul un rendez-vous à venir peut être annulé.", "error")
+        try:
+            appointments.check_tutor_can_cancel(appointment, now)
+        except appointments.AppointmentError as exc:
+            flash(str(exc), "error")
             return redirect(url_for(".index_view"))
         form = CancelAppointmentForm()
         if form.validate_on_submit():
             done = perform(
-                lambda: appointments.cancel(appointment, form.reason.data, current_user, now),
+                lambda: appointments.tutor_cancel(appointment, form.reason.data, current_user, now),
                 appointments.AppointmentError, "Rendez-vous annulé ; l'étudiant reçoit un crédit.",
                 url_for(".index_view"),
             )
