@@ -6,11 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, outbox, passwords
+from .errors import DomainError
 from .extensions import db
 from .models import BACK_OFFICE_ROLES, OutboxEventType, Role, User, UserStatus, normalize_email
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """An account operation refused, with a message for the user."""
 
 

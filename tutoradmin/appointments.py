@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import balances, credits, outbox, payouts
 from .calendars import UNKNOWN_TUTOR, UnknownTutor, bookable_tutors
+from .errors import DomainError
 from .extensions import db
 from .formatting import local_datetime
 from .models import (
@@ -40,7 +41,7 @@ NOT_UPCOMING = "Seul un rendez-vous à venir peut être annulé."
 TUTOR_BUSY = "Le tuteur n'est pas libre à ce moment."
 
 
-class AppointmentError(Exception):
+class AppointmentError(DomainError):
     """A change refused; the message is for the person who asked."""
 
 

@@ -6,6 +6,7 @@ the database holds the same rules (models/availability.py) for anything that get
 
 from sqlalchemy import select
 
+from .errors import DomainError
 from .extensions import db
 from .models import ExceptionKind, WeeklyRule
 from .models.dates import OUTSIDE_BUSINESS_YEARS, within_business_years
@@ -13,7 +14,7 @@ from .models.dates import OUTSIDE_BUSINESS_YEARS, within_business_years
 END_BEFORE_START = "L'heure de fin doit être après l'heure de début."
 
 
-class AvailabilityError(Exception):
+class AvailabilityError(DomainError):
     """A weekly rule, exception or time off refused; the message is for the form."""
 
 

@@ -6,14 +6,29 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from .calendars import bookable_tutors, load_calendars
+from .errors import DomainError
 from .extensions import db
 from .models import Course
 from .slots import course_slots, days_with_slots, tutor_slots
+
+UNKNOWN_COURSE = "Cours introuvable."
+
+
+class UnknownCourse(DomainError):
+    """No active course has the slug asked for."""
 
 
 def active_course(slug):
     """The active course with this slug, or None."""
     return db.session.scalar(select(Course).where(Course.slug == slug, Course.active.is_(True)))
+
+
+def bookable_course(slug):
+    """The active course with this slug, or UnknownCourse."""
+    course = active_course(slug)
+    if course is None:
+        raise UnknownCourse(UNKNOWN_COURSE)
+    return course
 
 
 def day_slots(course, day, duration, now, rules, tutor_id=None):

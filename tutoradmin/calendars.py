@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, select, true
 
+from .errors import DomainError
 from .extensions import db
 from .localtime import local_day_bounds
 from .models import (
@@ -23,7 +24,7 @@ from .slots import TutorCalendar
 UNKNOWN_TUTOR = "Ce tuteur n'enseigne pas ce cours."
 
 
-class UnknownTutor(LookupError):
+class UnknownTutor(DomainError):
     """The tutor asked for does not teach this course, or no longer teaches."""
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import coupons
-from .calendars import UnknownTutor, bookable_tutors, load_calendars
+from .calendars import bookable_tutors, load_calendars
+from .errors import DomainError
 from .extensions import db
 from .localtime import LOCAL_TZ
 from .models import Cart, CartItem, Hold, Order, OrderStatus
@@ -21,12 +22,16 @@ ITEM_NOT_FOUND = "Élément introuvable"
 NOTHING_TO_ADD = "Aucun créneau choisi."
 
 
-class CartError(Exception):
-    """A cart operation refused; `status` is the HTTP status it maps to."""
+class CartError(DomainError):
+    """A cart operation refused: the slot is taken, or already in the cart, or overlaps it."""
 
-    def __init__(self, message, status=409):
-        super().__init__(message)
-        self.status = status
+
+class NoSlotChosen(CartError):
+    """An add that asks for no slot at all."""
+
+
+class CartItemNotFound(CartError):
+    """No such item in this cart: someone else's, or removed already."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +106,8 @@ def lock_cart(cart):
 
 
 def resolve_slot(request, now, rules):
-    """The tutor who gets this slot now (by priority, or the one asked for), or CartError."""
-    try:
-        tutors = bookable_tutors(request.course.id, request.tutor_id)
-    except UnknownTutor as exc:
-        raise CartError(str(exc), status=404) from exc
+    """The tutor who gets this slot now (by priority, or the one asked for); else CartError or UnknownTutor."""
+    tutors = bookable_tutors(request.course.id, request.tutor_id)
     day = request.starts_at.astimezone(LOCAL_TZ).date()
     calendars = load_calendars(tutors, day, day, now)
     slot = find_slot(calendars, request.starts_at, request.duration_minutes, rules.window(now))
@@ -134,7 +136,7 @@ def _take_hold(tutor_id, starts_at, ends_at, now, rules):
 def _check_fits(cart, requests):
     """Refuse duplicates and overlaps with the cart or among the requests themselves."""
     if not requests:
-        raise CartError(NOTHING_TO_ADD, status=400)
+        raise NoSlotChosen(NOTHING_TO_ADD)
     taken = [(i.course_id, i.starts_at, i.duration_minutes, i.ends_at) for i in cart.items]
     for request in requests:
         for course_id, starts_at, duration, ends_at in taken:
@@ -146,7 +148,7 @@ def _check_fits(cart, requests):
 
 
 def add_slots(cart, requests, now, rules):
-    """Hold and add every requested slot, or raise CartError; the caller commits or rolls back."""
+    """Hold and add every requested slot, or raise CartError (UnknownTutor); the caller commits or rolls back."""
     sweep_expired_holds(now)
     lock_cart(cart)
     _check_fits(cart, requests)
@@ -175,7 +177,7 @@ def _owned_item(cart, item_id):
     # Read afresh rather than trust the session: another request may just have changed or removed it.
     item = db.session.get(CartItem, item_id, populate_existing=True) if cart is not None else None
     if item is None or item.cart_id != cart.id:
-        raise CartError(ITEM_NOT_FOUND, status=404)
+        raise CartItemNotFound(ITEM_NOT_FOUND)
     return item
 
 
@@ -197,7 +199,7 @@ def remove_item(cart, item_id):
     ).rowcount
     db.session.expire_all()
     if not removed:
-        raise CartError(ITEM_NOT_FOUND, status=404)
+        raise CartItemNotFound(ITEM_NOT_FOUND)
 
 
 def rehold_item(cart, item_id, now, rules):

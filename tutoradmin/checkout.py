@@ -13,6 +13,7 @@ from . import coupons, credits, fulfilment
 from .accounts import EMAIL_TAKEN, AccountError, check_password_strength, create_user
 from .cart import lock_cart, summarize
 from .coupons import USED_UP
+from .errors import DomainError
 from .extensions import db
 from .models import Hold, Order, OrderItem, OrderStatus, Payment, PaymentStatus, Role, User, normalize_email
 from .payments import GatewayError
@@ -21,7 +22,7 @@ from .pricing import allocate, tutor_earnings
 EMPTY_CART = "Votre panier est vide ou vos réservations ont expiré."
 
 
-class CheckoutError(Exception):
+class CheckoutError(DomainError):
     """Checkout refused before any charge; `code` tells the page what to offer."""
 
     def __init__(self, message, code=None):

@@ -2,12 +2,13 @@
 
 from sqlalchemy import or_, select, update
 
+from .errors import DomainError
 from .extensions import db
 from .models import Coupon, CouponKind
 from .models.dates import OUTSIDE_BUSINESS_YEARS, within_business_years
 
 
-class CouponError(Exception):
+class CouponError(DomainError):
     """A coupon refused, with the reason in French."""
 
 

@@ -8,12 +8,13 @@ them. The database refuses any debit that would take the balance below zero (mod
 from sqlalchemy import case, func, select
 
 from . import audit
+from .errors import DomainError
 from .extensions import db
 from .formatting import money
 from .models import CreditEntry, CreditKind, Order, OrderStatus, User
 
 
-class CreditError(Exception):
+class CreditError(DomainError):
     """A credit adjustment refused; the message is for the office."""
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta, timezone
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
+from .errors import DomainError
 from .extensions import db
 from .models import SlotLock
 
@@ -17,7 +18,7 @@ CELL = timedelta(minutes=30)
 SLOT_TAKEN = "Ce créneau n'est plus disponible"
 
 
-class SlotTaken(Exception):
+class SlotTaken(DomainError):
     """Another hold or appointment already occupies part of the range."""
 
     def __init__(self, message=SLOT_TAKEN):

@@ -24,6 +24,7 @@ from sqlalchemy import and_, func, or_, select
 
 from . import earnings
 from .audit import record
+from .errors import DomainError
 from .extensions import db
 from .formatting import local_date, month_label
 from .localtime import LOCAL_TZ, add_months, month_is_over, month_of, next_month, to_local
@@ -41,7 +42,7 @@ from .models.dates import BUSINESS_YEARS
 CONFIRMATION_MAX_LENGTH = 100
 
 
-class PayoutError(Exception):
+class PayoutError(DomainError):
     """A payout change refused; the message is for the person who asked."""
 
 

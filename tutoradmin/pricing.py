@@ -1,5 +1,6 @@
 """What a session costs the student and earns the tutor, in integer cents."""
 
+from .errors import DomainError
 from .models import SESSION_DURATIONS
 
 #: The highest hourly rate, course or tutor, the office may set (1 000,00 $): far above any real rate,
@@ -7,8 +8,8 @@ from .models import SESSION_DURATIONS
 MAX_HOURLY_RATE_CENTS = 100_000
 
 
-class PricingError(ValueError):
-    pass
+class PricingError(DomainError):
+    """A price that cannot be computed, such as for a duration no session has."""
 
 
 def _scaled(hourly_cents, duration_minutes):

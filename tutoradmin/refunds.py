@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from . import appointments, audit, credits, outbox
 from .balances import REFUNDABLE_STATUSES, item_balances, refundable_cents
+from .errors import DomainError
 from .extensions import db
 from .formatting import money
 from .models import (
@@ -29,7 +30,7 @@ from .pricing import allocate
 REQUEST_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
-class RefundError(Exception):
+class RefundError(DomainError):
     """A refund refused before reaching the gateway, or by it; the message is for the office."""
 
 

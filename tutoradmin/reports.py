@@ -26,6 +26,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, String, case, cast, func, literal_column, null, select, union_all
 
 from . import earnings
+from .errors import DomainError
 from .extensions import db
 from .formatting import month_label
 from .localtime import add_months, local_instant, next_month
@@ -46,7 +47,7 @@ MAX_YEARS = 10
 UNATTRIBUTED = "Non attribué"
 
 
-class ReportError(ValueError):
+class ReportError(DomainError):
     """A report period that cannot be shown; the message is for the user."""
 
 

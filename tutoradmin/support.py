@@ -3,13 +3,14 @@
 from sqlalchemy import and_, exists, func, select
 
 from . import outbox
+from .errors import DomainError
 from .extensions import db
 from .models import OutboxEventType, Role, Ticket, TicketMessage, TicketStatus, User
 
 OPEN_STATUSES = (TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value)
 
 
-class SupportError(Exception):
+class SupportError(DomainError):
     """A reply refused; the message is for the office."""
 
 

@@ -6,17 +6,18 @@ from dataclasses import dataclass
 import stripe
 
 from .. import json_input
+from ..errors import DomainError
 
 CARD_DECLINED = "Votre carte a été refusée."
 UNAVAILABLE = "Le service de paiement est momentanément indisponible. Veuillez réessayer."
 SIGNATURE_TOLERANCE_SECONDS = 300
 
 
-class GatewayError(Exception):
+class GatewayError(DomainError):
     """The gateway refused or failed; the message is for the customer."""
 
 
-class SignatureError(Exception):
+class SignatureError(DomainError):
     """A webhook payload whose signature is missing, wrong or stale, or whose event is malformed."""
 
 

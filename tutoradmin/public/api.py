@@ -3,18 +3,13 @@
 from flask import abort, current_app, jsonify, request
 
 from ..booking import active_course, day_slots, month_days
-from ..calendars import UnknownTutor
 from ..formatting import local_time, money
 from ..localtime import to_local
 from ..models import utcnow
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp
-from .params import ParamError, parse_date, parse_duration, parse_month, parse_optional_id
-
-
-def _error(message, status):
-    return jsonify(error=message), status
+from .params import parse_date, parse_duration, parse_month, parse_optional_id
 
 
 def _course_or_404(slug):
@@ -43,15 +38,10 @@ def slot_json(slot, course, with_tutor=False):
 @bp.get("/api/cours/<slug>/creneaux")
 def api_day_slots(slug):
     course = _course_or_404(slug)
-    try:
-        day = parse_date(request.args.get("date"))
-        duration = parse_duration(request.args.get("duree"))
-        tutor_id = parse_optional_id(request.args.get("tuteur"))
-        slots = day_slots(course, day, duration, utcnow(), BookingRules.from_config(current_app.config), tutor_id)
-    except ParamError as exc:
-        return _error(str(exc), 400)
-    except UnknownTutor as exc:
-        return _error(str(exc), 404)
+    day = parse_date(request.args.get("date"))
+    duration = parse_duration(request.args.get("duree"))
+    tutor_id = parse_optional_id(request.args.get("tuteur"))
+    slots = day_slots(course, day, duration, utcnow(), BookingRules.from_config(current_app.config), tutor_id)
     return jsonify(
         date=day.isoformat(),
         duree=duration,
@@ -62,13 +52,8 @@ def api_day_slots(slug):
 @bp.get("/api/cours/<slug>/disponibilites")
 def api_month_days(slug):
     course = _course_or_404(slug)
-    try:
-        month = parse_month(request.args.get("mois"))
-        duration = parse_duration(request.args.get("duree"))
-        tutor_id = parse_optional_id(request.args.get("tuteur"))
-        days = month_days(course, month, duration, utcnow(), BookingRules.from_config(current_app.config), tutor_id)
-    except ParamError as exc:
-        return _error(str(exc), 400)
-    except UnknownTutor as exc:
-        return _error(str(exc), 404)
+    month = parse_month(request.args.get("mois"))
+    duration = parse_duration(request.args.get("duree"))
+    tutor_id = parse_optional_id(request.args.get("tuteur"))
+    days = month_days(course, month, duration, utcnow(), BookingRules.from_config(current_app.config), tutor_id)
     return jsonify(mois=month.strftime("%Y-%m"), duree=duration, jours=[d.isoformat() for d in days])

@@ -7,8 +7,7 @@ from flask_login import current_user
 
 from .. import cart as carts
 from .. import json_input
-from ..booking import active_course
-from ..coupons import CouponError
+from ..booking import bookable_course
 from ..extensions import db
 from ..models import utcnow
 from ..slots import BookingRules
@@ -33,14 +32,6 @@ def current_cart(create=False):
     return carts.get_or_create_cart(**owner) if create else carts.find_cart(**owner)
 
 
-def _refuse(message, status, back):
-    db.session.rollback()
-    if wants_json():
-        return jsonify(error=message), status
-    flash(message, "warning")
-    return redirect(back)
-
-
 def _slot_requests():
     """Slot requests from a JSON body ({"cours", "tuteur", "creneaux": [{"debut", "duree"}]}) or a form."""
     if request.is_json:
@@ -58,9 +49,7 @@ def _slot_requests():
         raise ParamError("Requête invalide : aucun créneau.")
     if not data.get("cours"):
         raise ParamError("Le cours est obligatoire.")
-    course = active_course(parse_text(data["cours"], "cours"))
-    if course is None:
-        raise LookupError("Cours introuvable.")
+    course = bookable_course(parse_text(data["cours"], "cours"))
     tutor_id = parse_optional_id(data.get("tuteur"))
     if not all(isinstance(s, dict) for s in data["creneaux"]):
         raise ParamError("Requête invalide : créneau mal formé.")
@@ -93,18 +82,9 @@ def cart():
 
 @bp.post("/panier/ajouter")
 def cart_add():
-    back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else url_for("public.courses")
-    try:
-        requests = _slot_requests()
-    except ParamError as exc:
-        return _refuse(str(exc), 400, back)
-    except LookupError as exc:
-        return _refuse(str(exc), 404, back)
+    requests = _slot_requests()
     rules = BookingRules.from_config(current_app.config)
-    try:
-        added = carts.add_slots(current_cart(create=True), requests, utcnow(), rules)
-    except carts.CartError as exc:
-        return _refuse(str(exc), exc.status, back)
+    added = carts.add_slots(current_cart(create=True), requests, utcnow(), rules)
     db.session.commit()
     message = "Séance ajoutée au panier." if len(added) == 1 else f"{len(added)} séances ajoutées au panier."
     if wants_json():
@@ -115,10 +95,7 @@ def cart_add():
 
 @bp.post("/panier/retirer/<int:item_id>")
 def cart_remove(item_id):
-    try:
-        carts.remove_item(current_cart(), item_id)
-    except carts.CartError as exc:
-        return _refuse(str(exc), exc.status, url_for("public.cart"))
+    carts.remove_item(current_cart(), item_id)
     db.session.commit()
     if wants_json():
         return jsonify(ok=True)
@@ -128,10 +105,7 @@ def cart_remove(item_id):
 
 @bp.post("/panier/retenir/<int:item_id>")
 def cart_rehold(item_id):
-    try:
-        carts.rehold_item(current_cart(), item_id, utcnow(), BookingRules.from_config(current_app.config))
-    except carts.CartError as exc:
-        return _refuse(str(exc), exc.status, url_for("public.cart"))
+    carts.rehold_item(current_cart(), item_id, utcnow(), BookingRules.from_config(current_app.config))
     db.session.commit()
     flash("La séance est de nouveau réservée pour vous.", "success")
     return redirect(url_for("public.cart"))
@@ -139,11 +113,8 @@ def cart_rehold(item_id):
 
 @bp.post("/panier/coupon")
 def cart_coupon():
-    try:
-        code = parse_text(request.form.get("code"), "code promo")
-        coupon = carts.apply_coupon(current_cart(create=True), code, utcnow())
-    except (CouponError, ParamError) as exc:
-        return _refuse(str(exc), 400, url_for("public.cart"))
+    code = parse_text(request.form.get("code"), "code promo")
+    coupon = carts.apply_coupon(current_cart(create=True), code, utcnow())
     db.session.commit()
     flash(f"Code promo {coupon.code} appliqué.", "success")
     return redirect(url_for("public.cart"))

@@ -4,15 +4,14 @@ from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 
 from ..booking import active_course, day_slots, month_days, month_weeks, opening_month
-from ..calendars import UnknownTutor, course_tutors
+from ..calendars import course_tutors
 from ..extensions import db
 from ..localtime import add_months
 from ..models import SESSION_DURATIONS, Course, utcnow
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp
-from .errors import PageError
-from .params import ParamError, parse_date, parse_duration, parse_month, parse_optional_id
+from .params import parse_date, parse_duration, parse_month, parse_optional_id
 
 DURATION_LABELS = {60: "1 h", 90: "1 h 30", 120: "2 h"}
 
@@ -46,21 +45,16 @@ def booking(slug):
     course = _course_or_404(slug)
     now = utcnow()
     rules = BookingRules.from_config(current_app.config)
-    try:
-        duration = parse_duration(request.args.get("duree", "60"))
-        tutor_id = parse_optional_id(request.args.get("tuteur"))
-        day = parse_date(request.args["date"]) if request.args.get("date") else None
-        if day is not None or request.args.get("mois"):
-            month = day.replace(day=1) if day else parse_month(request.args["mois"])
-            days = month_days(course, month, duration, now, rules, tutor_id)
-        else:
-            month, days = opening_month(course, duration, now, rules, tutor_id)
-        open_days = set(days)
-        slots = day_slots(course, day, duration, now, rules, tutor_id) if day else []
-    except ParamError as exc:
-        raise PageError(400, str(exc)) from exc
-    except UnknownTutor:
-        abort(404)
+    duration = parse_duration(request.args.get("duree", "60"))
+    tutor_id = parse_optional_id(request.args.get("tuteur"))
+    day = parse_date(request.args["date"]) if request.args.get("date") else None
+    if day is not None or request.args.get("mois"):
+        month = day.replace(day=1) if day else parse_month(request.args["mois"])
+        days = month_days(course, month, duration, now, rules, tutor_id)
+    else:
+        month, days = opening_month(course, duration, now, rules, tutor_id)
+    open_days = set(days)
+    slots = day_slots(course, day, duration, now, rules, tutor_id) if day else []
     first_day, last_day = rules.window(now).local_days()
     previous_month, next_month = add_months(month, -1), add_months(month, 1)
     return render_template(

@@ -6,14 +6,15 @@ from flask import current_app, request, session
 from flask_login.config import COOKIE_NAME
 from werkzeug.routing import IntegerConverter
 
+from ..errors import DomainError
 from ..models import MAX_INTEGER, SESSION_DURATIONS, YEARS
 from .errors import PageError
 
 NUL_IN_URL = "Requête invalide : l'adresse contient un caractère nul."
 
 
-class ParamError(ValueError):
-    """A request parameter is missing or malformed (HTTP 400)."""
+class ParamError(DomainError):
+    """A request parameter is missing or malformed; the web layer answers 400."""
 
 
 class IdConverter(IntegerConverter):

@@ -7,6 +7,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import DomainError
 from ..extensions import db
 from ..forms import BaseForm, refusal
 from ..models import MAX_INTEGER, Role
@@ -139,6 +140,10 @@ class SecureModelView(RoleRequired, ModelView):
         super().action_delete(tuple(i for i in map(record_id_of, ids) if i is not None))
 
     def handle_view_exception(self, exc):
+        if isinstance(exc, DomainError):
+            # A rule refused the create, edit or delete (from on_model_change and the like); Flask-Admin rolls back.
+            flash(exc.message, "error")
+            return True
         if isinstance(exc, IntegrityError):
             # The database's last word: a row others depend on, a duplicate, a CHECK the form let through.
             flash(IN_USE, "error")
@@ -217,18 +222,18 @@ class OwnRowsModelView(RowsModelView):
         setattr(model, self.owner_column, self.current_tutor_id())
 
 
-def perform(change, refused, success, next_url):
+def perform(change, success, next_url):
     """Run a back-office form's domain change: commit, flash and redirect, or roll back and flash why not.
 
-    `change` is called with no argument; `refused` is the domain error class whose French message
-    is shown; `success` and `next_url` are text or functions of the change's result. Returns the
+    `change` is called with no argument; a DomainError it raises is refused, its French message
+    shown; `success` and `next_url` are text or functions of the change's result. Returns the
     redirect, or None when the change was refused and the form is to be shown again.
     """
     try:
         result = change()
-    except refused as exc:
+    except DomainError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(exc.message, "error")
         return None
     db.session.commit()
     flash(success(result) if callable(success) else success, "success")

@@ -123,7 +123,7 @@ class StudentView(RowsModelView):
             done = perform(
                 lambda: credits.adjust(student, form.direction.data, form.amount.data, form.reason.data,
                                        current_user, utcnow()),
-                credits.CreditError, "Crédit ajusté.", url_for(".credit", id=student.id),
+                "Crédit ajusté.", url_for(".credit", id=student.id),
             )
             if done:
                 return done

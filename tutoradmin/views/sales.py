@@ -116,7 +116,6 @@ class AppointmentView(SecureModelView):
         if form.validate_on_submit():
             done = perform(
                 lambda: appointments.cancel(appointment, form.reason.data, current_user, utcnow()),
-                appointments.AppointmentError,
                 lambda credit: f"Rendez-vous annulé. Crédit accordé à l'étudiant : {money(credit)}.",
                 url_for(".index_view"),
             )
@@ -147,7 +146,6 @@ class AppointmentView(SecureModelView):
                     db.session.get(Course, form.course_id.data), form.starts_at.data, form.duration_minutes.data,
                     current_user, utcnow(),
                 ),
-                appointments.AppointmentError,
                 "Rendez-vous réservé sans paiement.",
                 lambda appointment: url_for(".details_view", id=appointment.id),
             )

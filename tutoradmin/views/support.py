@@ -122,7 +122,6 @@ class TicketView(SecureModelView):
         if form.validate_on_submit():
             done = perform(
                 lambda: support.reply(ticket, current_user, form.body.data, form.internal.data, utcnow()),
-                support.SupportError,
                 "Note interne ajoutée." if form.internal.data else "Réponse envoyée à l'étudiant.",
                 url_for(".reply", id=ticket.id),
             )

@@ -95,7 +95,7 @@ class MyAppointmentView(OwnRowsModelView):
         if form.validate_on_submit():
             done = perform(
                 lambda: appointments.set_meeting_link(appointment, form.url.data, current_user, utcnow()),
-                appointments.AppointmentError, "Lien de la rencontre enregistré.", url_for(".index_view"),
+                "Lien de la rencontre enregistré.", url_for(".index_view"),
             )
             if done:
                 return done
@@ -115,7 +115,7 @@ class MyAppointmentView(OwnRowsModelView):
         if form.validate_on_submit():
             done = perform(
                 lambda: appointments.tutor_cancel(appointment, form.reason.data, current_user, now),
-                appointments.AppointmentError, "Rendez-vous annulé ; l'étudiant reçoit un crédit.",
+                "Rendez-vous annulé ; l'étudiant reçoit un crédit.",
                 url_for(".index_view"),
             )
             if done:
