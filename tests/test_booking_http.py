@@ -4,8 +4,8 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from tutoradmin.booking import opening_month
 from tutoradmin.localtime import LOCAL_TZ, local_instant
+from tutoradmin.offers import opening_month
 from tutoradmin.slots import BookingRules
 
 from .booking_requests import course_offer

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from tutoradmin import cart as carts
-from tutoradmin.booking import day_slots
 from tutoradmin.calendars import UnknownTutor
 from tutoradmin.localtime import local_instant
 from tutoradmin.models import Cart, CartItem, Hold, SlotLock
+from tutoradmin.offers import day_slots
 from tutoradmin.slots import BookingRules
 
 from .shopping import count

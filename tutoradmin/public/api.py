@@ -2,10 +2,10 @@
 
 from flask import abort, current_app, jsonify, request
 
-from ..booking import active_course, day_slots, month_days
 from ..formatting import local_time, money
 from ..localtime import to_local
 from ..models import utcnow
+from ..offers import active_course, day_slots, month_days
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp

@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from .. import cart as carts
 from .. import json_input
-from ..booking import bookable_course
 from ..extensions import db
 from ..models import utcnow
+from ..offers import bookable_course
 from ..slots import BookingRules
 from .blueprint import bp
 from .errors import wants_json

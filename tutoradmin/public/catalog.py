@@ -3,11 +3,11 @@
 from flask import abort, current_app, render_template, request
 from sqlalchemy import select
 
-from ..booking import active_course, day_slots, month_days, month_weeks, opening_month
 from ..calendars import course_tutors
 from ..extensions import db
 from ..localtime import add_months
 from ..models import SESSION_DURATIONS, Course, utcnow
+from ..offers import active_course, day_slots, month_days, month_weeks, opening_month
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp

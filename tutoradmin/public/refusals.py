@@ -2,12 +2,12 @@
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 
-from ..booking import UnknownCourse
 from ..calendars import UnknownTutor
 from ..cart import CartItemNotFound, NoSlotChosen
 from ..coupons import CouponError
 from ..errors import DomainError
 from ..extensions import db
+from ..offers import UnknownCourse
 from .blueprint import bp
 from .errors import wants_json
 from .params import ParamError

@@ -1,4 +1,4 @@
-"""What the booking page shows: a course's slots for a day and its bookable days in a month."""
+"""What students can book: the active courses, a course's slots for a day and its bookable days in a month."""
 
 import calendar as _calendar
 from datetime import date, timedelta
