@@ -15,9 +15,9 @@ from tutoradmin import json_input
 from tutoradmin.formatting import money
 from tutoradmin.forms import NUL_CHARACTER, NUMBER_TOO_LARGE, YEAR_OUT_OF_RANGE
 from tutoradmin.models import GatewayEvent, WeeklyRule
+from tutoradmin.params import NUL_IN_URL
 from tutoradmin.payments.base import sign_payload
 from tutoradmin.pricing import MAX_HOURLY_RATE_CENTS
-from tutoradmin.public.params import NUL_IN_URL
 from tutoradmin.views.base import IN_USE
 from tutoradmin.views.fields import AMOUNT_TOO_LARGE
 

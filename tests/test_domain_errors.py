@@ -6,10 +6,12 @@ import pkgutil
 
 import tutoradmin
 from tutoradmin.config import ConfigError
+from tutoradmin.error_pages import PageError
 from tutoradmin.errors import DomainError
 
-#: Errors that are no refusal of an operation: the environment refuses to start the application.
-NOT_REFUSALS = {ConfigError}
+#: Errors that are no refusal by a business rule: the environment refuses to start the application,
+#: or a page answers with an HTTP status of its choosing.
+NOT_REFUSALS = {ConfigError, PageError}
 
 
 def exception_classes():

@@ -57,7 +57,7 @@ def register_extensions(app):
 
 
 def register_request_checks(app):
-    from .public import params
+    from . import params
 
     params.init_app(app)
 
@@ -92,7 +92,7 @@ def register_template_helpers(app):
 
 
 def register_error_handlers(app):
-    from .public.errors import register_error_pages
+    from .error_pages import register_error_pages
 
     register_error_pages(app)
 

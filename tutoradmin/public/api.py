@@ -6,10 +6,10 @@ from ..formatting import local_time, money
 from ..localtime import to_local
 from ..models import utcnow
 from ..offers import active_course, day_slots, month_days
+from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp
-from .params import parse_date, parse_duration, parse_month, parse_optional_id
 
 
 def _course_or_404(slug):

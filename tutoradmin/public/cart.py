@@ -7,13 +7,13 @@ from flask_login import current_user
 
 from .. import cart as carts
 from .. import json_input
+from ..error_pages import wants_json
 from ..extensions import db
 from ..models import utcnow
 from ..offers import bookable_course
+from ..params import ParamError, parse_duration, parse_optional_id, parse_start, parse_text
 from ..slots import BookingRules
 from .blueprint import bp
-from .errors import wants_json
-from .params import ParamError, parse_duration, parse_optional_id, parse_start, parse_text
 
 GUEST_CART_KEY = "cart_key"
 

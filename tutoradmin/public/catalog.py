@@ -8,10 +8,10 @@ from ..extensions import db
 from ..localtime import add_months
 from ..models import SESSION_DURATIONS, Course, utcnow
 from ..offers import active_course, day_slots, month_days, month_weeks, opening_month
+from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp
-from .params import parse_date, parse_duration, parse_month, parse_optional_id
 
 DURATION_LABELS = {60: "1 h", 90: "1 h 30", 120: "2 h"}
 

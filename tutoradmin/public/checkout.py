@@ -10,6 +10,7 @@ from .. import webhooks
 from ..extensions import csrf, db
 from ..formatting import local_datetime
 from ..models import Order, OrderStatus, Payment, PaymentStatus, utcnow
+from ..params import ParamError, parse_optional_id
 from ..payments import CARD_DECLINED, GatewayError, SignatureError, get_gateway
 from ..payments.simulated import OUTCOMES
 from .auth import sign_in
@@ -17,7 +18,6 @@ from .blueprint import bp
 from .cart import current_cart
 from .forms import CheckoutForm, SimulatedPaymentForm
 from .limits import guest_checkout_limit
-from .params import ParamError, parse_optional_id
 
 CHECKOUT_ORDER_KEY = "checkout_order_id"
 PAYMENT_ABANDONED = "Ce paiement a été annulé parce que la commande a changé ou expiré. Recommencez depuis la caisse."

@@ -5,12 +5,12 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from ..calendars import UnknownTutor
 from ..cart import CartItemNotFound, NoSlotChosen
 from ..coupons import CouponError
+from ..error_pages import wants_json
 from ..errors import DomainError
 from ..extensions import db
 from ..offers import UnknownCourse
+from ..params import ParamError
 from .blueprint import bp
-from .errors import wants_json
-from .params import ParamError
 
 #: The status of a domain error, found by its class or nearest listed ancestor. Any other is a 409:
 #: the request was understood, but the state of things refuses it (a slot taken, already in the cart).

@@ -19,7 +19,7 @@ from ..forms import BaseForm
 from ..formatting import local_date, money, month_label
 from ..localtime import month_is_over, previous_month, to_local
 from ..models import Tutor, utcnow
-from ..public.params import ParamError, parse_date, parse_month, parse_optional_id
+from ..params import ParamError, parse_date, parse_month, parse_optional_id
 from .base import ACCOUNTING, ADMIN_ONLY, OFFICE, SecureView
 
 RACE_MESSAGE = "Ce relevé vient d'être modifié par quelqu'un d'autre : rechargez la page."

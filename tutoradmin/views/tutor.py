@@ -11,12 +11,12 @@ from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 
 from .. import appointments, payouts
+from ..error_pages import PageError
 from ..extensions import db
 from ..formatting import local_datetime
 from ..localtime import month_of
 from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
-from ..public.errors import PageError
-from ..public.params import ParamError, parse_month
+from ..params import ParamError, parse_month
 from .accounting import PayoutColumns
 from .availability import ExceptionColumns, TimeOffColumns, WeeklyRuleColumns
 from .base import OwnRowsModelView, form_status, perform

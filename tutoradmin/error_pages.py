@@ -1,4 +1,4 @@
-"""Error pages in French, as HTML or JSON depending on what the client asked for."""
+"""Error pages in French, for the public site and the back office alike, as HTML or JSON as the client asked."""
 
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError

@@ -6,9 +6,9 @@ from flask import current_app, request, session
 from flask_login.config import COOKIE_NAME
 from werkzeug.routing import IntegerConverter
 
-from ..errors import DomainError
-from ..models import MAX_INTEGER, SESSION_DURATIONS, YEARS
-from .errors import PageError
+from .error_pages import PageError
+from .errors import DomainError
+from .models import MAX_INTEGER, SESSION_DURATIONS, YEARS
 
 NUL_IN_URL = "Requête invalide : l'adresse contient un caractère nul."
 
