@@ -123,6 +123,7 @@ def test_the_booking_page_refuses_bad_input_in_french(client, offer):
     assert "Durée invalide" in client.get(f"/cours/{offer.slug}/reservation?duree=45").get_data(as_text=True)
     assert client.get(f"/cours/{offer.slug}/reservation?tuteur=999999").status_code == 404
     assert client.get("/cours/inconnu/reservation").status_code == 404
+    assert client.head(f"/cours/{offer.slug}/reservation?duree=45").status_code == 400
 
 
 def test_the_calendar_opens_on_the_next_month_when_this_one_has_nothing_left(app, client, make, db):

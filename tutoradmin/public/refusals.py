@@ -44,7 +44,7 @@ def refused(error):
     status = status_of(error)
     if wants_json():
         return jsonify(error=error.message), status
-    if request.method == "GET":
-        return render_template("error.html", code=status, message=error.message), status
-    flash(error.message, "warning")
-    return redirect(_back())
+    if request.method == "POST":
+        flash(error.message, "warning")
+        return redirect(_back())
+    return render_template("error.html", code=status, message=error.message), status
