@@ -47,3 +47,17 @@ def test_existing_accounts_get_distinct_tokens_that_the_database_then_requires(a
 
     downgrade(revision="0003")
     assert "session_token" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+
+
+def test_rows_referring_to_accounts_survive_the_upgrade_and_downgrade(app_before_tokens):
+    with db.engine.begin() as conn:
+        conn.execute(INSERT_USER, {"email": "eleve@example.com"})
+        user_id = conn.execute(text("SELECT id FROM users")).scalar_one()
+        conn.execute(text("INSERT INTO carts (user_id, created_at, updated_at) "
+                          "VALUES (:id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"id": user_id})
+
+    upgrade(revision="0004")
+    downgrade(revision="0003")
+
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT user_id FROM carts")).scalars().all() == [user_id]
