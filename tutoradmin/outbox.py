@@ -1,6 +1,7 @@
 """Outbound events for the automation platform, written in the caller's transaction."""
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
 from .models import OutboxEvent
@@ -14,5 +15,11 @@ def emit(event_type, payload, dedupe_key, now):
     event = OutboxEvent(
         event_type=str(event_type), payload=payload, dedupe_key=dedupe_key, created_at=now, next_attempt_at=now
     )
-    db.session.add(event)
+    # Two transactions may both find no such event (two first payments of one account at once): the
+    # unique key lets one queue it, and the other carries on without it instead of failing.
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:
+        return None
     return event
