@@ -243,11 +243,11 @@ def test_a_coupon_used_up_since_it_was_applied_is_refused_before_payment(db, mak
     coupon.redemptions_count = 1
     db.session.commit()
 
-    order, _ = start_checkout(cart, billing(student.email), now, gateway, user=student)
-    db.session.commit()
-    # A used-up coupon no longer counts: full price, and the limit holds.
-    assert coupon.redemptions_count == 1 and count(db, CouponRedemption) == 0
-    assert (order.discount_cents, order.coupon_id, order.total_cents) == (0, None, 4500)
+    # The student chose the code: refused with the reason rather than charged the full price unawares.
+    with pytest.raises(CheckoutError, match="limite d'utilisation"):
+        start_checkout(cart, billing(student.email), now, gateway, user=student)
+    db.session.rollback()
+    assert coupon.redemptions_count == 1 and count(db, CouponRedemption) == 0 and count(db, Order) == 0
 
 
 # Guests

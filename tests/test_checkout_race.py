@@ -75,8 +75,9 @@ def test_a_single_use_coupon_checked_out_by_two_students_at_once_is_counted_once
     assert (order.coupon_id, order.discount_cents, order.total_cents) == (coupon_id, 900, 3600)
     assert db.session.get(Coupon, coupon_id).redemptions_count == 1
 
-    # The refused student checks out again at full price; both payments then succeed at once.
+    # The refused student removes the code and checks out at full price; both payments then succeed at once.
     loser = [r.status_code for r in results].index(400)
+    assert clients[loser].post("/panier/coupon/retirer").status_code == 302
     assert clients[loser].post("/checkout", data=billing_form(email=emails[loser], password=None)).status_code == 302
     payments = db.session.execute(
         select(Payment.gateway_payment_id, Payment.order_id, Payment.amount_cents).order_by(Payment.id)

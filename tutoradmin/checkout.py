@@ -210,9 +210,13 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
         credits.lock_ledger(user.id)
     # A double submit waits here for the first one, then finds its order instead of making another.
     lock_cart(cart)
-    held = summarize(cart, now).held if cart is not None else []
-    if not held:
+    summary = summarize(cart, now) if cart is not None else None
+    if summary is None or not summary.held:
         raise CheckoutError(EMPTY_CART)
+    if summary.coupon_problem:
+        # The student chose this code: charging the full price without it would be a surprise.
+        raise CheckoutError(summary.coupon_problem)
+    held = summary.held
     buyer, created = _buyer(cart, user, billing, password)
     if user is None and not created:
         # A guest paying with the account an earlier attempt of this cart made: it may hold credit.
