@@ -51,58 +51,110 @@ def build_dataset(seed=42):
     now = datetime.now(timezone.utc)
     today = now.astimezone(LOCAL_TZ).date()
     users = [
-        {"email": f"tuteur{i}@bench.test", "password_hash": "x", "role": "tutor", "status": "active",
-         "first_name": "T", "last_name": str(i), "created_at": now}
+        {
+            "email": f"tuteur{i}@bench.test",
+            "password_hash": "x",
+            "role": "tutor",
+            "status": "active",
+            "first_name": "T",
+            "last_name": str(i),
+            "created_at": now,
+        }
         for i in range(TUTORS)
     ] + [
-        {"email": f"eleve{i}@bench.test", "password_hash": "x", "role": "student", "status": "active",
-         "first_name": "E", "last_name": str(i), "created_at": now}
+        {
+            "email": f"eleve{i}@bench.test",
+            "password_hash": "x",
+            "role": "student",
+            "status": "active",
+            "first_name": "E",
+            "last_name": str(i),
+            "created_at": now,
+        }
         for i in range(400)
     ]
     db.session.execute(insert(User), users)
-    db.session.execute(insert(Course), [
-        {"slug": f"cours-{i}", "title": f"Cours {i}", "full_name": "", "description": "", "rate_cents": 4500,
-         "active": True, "created_at": now}
-        for i in range(COURSES)
-    ])
-    db.session.execute(insert(Tutor), [
-        {"user_id": i + 1, "display_name": f"Tuteur {i}", "bio": "", "hourly_rate_cents": 2500,
-         "priority": rng.randint(0, 20), "active": True, "created_at": now}
-        for i in range(TUTORS)
-    ])
+    db.session.execute(
+        insert(Course),
+        [
+            {
+                "slug": f"cours-{i}",
+                "title": f"Cours {i}",
+                "full_name": "",
+                "description": "",
+                "rate_cents": 4500,
+                "active": True,
+                "created_at": now,
+            }
+            for i in range(COURSES)
+        ],
+    )
+    db.session.execute(
+        insert(Tutor),
+        [
+            {
+                "user_id": i + 1,
+                "display_name": f"Tuteur {i}",
+                "bio": "",
+                "hourly_rate_cents": 2500,
+                "priority": rng.randint(0, 20),
+                "active": True,
+                "created_at": now,
+            }
+            for i in range(TUTORS)
+        ],
+    )
     assignments = {(t, 1) for t in range(1, BUSIEST_TUTORS + 1)}
     for tutor in range(1, TUTORS + 1):
         for course in rng.sample(range(2, COURSES + 1), 3):
             assignments.add((tutor, course))
-    db.session.execute(insert(TutorCourse), [
-        {"tutor_id": t, "course_id": c, "created_at": now} for t, c in sorted(assignments)
-    ])
+    db.session.execute(
+        insert(TutorCourse), [{"tutor_id": t, "course_id": c, "created_at": now} for t, c in sorted(assignments)]
+    )
     rules, exceptions, time_off, appointments = [], [], [], []
     for tutor in range(1, TUTORS + 1):
         for weekday in rng.sample(range(7), 5):
-            rules.append({"tutor_id": tutor, "weekday": weekday, "start_time": time(9), "end_time": time(12), "created_at": now})
-            rules.append({"tutor_id": tutor, "weekday": weekday, "start_time": time(13), "end_time": time(21), "created_at": now})
+            rules.append(
+                {"tutor_id": tutor, "weekday": weekday, "start_time": time(9), "end_time": time(12), "created_at": now}
+            )
+            rules.append(
+                {"tutor_id": tutor, "weekday": weekday, "start_time": time(13), "end_time": time(21), "created_at": now}
+            )
         for _ in range(4):
             day = today + timedelta(days=rng.randint(1, 60))
             exceptions.append({"tutor_id": tutor, "date": day, "kind": "closed", "note": "", "created_at": now})
         start = local_instant(today + timedelta(days=rng.randint(1, 60)), time(0))
-        time_off.append({"tutor_id": tutor, "starts_at": start, "ends_at": start + timedelta(days=3), "reason": "", "created_at": now})
+        time_off.append(
+            {
+                "tutor_id": tutor,
+                "starts_at": start,
+                "ends_at": start + timedelta(days=3),
+                "reason": "",
+                "created_at": now,
+            }
+        )
         # A year of sessions: the past nine months and the next three, about three a working day.
         for offset in range(-270, 90):
             day = today + timedelta(days=offset)
             for hour in rng.sample([9, 10, 13, 15, 17, 19], 3):
                 starts = local_instant(day, time(hour))
-                appointments.append({
-                    "student_id": TUTORS + 1 + rng.randrange(400), "tutor_id": tutor,
-                    "course_id": 1 if tutor <= BUSIEST_TUTORS else 2, "starts_at": starts,
-                    "ends_at": starts + timedelta(hours=1), "duration_minutes": 60,
-                    "status": "completed" if offset < 0 else "scheduled", "created_at": now,
-                })
+                appointments.append(
+                    {
+                        "student_id": TUTORS + 1 + rng.randrange(400),
+                        "tutor_id": tutor,
+                        "course_id": 1 if tutor <= BUSIEST_TUTORS else 2,
+                        "starts_at": starts,
+                        "ends_at": starts + timedelta(hours=1),
+                        "duration_minutes": 60,
+                        "status": "completed" if offset < 0 else "scheduled",
+                        "created_at": now,
+                    }
+                )
     db.session.execute(insert(WeeklyRule), rules)
     db.session.execute(insert(AvailabilityException), exceptions)
     db.session.execute(insert(TimeOff), time_off)
     for chunk in range(0, len(appointments), 5000):
-        db.session.execute(insert(Appointment), appointments[chunk:chunk + 5000])
+        db.session.execute(insert(Appointment), appointments[chunk : chunk + 5000])
     db.session.commit()
     return "cours-0", len(appointments)
 
@@ -136,8 +188,10 @@ def main():
         db.create_all()
         started = clock.perf_counter()
         slug, appointment_count = build_dataset()
-        print(f"dataset: {TUTORS} tutors, {COURSES} courses, {BUSIEST_TUTORS} tutors on {slug}, "
-              f"{appointment_count} appointments ({clock.perf_counter() - started:.1f} s)")
+        print(
+            f"dataset: {TUTORS} tutors, {COURSES} courses, {BUSIEST_TUTORS} tutors on {slug}, "
+            f"{appointment_count} appointments ({clock.perf_counter() - started:.1f} s)"
+        )
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=False)

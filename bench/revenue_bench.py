@@ -136,8 +136,17 @@ PLAIN_INDEXES = """
     JOIN pg_class c ON c.relname = i.indexname AND c.relkind = 'i'
     WHERE i.schemaname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = c.oid)
 """
-SEQUENCES = ["users", "courses", "tutors", "orders", "order_items", "payments", "refunds",
-             "refund_items", "appointments"]
+SEQUENCES = [
+    "users",
+    "courses",
+    "tutors",
+    "orders",
+    "order_items",
+    "payments",
+    "refunds",
+    "refund_items",
+    "appointments",
+]
 
 
 def reset_schema(app):
@@ -150,8 +159,16 @@ def reset_schema(app):
 
 def build_dataset(app, now):
     start = now - timedelta(days=SPAN_DAYS)
-    params = {"start": start, "now": now, "span": SPAN_DAYS * 86400, "orders": ORDERS,
-              "students": STUDENTS, "tutors": TUTORS, "courses": COURSES, "unpaid": UNPAID_SESSIONS}
+    params = {
+        "start": start,
+        "now": now,
+        "span": SPAN_DAYS * 86400,
+        "orders": ORDERS,
+        "students": STUDENTS,
+        "tutors": TUTORS,
+        "courses": COURSES,
+        "unpaid": UNPAID_SESSIONS,
+    }
     with app.app_context():
         with db.engine.begin() as conn:
             # The rows are consistent by construction: skip the per-row foreign key triggers.
@@ -165,8 +182,9 @@ def build_dataset(app, now):
             for _name, definition in indexes:
                 conn.execute(text(definition))
             for table in SEQUENCES:
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                )
         for role, email in ((Role.ADMIN, "admin@banc.test"), (Role.ACCOUNTANT, "comptable@banc.test")):
             user = User(email=email, role=role.value, first_name="Banc", last_name=role.value)
             user.set_password(PASSWORD)
@@ -210,6 +228,7 @@ def page(client, path):
         response = client.get(path)
         if response.status_code != 200:
             raise SystemExit(f"{path} → {response.status_code}")
+
     return get
 
 
@@ -219,10 +238,14 @@ def main():
     parser.add_argument("--keep", action="store_true", help="reuse the database built by a previous run")
     args = parser.parse_args()
     url = make_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)).set(drivername="postgresql+psycopg")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False), "SECRET_KEY": "banc",
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
+            "SECRET_KEY": "banc",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     now = datetime.now(timezone.utc)
     if not args.keep:
         started = clock.perf_counter()
@@ -240,6 +263,7 @@ def main():
         print(f"{items} order items from {whole_start} to {today}; load average {os.getloadavg()[0]:.1f}")
         print(f"\n{'measure':56} {'median':>10} {'p95':>10} {'queries':>8}")
         for label, start in (("default period", default_start), ("all data", whole_start)):
+
             def aggregates(start=start):
                 reports.revenue_report(start, today)
                 db.session.rollback()
@@ -251,12 +275,15 @@ def main():
     accountant = signed_in_client(app, "comptable@banc.test")
     pages = [
         ("revenue page, admin, default period", page(admin, "/admin/revenus/")),
-        ("revenue page, accountant, all data",
-         page(accountant, f"/admin/compta/revenus/?debut={whole_start}&fin={today}")),
-        ("revenue page, admin, this month only",
-         page(admin, f"/admin/revenus/?debut={month_start}&fin={today}")),
-        ("monthly CSV export, accountant, default period",
-         page(accountant, "/admin/compta/revenus/export/mensuel.csv")),
+        (
+            "revenue page, accountant, all data",
+            page(accountant, f"/admin/compta/revenus/?debut={whole_start}&fin={today}"),
+        ),
+        ("revenue page, admin, this month only", page(admin, f"/admin/revenus/?debut={month_start}&fin={today}")),
+        (
+            "monthly CSV export, accountant, default period",
+            page(accountant, "/admin/compta/revenus/export/mensuel.csv"),
+        ),
         ("overview (/admin/), admin", page(admin, "/admin/")),
         ("order list, admin", page(admin, "/admin/commandes/")),
         ("order list, accountant", page(accountant, "/admin/compta/commandes/")),

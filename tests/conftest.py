@@ -125,8 +125,10 @@ def app(_schema, app_config, request):
         broken = {} if request.node.get_closest_marker("bare_rows") else broken_invariants()
         _empty_tables()
         if broken:
-            pytest.fail(f"Invariants of tutoradmin/integrity.py broken after the test: {broken} "
-                        "(mark the test `bare_rows` if it writes such rows on purpose)")
+            pytest.fail(
+                f"Invariants of tutoradmin/integrity.py broken after the test: {broken} "
+                "(mark the test `bare_rows` if it writes such rows on purpose)"
+            )
         _db.engine.dispose()
     # A test may change a setting (the live server does); the next test gets them back.
     app.config.clear()
@@ -171,9 +173,7 @@ def login(client):
     """Log the test client in as `user` through the real login form."""
 
     def _login(user, password=DEFAULT_PASSWORD):
-        response = client.post(
-            "/connexion", data={"email": user.email, "password": password}
-        )
+        response = client.post("/connexion", data={"email": user.email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)
         return response
 

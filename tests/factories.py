@@ -120,9 +120,14 @@ class Factories:
 
     @staticmethod
     def _card_payment(amount_cents, at, provider="simulated"):
-        return Payment(provider=provider, gateway_payment_id=f"pi_test_{next(_sequence)}",
-                       idempotency_key=f"payment-{next(_sequence)}", amount_cents=amount_cents,
-                       status="succeeded", succeeded_at=at)
+        return Payment(
+            provider=provider,
+            gateway_payment_id=f"pi_test_{next(_sequence)}",
+            idempotency_key=f"payment-{next(_sequence)}",
+            amount_cents=amount_cents,
+            status="succeeded",
+            succeeded_at=at,
+        )
 
     def booked_order(self, items=2, discount_cents=0, credit_cents=0, provider="simulated", **fields):
         """A paid order as checkout leaves it: card payment, one appointment per item, time locked."""
@@ -137,8 +142,9 @@ class Factories:
         if order.total_cents:
             order.payments.append(self._card_payment(order.total_cents, order.paid_at, provider))
         for item in order.items:
-            self.appointment(student=order.user, tutor=item.tutor, course=item.course,
-                             starts_at=item.starts_at, order_item=item)
+            self.appointment(
+                student=order.user, tutor=item.tutor, course=item.course, starts_at=item.starts_at, order_item=item
+            )
         self.db.session.flush()
         return order
 

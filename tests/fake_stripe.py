@@ -34,9 +34,21 @@ RETURN_URL_REQUIRED = (
 )
 KNOWN_PARAMS = {
     "customers": {"email", "name", "metadata", "phone", "description"},
-    "payment_intents": {"amount", "currency", "customer", "metadata", "setup_future_usage", "payment_method",
-                        "confirm", "automatic_payment_methods", "payment_method_types", "return_url",
-                        "receipt_email", "description", "off_session"},
+    "payment_intents": {
+        "amount",
+        "currency",
+        "customer",
+        "metadata",
+        "setup_future_usage",
+        "payment_method",
+        "confirm",
+        "automatic_payment_methods",
+        "payment_method_types",
+        "return_url",
+        "receipt_email",
+        "description",
+        "off_session",
+    },
     "refunds": {"payment_intent", "amount", "reason", "metadata"},
 }
 
@@ -106,9 +118,16 @@ class FakeStripe:
 
     def event(self, event_type, intent_id):
         """A Stripe event about a PaymentIntent, as the webhook receives it."""
-        return {"id": self._id("evt"), "object": "event", "api_version": "2026-10-28.endive",
-                "created": int(time.time()), "livemode": False, "pending_webhooks": 1, "type": event_type,
-                "data": {"object": dict(self.intents[intent_id])}}
+        return {
+            "id": self._id("evt"),
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": int(time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "type": event_type,
+            "data": {"object": dict(self.intents[intent_id])},
+        }
 
     # Objects
 
@@ -117,22 +136,51 @@ class FakeStripe:
 
     def _card(self, card, customer_id, exp=(12, 2034)):
         if card not in TEST_CARDS:
-            raise StripeError(400, "invalid_request_error", f"No such PaymentMethod: '{card}'",
-                              code="resource_missing", param="payment_method")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"No such PaymentMethod: '{card}'",
+                code="resource_missing",
+                param="payment_method",
+            )
         brand, last4, declines = TEST_CARDS[card]
         method = {
-            "id": self._id("pm"), "object": "payment_method", "allow_redisplay": "unspecified",
-            "billing_details": {"address": {"city": None, "country": None, "line1": None, "line2": None,
-                                            "postal_code": None, "state": None},
-                                "email": None, "name": None, "phone": None},
-            "card": {"brand": brand, "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                                                "cvc_check": "pass"},
-                     "country": "US", "display_brand": brand, "exp_month": exp[0], "exp_year": exp[1],
-                     "fingerprint": secrets.token_hex(8), "funding": "credit", "last4": last4,
-                     "networks": {"available": [brand], "preferred": None},
-                     "three_d_secure_usage": {"supported": True}, "wallet": None},
-            "created": int(time.time()), "customer": customer_id, "livemode": False, "metadata": {},
-            "type": "card", "_declines": declines,
+            "id": self._id("pm"),
+            "object": "payment_method",
+            "allow_redisplay": "unspecified",
+            "billing_details": {
+                "address": {
+                    "city": None,
+                    "country": None,
+                    "line1": None,
+                    "line2": None,
+                    "postal_code": None,
+                    "state": None,
+                },
+                "email": None,
+                "name": None,
+                "phone": None,
+            },
+            "card": {
+                "brand": brand,
+                "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
+                "country": "US",
+                "display_brand": brand,
+                "exp_month": exp[0],
+                "exp_year": exp[1],
+                "fingerprint": secrets.token_hex(8),
+                "funding": "credit",
+                "last4": last4,
+                "networks": {"available": [brand], "preferred": None},
+                "three_d_secure_usage": {"supported": True},
+                "wallet": None,
+            },
+            "created": int(time.time()),
+            "customer": customer_id,
+            "livemode": False,
+            "metadata": {},
+            "type": "card",
+            "_declines": declines,
         }
         self.methods[method["id"]] = method
         return method
@@ -142,29 +190,56 @@ class FakeStripe:
             return self._card(pm_id, None)
         method = self.methods.get(pm_id)
         if method is None:
-            raise StripeError(400, "invalid_request_error", f"No such PaymentMethod: '{pm_id}'",
-                              code="resource_missing", param="payment_method")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"No such PaymentMethod: '{pm_id}'",
+                code="resource_missing",
+                param="payment_method",
+            )
         if method["customer"] and method["customer"] != customer_id:
-            raise StripeError(400, "invalid_request_error",
-                              "The provided PaymentMethod belongs to a different Customer.", param="payment_method")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "The provided PaymentMethod belongs to a different Customer.",
+                param="payment_method",
+            )
         return method
 
     def _confirm(self, intent, method):
         if method["_declines"] == "3ds":
-            intent.update(status="requires_action", payment_method=method["id"], next_action={
-                "type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}})
+            intent.update(
+                status="requires_action",
+                payment_method=method["id"],
+                next_action={"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect"}},
+            )
             return
         if method["_declines"]:
-            error = {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-                     "message": "Your card was declined.",
-                     "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-                     "payment_method": _public(method)}
+            error = {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": "generic_decline",
+                "message": "Your card was declined.",
+                "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+                "payment_method": _public(method),
+            }
             intent.update(status="requires_payment_method", payment_method=None, last_payment_error=error)
-            raise StripeError(402, "card_error", error["message"], code="card_declined",
-                              decline_code="generic_decline", payment_intent=_public(intent),
-                              payment_method=_public(method))
-        intent.update(status="succeeded", payment_method=method["id"], amount_received=intent["amount"],
-                      last_payment_error=None, latest_charge=self._id("ch"))
+            raise StripeError(
+                402,
+                "card_error",
+                error["message"],
+                code="card_declined",
+                decline_code="generic_decline",
+                payment_intent=_public(intent),
+                payment_method=_public(method),
+            )
+        intent.update(
+            status="succeeded",
+            payment_method=method["id"],
+            amount_received=intent["amount"],
+            last_payment_error=None,
+            latest_charge=self._id("ch"),
+        )
         if intent["setup_future_usage"] and intent["customer"] and not method["customer"]:
             method["customer"] = intent["customer"]
 
@@ -172,13 +247,30 @@ class FakeStripe:
 
     def create_customer(self, params):
         customer = {
-            "id": self._id("cus"), "object": "customer", "address": None, "balance": 0, "created": int(time.time()),
-            "currency": None, "default_source": None, "delinquent": False, "description": params.get("description"),
-            "email": params.get("email"), "invoice_prefix": secrets.token_hex(4).upper(),
-            "invoice_settings": {"custom_fields": None, "default_payment_method": None, "footer": None,
-                                 "rendering_options": None},
-            "livemode": False, "metadata": params.get("metadata", {}), "name": params.get("name"),
-            "phone": params.get("phone"), "preferred_locales": [], "shipping": None, "tax_exempt": "none",
+            "id": self._id("cus"),
+            "object": "customer",
+            "address": None,
+            "balance": 0,
+            "created": int(time.time()),
+            "currency": None,
+            "default_source": None,
+            "delinquent": False,
+            "description": params.get("description"),
+            "email": params.get("email"),
+            "invoice_prefix": secrets.token_hex(4).upper(),
+            "invoice_settings": {
+                "custom_fields": None,
+                "default_payment_method": None,
+                "footer": None,
+                "rendering_options": None,
+            },
+            "livemode": False,
+            "metadata": params.get("metadata", {}),
+            "name": params.get("name"),
+            "phone": params.get("phone"),
+            "preferred_locales": [],
+            "shipping": None,
+            "tax_exempt": "none",
             "test_clock": None,
         }
         self.customers[customer["id"]] = customer
@@ -187,39 +279,75 @@ class FakeStripe:
     def create_intent(self, params):
         for name in ("amount", "currency"):
             if name not in params:
-                raise StripeError(400, "invalid_request_error", f"Missing required param: {name}.",
-                                  code="parameter_missing", param=name)
+                raise StripeError(
+                    400,
+                    "invalid_request_error",
+                    f"Missing required param: {name}.",
+                    code="parameter_missing",
+                    param=name,
+                )
         if not params["amount"].isdigit() or int(params["amount"]) < 50:
-            raise StripeError(400, "invalid_request_error", "Amount must be at least $0.50 cad",
-                              code="amount_too_small", param="amount")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "Amount must be at least $0.50 cad",
+                code="amount_too_small",
+                param="amount",
+            )
         customer = params.get("customer")
         if customer and customer not in self.customers:
-            raise StripeError(400, "invalid_request_error", f"No such customer: '{customer}'",
-                              code="resource_missing", param="customer")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"No such customer: '{customer}'",
+                code="resource_missing",
+                param="customer",
+            )
         automatic = params.get("automatic_payment_methods")
         if automatic is None and "payment_method_types" not in params:
             automatic = {"enabled": "true"}  # the default since API version 2023-08-16
         intent_id = self._id("pi")
         intent = {
-            "id": intent_id, "object": "payment_intent", "amount": int(params["amount"]), "amount_capturable": 0,
-            "amount_received": 0, "application": None,
-            "automatic_payment_methods": automatic and {"enabled": True,
-                                                        "allow_redirects": automatic.get("allow_redirects", "always")},
-            "canceled_at": None, "cancellation_reason": None, "capture_method": "automatic_async",
-            "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}", "confirmation_method": "automatic",
-            "created": int(time.time()), "currency": params["currency"], "customer": customer,
-            "description": params.get("description"), "last_payment_error": None, "latest_charge": None,
-            "livemode": False, "metadata": params.get("metadata", {}), "next_action": None,
-            "payment_method": None, "payment_method_types": ["card"], "receipt_email": None,
-            "setup_future_usage": params.get("setup_future_usage"), "status": "requires_payment_method",
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": int(params["amount"]),
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "application": None,
+            "automatic_payment_methods": automatic
+            and {"enabled": True, "allow_redirects": automatic.get("allow_redirects", "always")},
+            "canceled_at": None,
+            "cancellation_reason": None,
+            "capture_method": "automatic_async",
+            "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
+            "confirmation_method": "automatic",
+            "created": int(time.time()),
+            "currency": params["currency"],
+            "customer": customer,
+            "description": params.get("description"),
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": params.get("metadata", {}),
+            "next_action": None,
+            "payment_method": None,
+            "payment_method_types": ["card"],
+            "receipt_email": None,
+            "setup_future_usage": params.get("setup_future_usage"),
+            "status": "requires_payment_method",
         }
         if params.get("payment_method"):
             method = self._method_for(params["payment_method"], customer)
             intent.update(payment_method=method["id"], status="requires_confirmation")
         if params.get("confirm") == "true":
             if not intent["payment_method"]:
-                raise StripeError(400, "invalid_request_error", "You must provide a payment_method to confirm.",
-                                  code="payment_intent_unexpected_state", param="payment_method")
+                raise StripeError(
+                    400,
+                    "invalid_request_error",
+                    "You must provide a payment_method to confirm.",
+                    code="payment_intent_unexpected_state",
+                    param="payment_method",
+                )
             redirects = (intent["automatic_payment_methods"] or {}).get("allow_redirects") == "always"
             if redirects and not params.get("return_url"):
                 raise StripeError(400, "invalid_request_error", RETURN_URL_REQUIRED, param="return_url")
@@ -230,44 +358,79 @@ class FakeStripe:
 
     def retrieve_intent(self, intent_id):
         if intent_id not in self.intents:
-            raise StripeError(404, "invalid_request_error", f"No such payment_intent: '{intent_id}'",
-                              code="resource_missing", param="intent")
+            raise StripeError(
+                404,
+                "invalid_request_error",
+                f"No such payment_intent: '{intent_id}'",
+                code="resource_missing",
+                param="intent",
+            )
         return self.intents[intent_id]
 
     def cancel_intent(self, intent_id):
         intent = self.retrieve_intent(intent_id)
         if intent["status"] in ("succeeded", "canceled", "processing"):
-            raise StripeError(400, "invalid_request_error", "You cannot cancel this PaymentIntent because it has a "
-                              f"status of {intent['status']}.", code="payment_intent_unexpected_state")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}.",
+                code="payment_intent_unexpected_state",
+            )
         intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason="abandoned")
         return intent
 
     def list_methods(self, query):
-        data = [m for m in self.methods.values()
-                if m["customer"] and m["customer"] == query.get("customer") and m["type"] == query.get("type", "card")]
-        return {"object": "list", "data": [_public(m) for m in reversed(data)], "has_more": False,
-                "url": "/v1/payment_methods"}
+        data = [
+            m
+            for m in self.methods.values()
+            if m["customer"] and m["customer"] == query.get("customer") and m["type"] == query.get("type", "card")
+        ]
+        return {
+            "object": "list",
+            "data": [_public(m) for m in reversed(data)],
+            "has_more": False,
+            "url": "/v1/payment_methods",
+        }
 
     def create_refund(self, params):
         intent = self.retrieve_intent(params.get("payment_intent", ""))
         if intent["status"] != "succeeded":
-            raise StripeError(400, "invalid_request_error",
-                              "This PaymentIntent does not have a successful charge to refund.")
+            raise StripeError(
+                400, "invalid_request_error", "This PaymentIntent does not have a successful charge to refund."
+            )
         refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent["id"])
         remaining = intent["amount"] - refunded
         amount = int(params.get("amount", remaining))
         if remaining == 0:
-            raise StripeError(400, "invalid_request_error", f"Charge {intent['latest_charge']} has already been "
-                              "refunded.", code="charge_already_refunded")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"Charge {intent['latest_charge']} has already been refunded.",
+                code="charge_already_refunded",
+            )
         if amount > remaining:
-            raise StripeError(400, "invalid_request_error", f"Refund amount (${amount / 100:.2f}) is greater than "
-                              f"unrefunded amount on charge (${remaining / 100:.2f})", param="amount")
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                f"Refund amount (${amount / 100:.2f}) is greater than "
+                f"unrefunded amount on charge (${remaining / 100:.2f})",
+                param="amount",
+            )
         refund = {
-            "id": self._id("re"), "object": "refund", "amount": amount, "balance_transaction": self._id("txn"),
-            "charge": intent["latest_charge"], "created": int(time.time()), "currency": intent["currency"],
+            "id": self._id("re"),
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": self._id("txn"),
+            "charge": intent["latest_charge"],
+            "created": int(time.time()),
+            "currency": intent["currency"],
             "destination_details": {"card": {"type": "refund"}, "type": "card"},
-            "metadata": params.get("metadata", {}), "payment_intent": intent["id"], "reason": params.get("reason"),
-            "receipt_number": None, "source_transfer_reversal": None, "status": "succeeded",
+            "metadata": params.get("metadata", {}),
+            "payment_intent": intent["id"],
+            "reason": params.get("reason"),
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": "succeeded",
             "transfer_reversal": None,
         }
         self.refunds[refund["id"]] = refund
@@ -284,16 +447,28 @@ class FakeStripe:
                 self.fail_next -= 1
                 return 500, {"error": {"type": "api_error", "message": "An unknown error occurred"}}, False
             if request.authorization != f"Bearer {self.secret_key}":
-                return 401, {"error": {"type": "invalid_request_error",
-                                       "message": "Invalid API Key provided: sk_test_****"}}, False
+                return (
+                    401,
+                    {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_****"}},
+                    False,
+                )
             key = request.idempotency_key if request.method == "POST" else None
             if key in self._replays:
                 path, params, status, body = self._replays[key]
                 if (path, params) != (request.path, request.params):
-                    return 400, {"error": {"type": "idempotency_error", "message": (
-                        "Keys for idempotent requests can only be used with the same parameters they were first "
-                        f"used with. Try using a key other than '{key}' if you meant to execute a different request."
-                    )}}, False
+                    return (
+                        400,
+                        {
+                            "error": {
+                                "type": "idempotency_error",
+                                "message": (
+                                    "Keys for idempotent requests can only be used with the same parameters they were first "
+                                    f"used with. Try using a key other than '{key}' if you meant to execute a different request."
+                                ),
+                            }
+                        },
+                        False,
+                    )
                 return status, body, True
             try:
                 status, body = 200, _public(self._route(request))
@@ -310,8 +485,11 @@ class FakeStripe:
             if unknown:
                 name = sorted(unknown)[0]
                 raise StripeError(400, "invalid_request_error", f"Received unknown parameter: {name}", param=name)
-            return {"customers": self.create_customer, "payment_intents": self.create_intent,
-                    "refunds": self.create_refund}[parts[1]](request.params)
+            return {
+                "customers": self.create_customer,
+                "payment_intents": self.create_intent,
+                "refunds": self.create_refund,
+            }[parts[1]](request.params)
         if request.method == "POST" and parts[1:2] == ["payment_intents"] and parts[3:] == ["cancel"]:
             return self.cancel_intent(parts[2])
         if request.method == "GET" and parts[1:2] == ["payment_intents"] and len(parts) == 3:
@@ -335,8 +513,9 @@ class _Handler(BaseHTTPRequestHandler):
         form = self.rfile.read(length).decode() if length else ""
         # The library sends a POST's parameters in the body and a GET's in the query string.
         params = decode_form(parse_qsl(form if self.command == "POST" else url.query, keep_blank_values=True))
-        request = Request(self.command, url.path, params, self.headers.get("Idempotency-Key"),
-                          self.headers.get("Authorization"))
+        request = Request(
+            self.command, url.path, params, self.headers.get("Idempotency-Key"), self.headers.get("Authorization")
+        )
         status, body, replayed = self.server.fake.handle(request)
         payload = json.dumps(body).encode()
         self.send_response(status)

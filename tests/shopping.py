@@ -65,22 +65,40 @@ def fill(cart, offer, *sessions, now, tutor=None, days=0):
     requests = []
     for session in sessions:
         hour, duration = session if isinstance(session, tuple) else (session, 60)
-        requests.append(carts.SlotRequest(offer.course, offer.at(hour, days=days), duration,
-                                          tutor.id if tutor else None))
+        requests.append(
+            carts.SlotRequest(offer.course, offer.at(hour, days=days), duration, tutor.id if tutor else None)
+        )
     return carts.add_slots(cart, requests, now, RULES)
 
 
 def billing(email="camille@example.com", **fields):
-    values = dict(first_name="Camille", last_name="Tremblay", email=email, phone="514 555-0101",
-                  address="123, rue Saint-Denis", city="Montréal", province="QC", postal_code="H2X 1Y4")
+    values = dict(
+        first_name="Camille",
+        last_name="Tremblay",
+        email=email,
+        phone="514 555-0101",
+        address="123, rue Saint-Denis",
+        city="Montréal",
+        province="QC",
+        postal_code="H2X 1Y4",
+    )
     values.update(fields)
     return Billing(**values)
 
 
 def billing_form(email="camille@example.com", password=PASSWORD, **fields):
     """The checkout form's fields, a guest's password included."""
-    data = dict(first_name="Camille", last_name="Tremblay", email=email, phone="514 555-0101",
-                address="123, rue Saint-Denis", city="Montréal", province="QC", postal_code="H2X 1Y4",
-                password=password, password_confirm=password)
+    data = dict(
+        first_name="Camille",
+        last_name="Tremblay",
+        email=email,
+        phone="514 555-0101",
+        address="123, rue Saint-Denis",
+        city="Montréal",
+        province="QC",
+        postal_code="H2X 1Y4",
+        password=password,
+        password_confirm=password,
+    )
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}

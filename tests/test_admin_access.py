@@ -168,9 +168,7 @@ def _time_off(db, make, tutor):
 
 
 def _payout(db, make, tutor):
-    statement = TutorPayout(
-        tutor=tutor, year=2030, month=1, minutes=120, earnings_cents=5000, amount_cents=5000
-    )
+    statement = TutorPayout(tutor=tutor, year=2030, month=1, minutes=120, earnings_cents=5000, amount_cents=5000)
     return _add(db, statement)
 
 
@@ -239,9 +237,7 @@ def test_a_tutor_weekly_rule_always_belongs_to_that_tutor(client, db, two_tutors
     }
     assert client.post("/admin/mes-horaires/new/", data=data).status_code == 302
     rules = db.session.query(WeeklyRule).all()
-    assert [(r.tutor_id, r.weekday, r.start_time, r.end_time) for r in rules] == [
-        (me.id, 2, time(10), time(12))
-    ]
+    assert [(r.tutor_id, r.weekday, r.start_time, r.end_time) for r in rules] == [(me.id, 2, time(10), time(12))]
 
 
 def test_a_tutor_edits_their_profile_but_not_their_rate(client, db, two_tutors):
@@ -258,7 +254,10 @@ def test_a_tutor_edits_their_profile_but_not_their_rate(client, db, two_tutors):
     db.session.expire_all()
     tutor = db.session.get(Tutor, me.id)
     assert (tutor.bio, tutor.contact_email, tutor.hourly_rate_cents, tutor.priority) == (
-        "Doctorante en mathématiques.", "moi@example.com", rate, 10
+        "Doctorante en mathématiques.",
+        "moi@example.com",
+        rate,
+        10,
     )
     assert client.get("/admin/mon-profil/new/").status_code == 403
 
@@ -318,8 +317,15 @@ def test_the_accountant_cannot_create_edit_or_delete_anything(client, make, db, 
     assert db.session.query(model).count() == count
 
 
-@pytest.mark.parametrize("url", ["/admin/paiements-tuteurs/payer", "/admin/compta/releves-tuteurs/payer",
-                                 "/admin/revenus/", "/admin/compta/revenus/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/paiements-tuteurs/payer",
+        "/admin/compta/releves-tuteurs/payer",
+        "/admin/revenus/",
+        "/admin/compta/revenus/",
+    ],
+)
 def test_the_accountant_cannot_post_to_reports_or_mark_a_payout_paid(client, make, db, login_as, url):
     login_as("accountant")
     tutor = make.tutor()
@@ -400,8 +406,11 @@ def test_courses_have_no_delete_button_and_refuse_deletion(client, make, db, log
     assert db.session.get(Course, course.id) is not None
 
 
-MODEL_LISTS = [u for u in OFFICE_URLS + ADMIN_ONLY_URLS + ACCOUNTING_URLS + TUTOR_URLS
-               if u not in ACCOUNTING_REPORTS | {"/admin/revenus/", "/admin/paiements-tuteurs/", "/admin/parametres/"}]
+MODEL_LISTS = [
+    u
+    for u in OFFICE_URLS + ADMIN_ONLY_URLS + ACCOUNTING_URLS + TUTOR_URLS
+    if u not in ACCOUNTING_REPORTS | {"/admin/revenus/", "/admin/paiements-tuteurs/", "/admin/parametres/"}
+]
 
 
 @pytest.mark.parametrize("role", ["anonymous", "student", "tutor", "accountant", "staff"])
@@ -410,7 +419,8 @@ def test_record_pages_refuse_the_roles_their_list_refuses(client, login_as, role
     refused = [url for url in MODEL_LISTS if url not in OWN_URLS[role]]
     outcomes = {
         f"{url}{page}": _outcome(client.get(f"{url}{page}"))[0]
-        for url in refused for page in ("details/?id=1", "edit/?id=1", "new/")
+        for url in refused
+        for page in ("details/?id=1", "edit/?id=1", "new/")
     }
     expected = 302 if role == "anonymous" else 403
     assert outcomes == dict.fromkeys(outcomes, expected)

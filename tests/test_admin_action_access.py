@@ -18,15 +18,24 @@ def rows(db, make):
     ticket = Ticket(student=order.user, subject="Aide")
     db.session.add(ticket)
     db.session.commit()
-    return {"order": order.id, "appointment": order.items[0].appointment.id, "student": order.user_id,
-            "ticket": ticket.id}
+    return {
+        "order": order.id,
+        "appointment": order.items[0].appointment.id,
+        "student": order.user_id,
+        "ticket": ticket.id,
+    }
 
 
 OFFICE_ACTIONS = {
     "/admin/remboursements/commande/{order}": {"amount": "10", "reason": "x", "request_key": "a" * 32},
     "/admin/rendez-vous/annuler/{appointment}": {"reason": "x"},
-    "/admin/rendez-vous/reserver": {"student_id": "1", "course_id": "1", "tutor_id": "1",
-                                    "starts_at": "2099-01-05 10:00", "duration_minutes": "60"},
+    "/admin/rendez-vous/reserver": {
+        "student_id": "1",
+        "course_id": "1",
+        "tutor_id": "1",
+        "starts_at": "2099-01-05 10:00",
+        "duration_minutes": "60",
+    },
     "/admin/etudiants/credit/{student}": {"direction": "credit", "amount": "50", "reason": "x"},
     "/admin/billets/repondre/{ticket}": {"body": "Bonjour"},
 }
@@ -43,8 +52,10 @@ def _sign_in(role, login_as):
 
 def _written(db):
     """Everything an action page could have written."""
-    return [db.session.scalar(select(func.count()).select_from(model))
-            for model in (Refund, CreditEntry, TicketMessage, MeetingLink, AuditLog)]
+    return [
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (Refund, CreditEntry, TicketMessage, MeetingLink, AuditLog)
+    ]
 
 
 def _refused(response, role):

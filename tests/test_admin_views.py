@@ -46,36 +46,54 @@ def world(make, db):
         tutor=tutor,
         student=student,
         order=order,
-        appointment=make.appointment(
-            student=student, tutor=tutor, course=course, order_item=order.items[0]
-        ),
+        appointment=make.appointment(student=student, tutor=tutor, course=course, order_item=order.items[0]),
         coupon=make.coupon(code="RENTREE"),
         rule=make.weekly_rule(tutor),
-        exception=_add(db, AvailabilityException(
-            tutor=tutor, date=date(2030, 1, 8), kind="open", start_time=time(18), end_time=time(20)
-        )),
-        time_off=_add(db, TimeOff(
-            tutor=tutor, starts_at=start, ends_at=start + timedelta(days=1), reason="Congrès"
-        )),
-        payout=_add(db, TutorPayout(
-            tutor=tutor, year=2030, month=1, minutes=90, earnings_cents=3750, amount_cents=3750
-        )),
-        refund=_add(db, Refund(
-            order=order, amount_cents=1000, reason="Geste commercial", status="succeeded",
-            idempotency_key="refund-1", processed_at=utcnow(),
-        )),
-        ticket=_add(db, Ticket(
-            student=student, subject="Lien Zoom manquant", category="technique"
-        )),
-        audit=_add(db, AuditLog(
-            action="tutor.rate_changed", target_type="tutors", target_id=tutor.id,
-            before={"rate": 2500}, after={"rate": 2700},
-        )),
+        exception=_add(
+            db,
+            AvailabilityException(
+                tutor=tutor, date=date(2030, 1, 8), kind="open", start_time=time(18), end_time=time(20)
+            ),
+        ),
+        time_off=_add(db, TimeOff(tutor=tutor, starts_at=start, ends_at=start + timedelta(days=1), reason="Congrès")),
+        payout=_add(
+            db, TutorPayout(tutor=tutor, year=2030, month=1, minutes=90, earnings_cents=3750, amount_cents=3750)
+        ),
+        refund=_add(
+            db,
+            Refund(
+                order=order,
+                amount_cents=1000,
+                reason="Geste commercial",
+                status="succeeded",
+                idempotency_key="refund-1",
+                processed_at=utcnow(),
+            ),
+        ),
+        ticket=_add(db, Ticket(student=student, subject="Lien Zoom manquant", category="technique")),
+        audit=_add(
+            db,
+            AuditLog(
+                action="tutor.rate_changed",
+                target_type="tutors",
+                target_id=tutor.id,
+                before={"rate": 2500},
+                after={"rate": 2700},
+            ),
+        ),
     )
-    _add(db, Payment(
-        order=order, provider="simulated", gateway_payment_id="pi_1", idempotency_key="pay-1",
-        amount_cents=order.total_cents, status="succeeded", succeeded_at=utcnow(),
-    ))
+    _add(
+        db,
+        Payment(
+            order=order,
+            provider="simulated",
+            gateway_payment_id="pi_1",
+            idempotency_key="pay-1",
+            amount_cents=order.total_cents,
+            status="succeeded",
+            succeeded_at=utcnow(),
+        ),
+    )
     _add(db, TicketMessage(ticket=rows["ticket"], author=student, body="Je n'ai pas reçu le lien."))
     db.session.commit()
     return rows
@@ -169,9 +187,7 @@ def _listed_ids(response):
 def test_the_appointment_list_filters_by_status_and_local_day(client, world, make, db, login_as):
     login_as("staff")
     evening = datetime(2030, 3, 4, 23, 30, tzinfo=LOCAL_TZ)  # 04:30 UTC the next day
-    late = make.appointment(
-        starts_at=evening.astimezone(timezone.utc), status="cancelled", cancelled_at=utcnow()
-    )
+    late = make.appointment(starts_at=evening.astimezone(timezone.utc), status="cancelled", cancelled_at=utcnow())
     db.session.commit()
     args = _filter_args(client.get("/admin/rendez-vous/").get_data(as_text=True))
     status, day = args[("Statut", "vaut")], args[("Date", "le")]
@@ -182,9 +198,7 @@ def test_the_appointment_list_filters_by_status_and_local_day(client, world, mak
     assert world["appointment"].id in listed(f"flt0_{day}=pas-une-date")
 
 
-def test_an_administrator_creates_an_account_whose_password_is_only_stored_hashed(
-    client, db, login_as
-):
+def test_an_administrator_creates_an_account_whose_password_is_only_stored_hashed(client, db, login_as):
     login_as("admin")
     form = client.get("/admin/utilisateurs/new/").get_data(as_text=True)
     assert "password_hash" not in form and 'type="password"' in form
@@ -278,8 +292,15 @@ def test_a_coupon_code_is_stored_uppercase_and_its_dates_in_utc(client, db, logi
 @pytest.mark.parametrize("typed", ["0001-01-01 10:00", "1999-06-01 10:00", "2101-06-01 10:00"])
 def test_a_coupon_dated_outside_the_business_years_is_refused_in_french(client, db, login_as, field, typed):
     login_as("staff")
-    data = {"code": "ANCIEN", "kind": "percent", "value": "10", "starts_at": "", "ends_at": "", "active": "y",
-            field: typed}
+    data = {
+        "code": "ANCIEN",
+        "kind": "percent",
+        "value": "10",
+        "starts_at": "",
+        "ends_at": "",
+        "active": "y",
+        field: typed,
+    }
 
     response = client.post("/admin/coupons/new/", data=data)
 
@@ -366,9 +387,7 @@ def test_an_account_gets_one_tutor_profile_at_most(client, world, db, login_as):
 
 
 @pytest.mark.parametrize("start, end", [("12:00", "10:00"), ("10:00", "10:00")])
-def test_a_weekly_rule_ending_before_it_starts_is_refused_in_french(
-    client, make, db, login, start, end
-):
+def test_a_weekly_rule_ending_before_it_starts_is_refused_in_french(client, make, db, login, start, end):
     tutor = make.tutor()
     db.session.commit()
     login(tutor.user)

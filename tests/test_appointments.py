@@ -21,8 +21,11 @@ def test_a_session_cancelled_meanwhile_by_another_request_is_not_cancelled_or_cr
     db.session.commit()
     assert appointment.status == "scheduled"  # this request's copy, read before the other one commits
     with db.engine.begin() as other_request:
-        other_request.execute(update(Appointment).where(Appointment.id == appointment.id)
-                              .values(status="cancelled", cancelled_at=utcnow(), cancellation_reason="Premier clic"))
+        other_request.execute(
+            update(Appointment)
+            .where(Appointment.id == appointment.id)
+            .values(status="cancelled", cancelled_at=utcnow(), cancellation_reason="Premier clic")
+        )
         other_request.execute(delete(SlotLock).where(SlotLock.appointment_id == appointment.id))
 
     with pytest.raises(appointments.AppointmentError, match="déjà annulé"):

@@ -34,7 +34,9 @@ def test_login_ignores_the_case_of_the_email(client, make, db):
     assert db.session.get(User, user.id).last_login_at is not None
 
 
-@pytest.mark.parametrize("email, password", [("eleve@example.com", "mauvais-mot"), ("inconnu@example.com", DEFAULT_PASSWORD)])
+@pytest.mark.parametrize(
+    "email, password", [("eleve@example.com", "mauvais-mot"), ("inconnu@example.com", DEFAULT_PASSWORD)]
+)
 def test_bad_credentials_get_one_french_message_and_no_session(client, make, db, email, password):
     make.user(email="eleve@example.com")
     db.session.commit()
@@ -107,8 +109,13 @@ def test_logout_needs_a_post(client, make, db, login):
 def test_signup_creates_a_student_and_signs_them_in(client, db):
     response = client.post(
         "/inscription",
-        data={"first_name": "Léa", "last_name": "Gagnon", "email": "Lea.Gagnon@Example.com",
-              "password": "un-bon-mot-de-passe", "password_confirm": "un-bon-mot-de-passe"},
+        data={
+            "first_name": "Léa",
+            "last_name": "Gagnon",
+            "email": "Lea.Gagnon@Example.com",
+            "password": "un-bon-mot-de-passe",
+            "password_confirm": "un-bon-mot-de-passe",
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/tableau-de-bord"
@@ -132,8 +139,13 @@ def test_signup_creates_a_student_and_signs_them_in(client, db):
 def test_bad_signups_are_explained_and_change_nothing(client, make, db, fields, message):
     make.user(email="lea@example.com")
     db.session.commit()
-    data = {"first_name": "Léa", "last_name": "Gagnon", "email": "nouvelle@example.com",
-            "password": "un-bon-mot-de-passe", "password_confirm": "un-bon-mot-de-passe"}
+    data = {
+        "first_name": "Léa",
+        "last_name": "Gagnon",
+        "email": "nouvelle@example.com",
+        "password": "un-bon-mot-de-passe",
+        "password_confirm": "un-bon-mot-de-passe",
+    }
     data.update(fields)
     response = client.post("/inscription", data=data)
     assert response.status_code == 400

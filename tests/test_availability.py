@@ -25,8 +25,9 @@ def _text(response):
     return unescape(response.get_data(as_text=True))
 
 
-@pytest.mark.parametrize("start, end", [(time(11), time(14)), (time(8), time(9, 30)), (time(10), time(11)),
-                                        (time(8), time(13))])
+@pytest.mark.parametrize(
+    "start, end", [(time(11), time(14)), (time(8), time(9, 30)), (time(10), time(11)), (time(8), time(13))]
+)
 def test_a_rule_overlapping_another_of_the_tutor_is_refused_naming_it(db, tutor, start, end):
     rule = WeeklyRule(tutor_id=tutor.id, weekday=0, start_time=start, end_time=end)
     with pytest.raises(AvailabilityError, match="chevauche la plage Lundi 09:00–12:00"):
@@ -87,10 +88,13 @@ def rules_page(request, login, login_as, tutor):
     return request.param
 
 
-@pytest.mark.parametrize("start, end, message", [
-    ("10:00", "14:00", "Cette plage chevauche la plage Lundi 09:00–12:00 de ce tuteur."),
-    ("09:00", "12:00", "Cette plage existe déjà : Lundi 09:00–12:00."),
-])
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        ("10:00", "14:00", "Cette plage chevauche la plage Lundi 09:00–12:00 de ce tuteur."),
+        ("09:00", "12:00", "Cette plage existe déjà : Lundi 09:00–12:00."),
+    ],
+)
 def test_an_overlapping_rule_is_refused_on_the_form(client, db, tutor, rules_page, start, end, message):
     response = client.post(f"/admin/{rules_page}/new/", data=_rule_form(rules_page, tutor, start, end))
 
@@ -111,8 +115,9 @@ def test_a_rule_moved_onto_another_is_refused_on_the_edit_form(client, db, tutor
     db.session.add(later)
     db.session.commit()
 
-    response = client.post(f"/admin/{rules_page}/edit/?id={later.id}",
-                           data=_rule_form(rules_page, tutor, "11:00", "15:00"))
+    response = client.post(
+        f"/admin/{rules_page}/edit/?id={later.id}", data=_rule_form(rules_page, tutor, "11:00", "15:00")
+    )
 
     assert response.status_code == 200
     assert "chevauche la plage Lundi 09:00–12:00" in _text(response)
@@ -121,11 +126,17 @@ def test_a_rule_moved_onto_another_is_refused_on_the_edit_form(client, db, tutor
 
 
 @pytest.mark.parametrize("view", ["conges", "mes-conges"])
-@pytest.mark.parametrize("start, end", [("0001-01-01 10:00", "0001-01-02 10:00"),
-                                        ("1999-12-30 10:00", "1999-12-31 10:00"),
-                                        ("2101-06-01 10:00", "2101-06-02 10:00")])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        ("0001-01-01 10:00", "0001-01-02 10:00"),
+        ("1999-12-30 10:00", "1999-12-31 10:00"),
+        ("2101-06-01 10:00", "2101-06-02 10:00"),
+    ],
+)
 def test_time_off_typed_outside_the_business_years_is_refused_on_the_form(
-        client, db, login, login_as, tutor, view, start, end):
+    client, db, login, login_as, tutor, view, start, end
+):
     login(tutor.user) if view == "mes-conges" else login_as("staff")
     data = {"starts_at": start, "ends_at": end, "reason": "Vacances", "tutor": str(tutor.id)}
 
@@ -139,7 +150,8 @@ def test_time_off_typed_outside_the_business_years_is_refused_on_the_form(
 @pytest.mark.parametrize("view", ["exceptions", "mes-exceptions"])
 @pytest.mark.parametrize("day", ["0001-01-01", "1999-12-31", "2101-01-01"])
 def test_an_exception_typed_outside_the_business_years_is_refused_on_the_form(
-        client, db, login, login_as, tutor, view, day):
+    client, db, login, login_as, tutor, view, day
+):
     login(tutor.user) if view == "mes-exceptions" else login_as("staff")
     data = {"date": day, "kind": "closed", "note": "", "tutor": str(tutor.id)}
 

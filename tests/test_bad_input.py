@@ -52,28 +52,49 @@ def _public_big_id_requests(offer):
     start = offer.start().isoformat()
     return {
         "day slots": ("get", f"/api/cours/{offer.slug}/creneaux?date={offer.day}&duree=60&tuteur={BIG}", {}),
-        "month days": ("get", f"/api/cours/{offer.slug}/disponibilites?mois={offer.day:%Y-%m}&duree=60&tuteur={BIG}",
-                       {}),
+        "month days": (
+            "get",
+            f"/api/cours/{offer.slug}/disponibilites?mois={offer.day:%Y-%m}&duree=60&tuteur={BIG}",
+            {},
+        ),
         "booking page": ("get", f"/cours/{offer.slug}/reservation?tuteur={BIG}", {}),
-        "cart add (JSON)": ("post", "/panier/ajouter", {"json": {
-            "cours": offer.slug, "tuteur": BIG, "creneaux": [{"debut": start, "duree": 60}]}}),
-        "cart add (form)": ("post", "/panier/ajouter", {
-            "data": {"cours": offer.slug, "tuteur": str(BIG), "debut": start, "duree": "60"},
-            "headers": {"Accept": "application/json"}}),
+        "cart add (JSON)": (
+            "post",
+            "/panier/ajouter",
+            {"json": {"cours": offer.slug, "tuteur": BIG, "creneaux": [{"debut": start, "duree": 60}]}},
+        ),
+        "cart add (form)": (
+            "post",
+            "/panier/ajouter",
+            {
+                "data": {"cours": offer.slug, "tuteur": str(BIG), "debut": start, "duree": "60"},
+                "headers": {"Accept": "application/json"},
+            },
+        ),
         "cart remove": ("post", f"/panier/retirer/{BIG}", {}),
         "cart hold again": ("post", f"/panier/retenir/{BIG}", {}),
         "payment return": ("get", f"/paiement/retour?commande={BIG}", {}),
     }
 
 
-@pytest.mark.parametrize("name", [
-    "day slots", "month days", "booking page", "cart add (JSON)", "cart add (form)", "cart remove",
-    "cart hold again", "payment return",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "day slots",
+        "month days",
+        "booking page",
+        "cart add (JSON)",
+        "cart add (form)",
+        "cart remove",
+        "cart hold again",
+        "payment return",
+    ],
+)
 def test_an_id_beyond_the_database_integers_is_refused_or_not_found(client, db, offer, name):
     # A cart, so that removing an item looks it up.
-    client.post("/panier/ajouter", json={"cours": offer.slug, "creneaux": [{"debut": offer.start(10).isoformat(),
-                                                                            "duree": 60}]})
+    client.post(
+        "/panier/ajouter", json={"cours": offer.slug, "creneaux": [{"debut": offer.start(10).isoformat(), "duree": 60}]}
+    )
     before = row_counts(db)
     method, url, options = _public_big_id_requests(offer)[name]
 
@@ -87,8 +108,17 @@ def test_an_id_beyond_the_database_integers_is_refused_or_not_found(client, db, 
 # NUL characters
 
 
-@pytest.mark.parametrize("url", ["/cours/fran%00cais", "/cours/a%00b/reservation", "/api/cours/a%00b/creneaux",
-                                 "/paiement/simule/pi%00", "/cours?x=%00", "/panier?%00=1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cours/fran%00cais",
+        "/cours/a%00b/reservation",
+        "/api/cours/a%00b/creneaux",
+        "/paiement/simule/pi%00",
+        "/cours?x=%00",
+        "/panier?%00=1",
+    ],
+)
 def test_a_nul_character_in_a_url_is_refused_with_a_french_page(client, db, offer, url):
     before = row_counts(db)
 
@@ -102,10 +132,14 @@ def test_a_nul_character_in_a_course_or_coupon_code_is_refused(client, db, offer
     before = row_counts(db)
     json_headers = {"Accept": "application/json"}
 
-    by_form = client.post("/panier/ajouter", headers=json_headers, data={
-        "cours": offer.slug + "\x00", "debut": offer.start().isoformat(), "duree": "60"})
-    by_json = client.post("/panier/ajouter", json={
-        "cours": "\x00", "creneaux": [{"debut": offer.start().isoformat(), "duree": 60}]})
+    by_form = client.post(
+        "/panier/ajouter",
+        headers=json_headers,
+        data={"cours": offer.slug + "\x00", "debut": offer.start().isoformat(), "duree": "60"},
+    )
+    by_json = client.post(
+        "/panier/ajouter", json={"cours": "\x00", "creneaux": [{"debut": offer.start().isoformat(), "duree": 60}]}
+    )
     coupon = client.post("/panier/coupon", headers=json_headers, data={"code": "RENTREE\x00"})
 
     for response in (by_form, by_json, coupon):
@@ -113,11 +147,23 @@ def test_a_nul_character_in_a_course_or_coupon_code_is_refused(client, db, offer
     assert unchanged(db, before)
 
 
-@pytest.mark.parametrize("url, data, field", [
-    ("/connexion", {"email": "eleve@example.com\x00", "password": "motdepasse-test"}, "email"),
-    ("/inscription", {"email": "lea@example.com", "first_name": "Léa\x00", "last_name": "Tremblay",
-                      "password": "un-mot-de-passe-long", "password_confirm": "un-mot-de-passe-long"}, "first_name"),
-])
+@pytest.mark.parametrize(
+    "url, data, field",
+    [
+        ("/connexion", {"email": "eleve@example.com\x00", "password": "motdepasse-test"}, "email"),
+        (
+            "/inscription",
+            {
+                "email": "lea@example.com",
+                "first_name": "Léa\x00",
+                "last_name": "Tremblay",
+                "password": "un-mot-de-passe-long",
+                "password_confirm": "un-mot-de-passe-long",
+            },
+            "first_name",
+        ),
+    ],
+)
 def test_a_nul_character_in_a_public_form_is_shown_next_to_the_field(client, db, make, url, data, field):
     make.user(email="eleve@example.com")
     db.session.commit()
@@ -128,7 +174,7 @@ def test_a_nul_character_in_a_public_form_is_shown_next_to_the_field(client, db,
     assert response.status_code == 400
     page = text(response)
     # The message follows the field it is about.
-    assert NUL_CHARACTER in page[page.index(f'name="{field}"'):]
+    assert NUL_CHARACTER in page[page.index(f'name="{field}"') :]
     assert unchanged(db, before)
 
 
@@ -202,15 +248,22 @@ def test_a_signed_but_malformed_event_is_refused_and_recorded_nowhere(client, db
     assert unchanged(db, before)
 
 
-@pytest.mark.parametrize("delivery", [
-    pytest.param(lambda gateway: _latin1_signed(gateway), id="body not UTF-8"),
-    pytest.param(lambda gateway: (b"\xff\xfe{}", "t=1,v1=abc"), id="garbage body"),
-    pytest.param(lambda gateway: (b"{}", "t=1,v1=é"), id="non-ASCII signature header"),
-    pytest.param(lambda gateway: _signed(gateway, {"id": "evt_1", "type": SUCCEEDED}, int(time.time()) + 301),
-                 id="signed in the future"),
-    pytest.param(lambda gateway: (DEEP_JSON.encode(), sign_payload(DEEP_JSON, gateway.secret)),
-                 id="nested fifty thousand levels"),
-])
+@pytest.mark.parametrize(
+    "delivery",
+    [
+        pytest.param(lambda gateway: _latin1_signed(gateway), id="body not UTF-8"),
+        pytest.param(lambda gateway: (b"\xff\xfe{}", "t=1,v1=abc"), id="garbage body"),
+        pytest.param(lambda gateway: (b"{}", "t=1,v1=é"), id="non-ASCII signature header"),
+        pytest.param(
+            lambda gateway: _signed(gateway, {"id": "evt_1", "type": SUCCEEDED}, int(time.time()) + 301),
+            id="signed in the future",
+        ),
+        pytest.param(
+            lambda gateway: (DEEP_JSON.encode(), sign_payload(DEEP_JSON, gateway.secret)),
+            id="nested fifty thousand levels",
+        ),
+    ],
+)
 def test_an_unreadable_or_future_dated_webhook_is_refused(client, db, gateway, delivery):
     before = row_counts(db)
 
@@ -229,8 +282,11 @@ def test_an_event_signed_four_minutes_ahead_of_our_clock_is_accepted(client, db,
 
 
 def test_a_failed_payment_whose_error_is_not_an_object_gets_the_declined_message(client, db, gateway):
-    event = {"id": "evt_1", "type": "payment_intent.payment_failed",
-             "data": {"object": {"id": "pi_inconnu", "last_payment_error": "card_declined"}}}
+    event = {
+        "id": "evt_1",
+        "type": "payment_intent.payment_failed",
+        "data": {"object": {"id": "pi_inconnu", "last_payment_error": "card_declined"}},
+    }
 
     response = _webhook(client, *_signed(gateway, event))
 
@@ -246,38 +302,45 @@ def office(db, make, login_as, offer):
     return offer
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/cours/?page=-1",
-    "/admin/utilisateurs/?page=-1",
-    f"/admin/horaires/?page={BIG * BIG}",
-    f"/admin/cours/details/?id={BIG}",
-    f"/admin/cours/edit/?id={BIG}",
-    "/admin/cours/details/?id=%D9%A1",  # an Arabic-Indic one: a digit, but no id
-    f"/admin/remboursements/commande/{BIG}",
-    f"/admin/rendez-vous/annuler/{BIG}",
-    f"/admin/etudiants/credit/{BIG}",
-    f"/admin/billets/repondre/{BIG}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/cours/?page=-1",
+        "/admin/utilisateurs/?page=-1",
+        f"/admin/horaires/?page={BIG * BIG}",
+        f"/admin/cours/details/?id={BIG}",
+        f"/admin/cours/edit/?id={BIG}",
+        "/admin/cours/details/?id=%D9%A1",  # an Arabic-Indic one: a digit, but no id
+        f"/admin/remboursements/commande/{BIG}",
+        f"/admin/rendez-vous/annuler/{BIG}",
+        f"/admin/etudiants/credit/{BIG}",
+        f"/admin/billets/repondre/{BIG}",
+    ],
+)
 def test_a_page_or_id_out_of_range_in_the_back_office_is_not_found(client, db, office, url):
     response = client.get(url)
 
     assert response.status_code == 404 and "Page introuvable." in text(response)
 
 
-@pytest.mark.parametrize("url", ["/admin/cours/?search=a%00b", "/admin/utilisateurs/?search=%00",
-                                 "/admin/conges/?flt0_0=%00"])
+@pytest.mark.parametrize(
+    "url", ["/admin/cours/?search=a%00b", "/admin/utilisateurs/?search=%00", "/admin/conges/?flt0_0=%00"]
+)
 def test_a_nul_character_in_a_back_office_search_is_refused(client, office, url):
     response = client.get(url)
 
     assert response.status_code == 400 and NUL_IN_URL in text(response)
 
 
-@pytest.mark.parametrize("url", [
-    f"/admin/horaires/?flt0_0={BIG}",
-    "/admin/conges/?flt0_1=9999-12-31",
-    "/admin/conges/?flt0_3=9999-12-31",
-    "/admin/exceptions/?flt0_1=0001-01-01",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/admin/horaires/?flt0_0={BIG}",
+        "/admin/conges/?flt0_1=9999-12-31",
+        "/admin/conges/?flt0_3=9999-12-31",
+        "/admin/exceptions/?flt0_1=0001-01-01",
+    ],
+)
 def test_a_list_filter_out_of_range_is_ignored_with_a_french_message(client, office, url):
     response = client.get(url)
 
@@ -314,22 +377,40 @@ def test_a_row_others_depend_on_is_kept_with_a_french_message(app, db, office):
         assert get_flashed_messages() == [IN_USE]
 
 
-@pytest.mark.parametrize("url, data, message", [
-    ("/admin/cours/new/", {"title": "Chimie", "full_name": "Chimie générale", "slug": "chimie",
-                           "rate_cents": "1e308"}, AMOUNT_TOO_LARGE),
-    ("/admin/cours/new/", {"title": "Chimie", "full_name": "Chimie générale", "slug": "chimie",
-                           "rate_cents": "21474836,48"}, AMOUNT_TOO_LARGE),
-    ("/admin/cours/new/", {"title": "Chimie\x00", "full_name": "Chimie générale", "slug": "chimie",
-                           "rate_cents": "45"}, NUL_CHARACTER),
-    ("/admin/cours/new/", {"title": "Chimie", "full_name": "Chimie générale", "slug": "chi\x00mie",
-                           "rate_cents": "45"}, NUL_CHARACTER),
-    ("/admin/coupons/new/", {"code": "GROS", "kind": "fixed", "value": "1000", "max_redemptions": str(BIG)},
-     NUMBER_TOO_LARGE),
-    ("/admin/conges/new/", {"starts_at": "9999-12-31 23:00", "ends_at": "9999-12-31 23:30"}, YEAR_OUT_OF_RANGE),
-    ("/admin/conges/new/", {"starts_at": "0001-01-01 00:00", "ends_at": "0001-01-01 01:00"}, YEAR_OUT_OF_RANGE),
-    ("/admin/exceptions/new/", {"date": "0001-01-01", "kind": "closed"}, YEAR_OUT_OF_RANGE),
-    ("/admin/exceptions/new/", {"date": "9999-12-31", "kind": "closed"}, YEAR_OUT_OF_RANGE),
-])
+@pytest.mark.parametrize(
+    "url, data, message",
+    [
+        (
+            "/admin/cours/new/",
+            {"title": "Chimie", "full_name": "Chimie générale", "slug": "chimie", "rate_cents": "1e308"},
+            AMOUNT_TOO_LARGE,
+        ),
+        (
+            "/admin/cours/new/",
+            {"title": "Chimie", "full_name": "Chimie générale", "slug": "chimie", "rate_cents": "21474836,48"},
+            AMOUNT_TOO_LARGE,
+        ),
+        (
+            "/admin/cours/new/",
+            {"title": "Chimie\x00", "full_name": "Chimie générale", "slug": "chimie", "rate_cents": "45"},
+            NUL_CHARACTER,
+        ),
+        (
+            "/admin/cours/new/",
+            {"title": "Chimie", "full_name": "Chimie générale", "slug": "chi\x00mie", "rate_cents": "45"},
+            NUL_CHARACTER,
+        ),
+        (
+            "/admin/coupons/new/",
+            {"code": "GROS", "kind": "fixed", "value": "1000", "max_redemptions": str(BIG)},
+            NUMBER_TOO_LARGE,
+        ),
+        ("/admin/conges/new/", {"starts_at": "9999-12-31 23:00", "ends_at": "9999-12-31 23:30"}, YEAR_OUT_OF_RANGE),
+        ("/admin/conges/new/", {"starts_at": "0001-01-01 00:00", "ends_at": "0001-01-01 01:00"}, YEAR_OUT_OF_RANGE),
+        ("/admin/exceptions/new/", {"date": "0001-01-01", "kind": "closed"}, YEAR_OUT_OF_RANGE),
+        ("/admin/exceptions/new/", {"date": "9999-12-31", "kind": "closed"}, YEAR_OUT_OF_RANGE),
+    ],
+)
 def test_a_back_office_form_refuses_what_no_column_can_store(client, db, office, url, data, message):
     before = row_counts(db)
 
@@ -339,13 +420,23 @@ def test_a_back_office_form_refuses_what_no_column_can_store(client, db, office,
     assert unchanged(db, before)
 
 
-@pytest.mark.parametrize("url, field", [
-    ("/admin/cours/new/", "rate_cents"), ("/admin/tuteurs/new/", "hourly_rate_cents"),
-])
+@pytest.mark.parametrize(
+    "url, field",
+    [
+        ("/admin/cours/new/", "rate_cents"),
+        ("/admin/tuteurs/new/", "hourly_rate_cents"),
+    ],
+)
 def test_an_hourly_rate_whose_sessions_would_not_fit_in_cents_is_refused(client, db, office, url, field):
     # 21 474 836,47 $ fits in a column, but two hours of it would not.
-    data = {"title": "Chimie", "full_name": "Chimie générale", "slug": "chimie", "display_name": "Marie Curie",
-            "user": str(office.best.user_id), field: "21474836,47"}
+    data = {
+        "title": "Chimie",
+        "full_name": "Chimie générale",
+        "slug": "chimie",
+        "display_name": "Marie Curie",
+        "user": str(office.best.user_id),
+        field: "21474836,47",
+    }
     before = row_counts(db)
 
     response = client.post(url, data=data)
@@ -361,8 +452,10 @@ def test_a_credit_adjustment_beyond_what_cents_can_hold_is_refused(client, db, m
     db.session.commit()
     before = row_counts(db)
 
-    response = client.post(f"/admin/etudiants/credit/{student.id}",
-                           data={"direction": "credit", "amount": amount, "reason": "Geste commercial"})
+    response = client.post(
+        f"/admin/etudiants/credit/{student.id}",
+        data={"direction": "credit", "amount": amount, "reason": "Geste commercial"},
+    )
 
     assert response.status_code == 400 and AMOUNT_TOO_LARGE in text(response)
     assert unchanged(db, before)
@@ -371,12 +464,18 @@ def test_a_credit_adjustment_beyond_what_cents_can_hold_is_refused(client, db, m
 def test_a_payout_confirmation_with_a_nul_character_is_refused(client, db, make, office):
     before = row_counts(db)
 
-    response = client.post("/admin/paiements-tuteurs/payer", data={
-        "tutor": str(office.best.id), "month": "2020-01", "confirmation_number": "VIR\x00", "paid_on": "2020-02-01"})
+    response = client.post(
+        "/admin/paiements-tuteurs/payer",
+        data={
+            "tutor": str(office.best.id),
+            "month": "2020-01",
+            "confirmation_number": "VIR\x00",
+            "paid_on": "2020-02-01",
+        },
+    )
 
     assert response.status_code == 400 and NUL_CHARACTER in text(response)
     assert unchanged(db, before)
-
 
 
 def test_a_return_address_with_a_line_break_is_refused_in_the_back_office(client, db, office):

@@ -20,7 +20,9 @@ def offer(db, make):
 
 
 def test_day_slots_hide_which_tutor_has_them(client, offer):
-    response = client.get(f"/api/cours/{offer.slug}/creneaux", query_string={"date": offer.day.isoformat(), "duree": 90})
+    response = client.get(
+        f"/api/cours/{offer.slug}/creneaux", query_string={"date": offer.day.isoformat(), "duree": 90}
+    )
     assert response.status_code == 200
     data = response.get_json()
     assert data["duree"] == 90 and data["date"] == offer.day.isoformat()
@@ -42,8 +44,9 @@ def test_day_slots_of_a_chosen_tutor_name_that_tutor(client, offer):
 
 
 def test_month_days_list_the_days_with_slots(client, offer):
-    response = client.get(f"/api/cours/{offer.slug}/disponibilites",
-                          query_string={"mois": offer.day.strftime("%Y-%m"), "duree": 120})
+    response = client.get(
+        f"/api/cours/{offer.slug}/disponibilites", query_string={"mois": offer.day.strftime("%Y-%m"), "duree": 120}
+    )
     assert response.status_code == 200
     assert offer.day.isoformat() in response.get_json()["jours"]
 
@@ -112,8 +115,10 @@ def test_a_tutor_who_does_not_teach_the_course_is_a_json_404(client, offer, make
     outsider = make.tutor(courses=[make.course()])
     db.session.commit()
     for tutor_id in (outsider.id, 999999):
-        response = client.get(f"/api/cours/{offer.slug}/creneaux",
-                              query_string={"date": offer.day.isoformat(), "duree": 60, "tuteur": tutor_id})
+        response = client.get(
+            f"/api/cours/{offer.slug}/creneaux",
+            query_string={"date": offer.day.isoformat(), "duree": 60, "tuteur": tutor_id},
+        )
         assert response.status_code == 404
         assert response.get_json() == {"error": "Ce tuteur n'enseigne pas ce cours."}
 

@@ -47,7 +47,9 @@ def test_a_month_for_a_course_takes_the_same_queries_whatever_the_size(db, make,
     with count_queries(db) as statements:
         found = course_tutors(course.id)
         calendars = load_calendars(found, MONDAY, MONDAY + timedelta(days=30), NOW)
-        days = days_with_slots(calendars, [MONDAY + timedelta(days=i) for i in range(31)], 120, BookingWindow.from_settings(NOW))
+        days = days_with_slots(
+            calendars, [MONDAY + timedelta(days=i) for i in range(31)], 120, BookingWindow.from_settings(NOW)
+        )
     assert len(statements) == 7
     assert len(found) == tutors and days
 
@@ -58,17 +60,33 @@ def test_loaded_calendars_subtract_appointments_time_off_active_holds_and_closur
     tutor = make.tutor(courses=[course])
     make.weekly_rule(tutor, weekday=0, start=time(9), end=time(13))
     make.appointment(tutor=tutor, course=course, starts_at=local_instant(MONDAY, time(9)))
-    make.appointment(tutor=tutor, course=course, starts_at=local_instant(MONDAY, time(12)),
-                     status="cancelled", cancelled_at=NOW)
-    db.session.add(TimeOff(tutor_id=tutor.id, starts_at=local_instant(MONDAY, time(10)),
-                           ends_at=local_instant(MONDAY, time(10, 30))))
-    db.session.add(Hold(tutor_id=tutor.id, starts_at=local_instant(MONDAY, time(11)),
-                        ends_at=local_instant(MONDAY, time(12)), expires_at=NOW + timedelta(minutes=5),
-                        created_at=NOW))
+    make.appointment(
+        tutor=tutor, course=course, starts_at=local_instant(MONDAY, time(12)), status="cancelled", cancelled_at=NOW
+    )
+    db.session.add(
+        TimeOff(
+            tutor_id=tutor.id, starts_at=local_instant(MONDAY, time(10)), ends_at=local_instant(MONDAY, time(10, 30))
+        )
+    )
+    db.session.add(
+        Hold(
+            tutor_id=tutor.id,
+            starts_at=local_instant(MONDAY, time(11)),
+            ends_at=local_instant(MONDAY, time(12)),
+            expires_at=NOW + timedelta(minutes=5),
+            created_at=NOW,
+        )
+    )
     # An expired hold does not count.
-    db.session.add(Hold(tutor_id=tutor.id, starts_at=local_instant(MONDAY, time(12)),
-                        ends_at=local_instant(MONDAY, time(13)), expires_at=NOW - timedelta(minutes=1),
-                        created_at=NOW - timedelta(minutes=16)))
+    db.session.add(
+        Hold(
+            tutor_id=tutor.id,
+            starts_at=local_instant(MONDAY, time(12)),
+            ends_at=local_instant(MONDAY, time(13)),
+            expires_at=NOW - timedelta(minutes=1),
+            created_at=NOW - timedelta(minutes=16),
+        )
+    )
     closed_day = MONDAY + timedelta(days=7)
     # A second Monday rule (a tutor's rules never overlap).
     make.weekly_rule(tutor, weekday=0, start=time(15), end=time(16))

@@ -159,11 +159,11 @@ def test_slots_outside_the_booking_rules_cannot_be_added(db, make, course, new_c
         make.weekly_rule(tutor, weekday=weekday, start=time(0), end=time(23, 30))
     db.session.commit()
     refused_starts = [
-        NOW + timedelta(hours=11, minutes=30),             # under the 12-hour lead time
-        NOW - timedelta(days=1),                           # in the past
-        NOW + timedelta(days=60, minutes=30),              # past the 60-day horizon
-        NOW + timedelta(days=20, hours=12, minutes=15),    # off the half-hour grid
-        local_instant(date(2026, 12, 10), time(23)),       # would end after the tutor's hours
+        NOW + timedelta(hours=11, minutes=30),  # under the 12-hour lead time
+        NOW - timedelta(days=1),  # in the past
+        NOW + timedelta(days=60, minutes=30),  # past the 60-day horizon
+        NOW + timedelta(days=20, hours=12, minutes=15),  # off the half-hour grid
+        local_instant(date(2026, 12, 10), time(23)),  # would end after the tutor's hours
     ]
     for starts_at in refused_starts:
         error = refused(db, new_cart(), carts.SlotRequest(course, starts_at, 60))

@@ -42,11 +42,14 @@ def test_a_json_add_with_a_chosen_tutor_gets_that_tutor(client, db, offer):
 
 
 def test_several_slots_in_one_json_request_are_added_together(client, db, offer):
-    body = {"cours": offer.slug, "creneaux": [
-        {"debut": offer.start(9).isoformat(), "duree": 60},
-        {"debut": offer.start(13).isoformat(), "duree": 120},
-        {"debut": offer.start(9, days=1).isoformat(), "duree": "90"},
-    ]}
+    body = {
+        "cours": offer.slug,
+        "creneaux": [
+            {"debut": offer.start(9).isoformat(), "duree": 60},
+            {"debut": offer.start(13).isoformat(), "duree": 120},
+            {"debut": offer.start(9, days=1).isoformat(), "duree": "90"},
+        ],
+    }
     response = client.post("/panier/ajouter", json=body)
     assert response.status_code == 200 and response.get_json()["ajoutes"] == 3
     assert written(db) == (1, 3, 3, 2 + 4 + 3)
@@ -55,10 +58,13 @@ def test_several_slots_in_one_json_request_are_added_together(client, db, offer)
 def test_a_json_request_with_one_refused_slot_writes_nothing(client, db, offer):
     add_json(client, offer, start=offer.start(13))
     before = written(db)
-    body = {"cours": offer.slug, "creneaux": [
-        {"debut": offer.start(9).isoformat(), "duree": 60},
-        {"debut": offer.start(13, 30).isoformat(), "duree": 60},  # overlaps the 13:00 in the cart
-    ]}
+    body = {
+        "cours": offer.slug,
+        "creneaux": [
+            {"debut": offer.start(9).isoformat(), "duree": 60},
+            {"debut": offer.start(13, 30).isoformat(), "duree": 60},  # overlaps the 13:00 in the cart
+        ],
+    }
     response = client.post("/panier/ajouter", json=body)
     assert response.status_code == 409
     assert response.get_json() == {"error": "Ce créneau chevauche une séance déjà choisie."}
@@ -70,25 +76,47 @@ BAD_ADDS = [
     ({"cours": "francais-secondaire", "creneaux": [{"debut": "{start}", "duree": 60.5}]}, 400, "Durée invalide"),
     ({"cours": "francais-secondaire", "creneaux": [{"debut": "{start}"}]}, 400, "Durée invalide"),
     ({"cours": "francais-secondaire", "creneaux": [{"duree": 60}]}, 400, "L'heure de début est obligatoire."),
-    ({"cours": "francais-secondaire", "creneaux": [{"debut": "lundi 9h", "duree": 60}]}, 400, "Heure de début invalide"),
-    ({"cours": "francais-secondaire", "creneaux": [{"debut": "2026-12-07T09:00:00", "duree": 60}]}, 400,
-     "L'heure de début doit préciser son fuseau horaire."),
-    ({"cours": "francais-secondaire", "creneaux": [{"debut": "9999-12-31T23:30:00+00:00", "duree": 120}]}, 400,
-     "Heure de début invalide"),
-    ({"cours": "francais-secondaire", "creneaux": [{"debut": "0001-01-01T00:00:00+05:00", "duree": 60}]}, 400,
-     "Heure de début invalide"),
+    (
+        {"cours": "francais-secondaire", "creneaux": [{"debut": "lundi 9h", "duree": 60}]},
+        400,
+        "Heure de début invalide",
+    ),
+    (
+        {"cours": "francais-secondaire", "creneaux": [{"debut": "2026-12-07T09:00:00", "duree": 60}]},
+        400,
+        "L'heure de début doit préciser son fuseau horaire.",
+    ),
+    (
+        {"cours": "francais-secondaire", "creneaux": [{"debut": "9999-12-31T23:30:00+00:00", "duree": 120}]},
+        400,
+        "Heure de début invalide",
+    ),
+    (
+        {"cours": "francais-secondaire", "creneaux": [{"debut": "0001-01-01T00:00:00+05:00", "duree": 60}]},
+        400,
+        "Heure de début invalide",
+    ),
     ({"cours": "francais-secondaire", "creneaux": []}, 400, "Aucun créneau choisi."),
     ({"cours": "francais-secondaire", "creneaux": "{start}"}, 400, "Requête invalide"),
     ({"cours": "francais-secondaire", "creneaux": ["{start}"]}, 400, "Requête invalide"),
     ({"cours": "francais-secondaire"}, 400, "Requête invalide"),
     ({"creneaux": [{"debut": "{start}", "duree": 60}]}, 400, "Le cours est obligatoire."),
-    ({"cours": "francais-secondaire", "tuteur": "abc", "creneaux": [{"debut": "{start}", "duree": 60}]}, 400,
-     "Identifiant de tuteur invalide."),
-    ({"cours": "francais-secondaire", "tuteur": True, "creneaux": [{"debut": "{start}", "duree": 60}]}, 400,
-     "Identifiant de tuteur invalide."),
+    (
+        {"cours": "francais-secondaire", "tuteur": "abc", "creneaux": [{"debut": "{start}", "duree": 60}]},
+        400,
+        "Identifiant de tuteur invalide.",
+    ),
+    (
+        {"cours": "francais-secondaire", "tuteur": True, "creneaux": [{"debut": "{start}", "duree": 60}]},
+        400,
+        "Identifiant de tuteur invalide.",
+    ),
     ({"cours": "inconnu", "creneaux": [{"debut": "{start}", "duree": 60}]}, 404, "Cours introuvable."),
-    ({"cours": "francais-secondaire", "tuteur": 999999, "creneaux": [{"debut": "{start}", "duree": 60}]}, 404,
-     "Ce tuteur n'enseigne pas ce cours."),
+    (
+        {"cours": "francais-secondaire", "tuteur": 999999, "creneaux": [{"debut": "{start}", "duree": 60}]},
+        404,
+        "Ce tuteur n'enseigne pas ce cours.",
+    ),
 ]
 
 
@@ -115,11 +143,11 @@ def test_bad_json_adds_get_a_clear_status_and_write_nothing(client, db, offer):
 def test_slots_outside_the_rules_are_refused_with_409(client, db, offer):
     now = utcnow()
     for start in (
-        offer.start() - timedelta(days=14),                                   # past
+        offer.start() - timedelta(days=14),  # past
         now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2),  # under the lead time
-        offer.start(days=61),                                                 # past the horizon
-        offer.start(9, 15),                                                   # off the grid
-        offer.start(17),                                                      # after the tutors' hours
+        offer.start(days=61),  # past the horizon
+        offer.start(9, 15),  # off the grid
+        offer.start(17),  # after the tutors' hours
     ):
         response = add_json(client, offer, start=start)
         assert response.status_code == 409, start
@@ -139,8 +167,10 @@ def test_a_slot_held_by_another_visitor_is_gone_from_the_api_and_refused(app, cl
     other = app.test_client()
     assert add_json(other, offer, tutor=offer.best.id).status_code == 200
     # That tutor no longer offers 9:00 (nor 8:30, which would overlap it); the other tutor still does.
-    response = client.get(f"/api/cours/{offer.slug}/creneaux",
-                          query_string={"date": offer.day.isoformat(), "duree": 60, "tuteur": offer.best.id})
+    response = client.get(
+        f"/api/cours/{offer.slug}/creneaux",
+        query_string={"date": offer.day.isoformat(), "duree": 60, "tuteur": offer.best.id},
+    )
     starts = [s["debut"] for s in response.get_json()["creneaux"]]
     assert offer.start(9).astimezone(LOCAL_TZ).isoformat() not in starts
     assert offer.start(8, 30).astimezone(LOCAL_TZ).isoformat() not in starts
@@ -269,7 +299,7 @@ def test_logging_in_keeps_the_guest_cart_and_says_what_was_dropped(client, db, o
     carts.add_slots(own_cart, [carts.SlotRequest(offer.course, offer.start(9), 60, offer.best.id)], utcnow(), RULES)
     db.session.commit()
 
-    assert add_json(client, offer, tutor=offer.other.id).status_code == 200   # the same session again
+    assert add_json(client, offer, tutor=offer.other.id).status_code == 200  # the same session again
     assert add_json(client, offer, start=offer.start(13)).status_code == 200
     assert client.post("/panier/coupon", data={"code": own.code}).status_code == 302
     login(user)
@@ -278,7 +308,10 @@ def test_logging_in_keeps_the_guest_cart_and_says_what_was_dropped(client, db, o
     db.session.expire_all()
     [cart] = db.session.scalars(select(Cart)).all()
     assert cart.id == own_cart.id
-    assert [(i.starts_at, i.tutor_id) for i in cart.items] == [(offer.start(9), offer.best.id), (offer.start(13), offer.best.id)]
+    assert [(i.starts_at, i.tutor_id) for i in cart.items] == [
+        (offer.start(9), offer.best.id),
+        (offer.start(13), offer.best.id),
+    ]
     assert cart.coupon.code == "GUEST5"
     assert written(db) == (1, 2, 2, 4)
 
@@ -310,8 +343,13 @@ def test_cart_posts_without_a_csrf_token_are_refused(client, db, offer, make):
     db.session.commit()
     before = written(db)
     form = {"cours": offer.slug, "debut": offer.start(13).isoformat(), "duree": "60", "code": "PROMO"}
-    for path in ("/panier/ajouter", f"/panier/retirer/{item.id}", f"/panier/retenir/{item.id}", "/panier/coupon",
-                 "/panier/coupon/retirer"):
+    for path in (
+        "/panier/ajouter",
+        f"/panier/retirer/{item.id}",
+        f"/panier/retenir/{item.id}",
+        "/panier/coupon",
+        "/panier/coupon/retirer",
+    ):
         assert client.post(path, data=form).status_code == 400, path
         assert client.post(path, data={**form, "csrf_token": "faux"}).status_code == 400, path
     response = client.post(
@@ -345,5 +383,3 @@ def test_cart_posts_with_a_csrf_token_go_through(app, client, db, offer):
     assert written(db) == (1, 3, 3, 6)
     assert client.post(f"/panier/retirer/{item.id}", data={"csrf_token": token}).status_code == 302
     assert written(db) == (1, 2, 2, 4)
-
-

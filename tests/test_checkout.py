@@ -181,7 +181,8 @@ def test_a_successful_payment_books_every_item_in_one_transaction(db, make, offe
 
 
 def test_starting_checkout_twice_with_the_same_cart_gives_one_order_and_one_payment(
-        db, make, offer, gateway, student, now):
+    db, make, offer, gateway, student, now
+):
     coupon = make.coupon(max_redemptions=3)
     cart = new_cart(db, student)
     cart.coupon_id = coupon.id
@@ -286,8 +287,9 @@ def test_a_guest_using_the_email_of_an_account_is_refused_before_any_charge(db, 
     db.session.rollback()
 
     assert (str(caught.value), caught.value.code) == (EMAIL_TAKEN, "email_taken")
-    assert str(caught.value) == ("Un compte existe déjà avec cette adresse email. "
-                                 "Veuillez vous connecter avec votre compte existant.")
+    assert str(caught.value) == (
+        "Un compte existe déjà avec cette adresse email. Veuillez vous connecter avec votre compte existant."
+    )
     assert (count(db, Order), count(db, Payment), count(db, User, User.role == "student")) == (0, 0, 1)
     assert count(db, CartItem) == 1 and count(db, Hold) == 1
 
@@ -296,7 +298,8 @@ def test_a_guest_using_the_email_of_an_account_is_refused_before_any_charge(db, 
 
 
 def test_a_declined_payment_leaves_the_order_pending_and_the_cart_held_for_a_retry(
-        db, make, offer, gateway, student, now):
+    db, make, offer, gateway, student, now
+):
     coupon = make.coupon(max_redemptions=1)
     cart = new_cart(db, student)
     cart.coupon_id = coupon.id

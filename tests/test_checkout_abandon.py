@@ -27,8 +27,7 @@ def _pending_with_coupon(db, make, offer, gateway, now):
     return coupon, cart, order, payment
 
 
-def test_an_order_whose_holds_have_all_expired_is_abandoned_and_its_coupon_use_returned(db, make, offer, gateway,
-                                                                                       now):
+def test_an_order_whose_holds_have_all_expired_is_abandoned_and_its_coupon_use_returned(db, make, offer, gateway, now):
     coupon, _cart, order, payment = _pending_with_coupon(db, make, offer, gateway, now)
     assert coupon.redemptions_count == 1
 
@@ -55,7 +54,8 @@ def test_an_abandoned_order_paid_after_all_is_booked_and_its_coupon_counted_agai
 
 
 def test_an_abandoned_order_paid_after_its_coupon_was_used_up_by_someone_else_is_still_booked(
-        db, make, offer, gateway, now):
+    db, make, offer, gateway, now
+):
     coupon, _cart, order, payment = _pending_with_coupon(db, make, offer, gateway, now)
     expire_abandoned(now + timedelta(minutes=16), gateway)
     other = make.user()
@@ -130,8 +130,14 @@ def test_an_account_already_used_keeps_its_password_on_a_retry(db, make, offer, 
     [
         ({"type": "card_error", "code": "card_declined", "message": "Your card was declined."}, "refusée"),
         ({"type": "card_error", "code": "expired_card", "message": "Your card has expired."}, "refusée"),
-        ({"type": "invalid_request_error", "code": "payment_intent_authentication_failure",
-          "message": "We are unable to authenticate your payment method."}, PAYMENT_FAILED),
+        (
+            {
+                "type": "invalid_request_error",
+                "code": "payment_intent_authentication_failure",
+                "message": "We are unable to authenticate your payment method.",
+            },
+            PAYMENT_FAILED,
+        ),
     ],
 )
 def test_stripe_failures_are_recorded_in_french(error, expected):
@@ -140,8 +146,9 @@ def test_stripe_failures_are_recorded_in_french(error, expected):
 
 def test_the_expire_holds_command_also_abandons_orders(app, db, make, offer, gateway, now):
     coupon, _cart, order, _payment = _pending_with_coupon(db, make, offer, gateway, now)
-    db.session.execute(Hold.__table__.update().values(expires_at=now - timedelta(minutes=1),
-                                                      created_at=now - timedelta(minutes=16)))
+    db.session.execute(
+        Hold.__table__.update().values(expires_at=now - timedelta(minutes=1), created_at=now - timedelta(minutes=16))
+    )
     db.session.commit()
 
     result = app.test_cli_runner().invoke(args=["expire-holds"])

@@ -160,8 +160,9 @@ def test_logging_in_from_checkout_comes_back_to_it_with_the_cart_kept(client, db
     assert checkout(client, email="deja@example.com").status_code == 400
     hold_id = db.session.scalars(select(CartItem.hold_id)).one()
 
-    response = client.post("/connexion", data={"email": "DEJA@example.com", "password": DEFAULT_PASSWORD,
-                                               "next": "/checkout"})
+    response = client.post(
+        "/connexion", data={"email": "DEJA@example.com", "password": DEFAULT_PASSWORD, "next": "/checkout"}
+    )
 
     assert location(response) == "/checkout"
     page = client.get("/checkout")
@@ -251,15 +252,18 @@ def test_credit_covering_everything_skips_the_card_page(client, db, offer, login
 # Bad input
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"first_name": ""}, "Ce champ est obligatoire."),
-    ({"last_name": "   "}, "Ce champ est obligatoire."),
-    ({"email": "pas-une-adresse"}, "Adresse courriel invalide."),
-    ({"email": ""}, "Ce champ est obligatoire."),
-    ({"password": "court", "password_confirm": "court"}, "Le mot de passe doit contenir au moins 8 caractères."),
-    ({"password_confirm": "autre-mot-de-passe"}, "Les mots de passe ne correspondent pas."),
-    ({"password": None, "password_confirm": None}, "Choisissez un mot de passe pour votre compte."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"first_name": ""}, "Ce champ est obligatoire."),
+        ({"last_name": "   "}, "Ce champ est obligatoire."),
+        ({"email": "pas-une-adresse"}, "Adresse courriel invalide."),
+        ({"email": ""}, "Ce champ est obligatoire."),
+        ({"password": "court", "password_confirm": "court"}, "Le mot de passe doit contenir au moins 8 caractères."),
+        ({"password_confirm": "autre-mot-de-passe"}, "Les mots de passe ne correspondent pas."),
+        ({"password": None, "password_confirm": None}, "Choisissez un mot de passe pour votre compte."),
+    ],
+)
 def test_bad_billing_input_is_refused_in_french_and_nothing_is_written(client, db, offer, fields, message):
     add(client, offer)
 

@@ -62,10 +62,12 @@ def test_a_single_use_coupon_checked_out_by_two_students_at_once_is_counted_once
     emails = [student.email for student in students]
     quiet()
 
-    results = race([
-        lambda c=client, e=email: c.post("/checkout", data=billing_form(email=e, password=None))
-        for client, email in zip(clients, emails)
-    ])
+    results = race(
+        [
+            lambda c=client, e=email: c.post("/checkout", data=billing_form(email=e, password=None))
+            for client, email in zip(clients, emails)
+        ]
+    )
 
     assert sorted(r.status_code for r in results) == [302, 400], results
     refused = next(r for r in results if r.status_code == 400)
@@ -107,10 +109,12 @@ def test_many_students_racing_for_a_coupon_never_exceed_its_limit(app, db, make,
     emails = [student.email for student in students]
     quiet()
 
-    results = race([
-        lambda c=client, e=email: c.post("/checkout", data=billing_form(email=e, password=None))
-        for client, email in zip(clients, emails)
-    ])
+    results = race(
+        [
+            lambda c=client, e=email: c.post("/checkout", data=billing_form(email=e, password=None))
+            for client, email in zip(clients, emails)
+        ]
+    )
 
     assert sorted(r.status_code for r in results) == [302] * 3 + [400] * (THREADS - 3), results
     assert count(db, Order, Order.coupon_id == coupon_id) == 3
@@ -149,9 +153,9 @@ def test_one_success_event_delivered_several_times_at_once_books_the_order_once(
     clients = [app.test_client() for _ in range(THREADS)]
     quiet()
 
-    results = race([
-        lambda c=c: c.post("/webhooks/stripe", data=payload, headers={"Stripe-Signature": signature}) for c in clients
-    ])
+    results = race(
+        [lambda c=c: c.post("/webhooks/stripe", data=payload, headers={"Stripe-Signature": signature}) for c in clients]
+    )
 
     assert [r.status_code for r in results] == [200] * THREADS, results
     assert sorted(r.get_json()["applique"] for r in results) == [False] * (THREADS - 1) + [True]
@@ -209,7 +213,8 @@ def test_a_guest_double_submitting_checkout_gets_one_account_and_one_order(app, 
 
 
 def test_a_success_event_arriving_while_the_order_is_being_abandoned_waits_instead_of_deadlocking(
-        app, db, gateway, pending, quiet):
+    app, db, gateway, pending, quiet
+):
     order_id, payment = pending
     client = app.test_client()
     quiet()

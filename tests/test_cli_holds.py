@@ -9,8 +9,13 @@ from tutoradmin.occupancy import occupy
 
 
 def _hold(db, tutor, start, expires_at):
-    hold = Hold(tutor_id=tutor.id, starts_at=start, ends_at=start + timedelta(hours=1),
-                created_at=expires_at - timedelta(minutes=15), expires_at=expires_at)
+    hold = Hold(
+        tutor_id=tutor.id,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        created_at=expires_at - timedelta(minutes=15),
+        expires_at=expires_at,
+    )
     db.session.add(hold)
     db.session.flush()
     occupy(tutor.id, hold.starts_at, hold.ends_at, hold_id=hold.id)

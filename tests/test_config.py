@@ -20,7 +20,9 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 STRIPE = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
 PRODUCTION = {
-    "TUTORADMIN_ENV": "production", "SECRET_KEY": "k" * 40, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+    "TUTORADMIN_ENV": "production",
+    "SECRET_KEY": "k" * 40,
+    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
     **STRIPE,
 }
 
@@ -102,8 +104,9 @@ def test_booking_rules_can_be_changed_and_must_be_integers():
 
 def test_every_setting_is_used_by_the_application_not_only_shown():
     # The settings page displays values; a setting it alone reads would be presented as in force for nothing.
-    readers = [path for path in PACKAGE.rglob("*.py")
-               if path not in (PACKAGE / "config.py", PACKAGE / "views" / "settings.py")]
+    readers = [
+        path for path in PACKAGE.rglob("*.py") if path not in (PACKAGE / "config.py", PACKAGE / "views" / "settings.py")
+    ]
     sources = "\n".join(path.read_text(encoding="utf-8") for path in readers)
 
     unused = [key for key in load_config({}) if not key.startswith(LIBRARY_SETTINGS) and f'"{key}"' not in sources]
@@ -114,8 +117,12 @@ def test_every_setting_is_used_by_the_application_not_only_shown():
 def test_every_variable_the_readme_documents_is_read_from_the_environment():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    documented = {name for row in table.splitlines() if row.startswith("| `")
-                  for name in re.findall(r"`([A-Z_]+)`", row.split("|")[1])}
+    documented = {
+        name
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`([A-Z_]+)`", row.split("|")[1])
+    }
     config_source = (PACKAGE / "config.py").read_text(encoding="utf-8")
 
     assert len(documented) > 10

@@ -64,13 +64,16 @@ def test_codes_match_whatever_their_case_and_surrounding_spaces(db, make):
         assert coupons.find_coupon(typed) == promo, typed
 
 
-@pytest.mark.parametrize("percent, subtotal, discount", [
-    (10, 4500, 450),
-    (15, 6750, 1013),   # 1012.5 rounds half up
-    (15, 4499, 675),    # 674.85
-    (33, 101, 33),      # 33.33
-    (100, 9000, 9000),
-])
+@pytest.mark.parametrize(
+    "percent, subtotal, discount",
+    [
+        (10, 4500, 450),
+        (15, 6750, 1013),  # 1012.5 rounds half up
+        (15, 4499, 675),  # 674.85
+        (33, 101, 33),  # 33.33
+        (100, 9000, 9000),
+    ],
+)
 def test_a_percent_coupon_takes_its_share_rounded_to_the_cent(percent, subtotal, discount):
     assert coupons.discount_cents(coupon(kind="percent", value=percent), subtotal) == discount
 

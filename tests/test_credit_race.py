@@ -40,6 +40,7 @@ def student(db, make):
 
 def _in_own_session(app, work):
     """`work` in an app context of its own (its own session and connection), committed; its result."""
+
     def call():
         with app.app_context():
             try:
@@ -48,6 +49,7 @@ def _in_own_session(app, work):
                 return result
             finally:
                 _db.session.remove()
+
     return call
 
 
@@ -69,11 +71,13 @@ def _checkout(student_id, cart_id, now, gateway):
         student, cart = _db.session.get(User, student_id), _db.session.get(Cart, cart_id)
         order, payment = start_checkout(cart, billing(student.email), now, gateway, user=student)
         return order.id, order.credit_cents, payment.gateway_payment_id if payment else None
+
     return work
 
 
 def test_concurrent_checkouts_each_wanting_the_whole_credit_reserve_at_most_the_balance(
-        app, db, offer, student, gateway, quiet):
+    app, db, offer, student, gateway, quiet
+):
     now = utcnow()
     carts = [_cart(db, offer, tutor, now) for tutor in offer.tutors]
     student_id = student.id
@@ -89,8 +93,9 @@ def test_concurrent_checkouts_each_wanting_the_whole_credit_reserve_at_most_the_
     # Every order then paid at once: each debits what it reserved, and the ledger ends at zero.
     quiet()
     payments = [(payment, now) for _order, _credit, payment in results]
-    outcomes = race([_in_own_session(app, lambda p=p, t=t: payment_succeeded(p, t, gateway) and None)
-                     for p, t in payments])
+    outcomes = race(
+        [_in_own_session(app, lambda p=p, t=t: payment_succeeded(p, t, gateway) and None) for p, t in payments]
+    )
     assert outcomes == [None] * THREADS, outcomes
     assert credits.balance_cents(student_id) == 0
     assert count(db, Appointment) == THREADS
@@ -113,7 +118,8 @@ def test_concurrent_debits_of_the_whole_balance_are_refused_by_the_database_but_
 
 
 def test_a_late_payment_racing_a_new_checkout_for_the_same_credit_never_spends_it_twice(
-        app, db, offer, student, gateway, quiet):
+    app, db, offer, student, gateway, quiet
+):
     now, later = utcnow(), utcnow() + timedelta(minutes=16)
     student_id = student.id
     order_id, first_credit, late_payment = _checkout(student_id, _cart(db, offer, offer.tutors[0], now), now, gateway)()
@@ -123,19 +129,21 @@ def test_a_late_payment_racing_a_new_checkout_for_the_same_credit_never_spends_i
     new_cart_id = _cart(db, offer, offer.tutors[1], later)
     quiet()
 
-    results = race([
-        _in_own_session(app, _checkout(student_id, new_cart_id, later, gateway)),
-        _in_own_session(app, lambda: payment_succeeded(late_payment, later, gateway).status),
-    ])
+    results = race(
+        [
+            _in_own_session(app, _checkout(student_id, new_cart_id, later, gateway)),
+            _in_own_session(app, lambda: payment_succeeded(late_payment, later, gateway).status),
+        ]
+    )
 
     assert not any(map(_refused, results)), results
     (_new_order, new_credit, _payment), late_status = results
     # Either the late payment still found the credit (booked) and the new checkout got none, or the
     # new checkout took it first and the late order was refunded: never both.
     assert (late_status, new_credit) in [("paid", 0), ("refunded", CREDIT)], results
-    debited = db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount_cents), 0))
-                                .where(CreditEntry.kind == "debit"))
-    pending = db.session.scalar(select(func.coalesce(func.sum(Order.credit_cents), 0))
-                                .where(Order.status == "pending"))
+    debited = db.session.scalar(
+        select(func.coalesce(func.sum(CreditEntry.amount_cents), 0)).where(CreditEntry.kind == "debit")
+    )
+    pending = db.session.scalar(select(func.coalesce(func.sum(Order.credit_cents), 0)).where(Order.status == "pending"))
     assert debited + pending == CREDIT
     assert credits.balance_cents(student_id) >= 0

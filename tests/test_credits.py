@@ -115,7 +115,8 @@ def _paid_late_after_its_credit_was_spent(db, make, offer, gateway, now):
 
 
 def test_an_abandoned_order_paid_after_its_credit_was_spent_is_refunded_and_flagged_not_booked(
-        db, make, offer, gateway, now):
+    db, make, offer, gateway, now
+):
     abandoned, late_payment, newer = _paid_late_after_its_credit_was_spent(db, make, offer, gateway, now)
 
     assert credits.balance_cents(abandoned.user_id) == 0
@@ -127,7 +128,8 @@ def test_an_abandoned_order_paid_after_its_credit_was_spent_is_refunded_and_flag
 
 
 def test_the_office_finds_a_late_order_refunded_for_spent_credit_among_flagged_orders(
-        app, client, db, make, offer, gateway, now, login_as):
+    app, client, db, make, offer, gateway, now, login_as
+):
     abandoned, _payment, newer = _paid_late_after_its_credit_was_spent(db, make, offer, gateway, now)
     login_as("staff")
     view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "orders")
@@ -140,8 +142,7 @@ def test_the_office_finds_a_late_order_refunded_for_spent_credit_among_flagged_o
     assert f"details/?id={abandoned.id}&" in flagged and f"details/?id={newer.id}&" not in flagged
 
 
-def test_an_abandoned_order_paid_while_its_credit_is_still_there_is_booked_and_debited(
-        db, make, offer, gateway, now):
+def test_an_abandoned_order_paid_while_its_credit_is_still_there_is_booked_and_debited(db, make, offer, gateway, now):
     student = _student_with_credit(db, make, now)
     abandoned, late_payment = _checkout(db, student, offer, gateway, now, 9)
     expire_abandoned(now + timedelta(minutes=16), gateway)

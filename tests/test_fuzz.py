@@ -53,12 +53,57 @@ FUZZ = settings(
 
 # Values that broke or nearly broke something once: NUL, ids past 32 bits, money past cents, years 1 and 9999.
 JUNK_WORDS = [
-    "", " ", "\x00", "a\x00b", "-1", "0", "1", "2", str(MAX_INTEGER), str(MAX_INTEGER + 1), "99999999999",
-    str(2**64), "1e308", "-1e308", "NaN", "inf", "21474836,48", "21 474 836,47 $", "45,00", "0,001",
-    "0001-01-01", "9999-12-31", "9999-12-31 23:59", "0001-01-01 00:00", "2026-02-30", "2030-13",
-    "0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59-05:00", "9999-12", "0001-01", "tous", "é", "😀",
-    "<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc/passwd", "true", "null", "{}", "[]",
-    "csv", "percent", "fixed", "credit", "debit", "success", "decline", "authenticate", "delete", "x" * 300,
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "-1",
+    "0",
+    "1",
+    "2",
+    str(MAX_INTEGER),
+    str(MAX_INTEGER + 1),
+    "99999999999",
+    str(2**64),
+    "1e308",
+    "-1e308",
+    "NaN",
+    "inf",
+    "21474836,48",
+    "21 474 836,47 $",
+    "45,00",
+    "0,001",
+    "0001-01-01",
+    "9999-12-31",
+    "9999-12-31 23:59",
+    "0001-01-01 00:00",
+    "2026-02-30",
+    "2030-13",
+    "0001-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59-05:00",
+    "9999-12",
+    "0001-01",
+    "tous",
+    "é",
+    "😀",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%00",
+    "../../etc/passwd",
+    "true",
+    "null",
+    "{}",
+    "[]",
+    "csv",
+    "percent",
+    "fixed",
+    "credit",
+    "debit",
+    "success",
+    "decline",
+    "authenticate",
+    "delete",
+    "x" * 300,
 ]
 junk_text = st.one_of(
     st.sampled_from(JUNK_WORDS),
@@ -81,7 +126,17 @@ header_text = st.text(st.characters(max_codepoint=255, exclude_characters="\r\n"
 # What the pages read besides their forms' fields, so that junk reaches the parsing code, not only defaults.
 PUBLIC_PARAMS = ["date", "duree", "tuteur", "mois", "commande", "next", "cours", "debut", "code", "outcome"]
 ADMIN_PARAMS = [
-    "page", "page_size", "sort", "desc", "search", "id", "url", "mois", "tuteur", "debut", "fin",
+    "page",
+    "page_size",
+    "sort",
+    "desc",
+    "search",
+    "id",
+    "url",
+    "mois",
+    "tuteur",
+    "debut",
+    "fin",
     *(f"flt{position}_{index}" for position in range(2) for index in range(8)),
 ]
 PUBLIC_FORMS = [LoginForm, SignupForm, CheckoutForm, SimulatedPaymentForm]
@@ -100,9 +155,11 @@ def _field_names(form_class):
 
 def _path(rule, value_for):
     """The rule's URL with a drawn, percent-encoded value in each variable part."""
+
     def fill(match):
         converter, name = match.group(1) or "default", match.group(2)
         return quote(value_for(converter, name), safe="/" if converter == "path" else "")
+
     return re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", fill, rule.rule)
 
 
@@ -120,8 +177,11 @@ def world(db, make, now):
     make.coupon(code="RENTREE")
     db.session.add(Ticket(student=order.user, subject="Lien manquant", order_id=order.id))
     db.session.commit()
-    ids = {str(i) for model in (Course, Tutor, User, Order, Appointment, WeeklyRule, Coupon, Ticket)
-           for i in db.session.scalars(select(model.id))}
+    ids = {
+        str(i)
+        for model in (Course, Tutor, User, Order, Appointment, WeeklyRule, Coupon, Ticket)
+        for i in db.session.scalars(select(model.id))
+    }
     payment = order.payments[0].gateway_payment_id
     return [*sorted(ids, key=int), offer.course.slug, offer.day.isoformat(), f"{offer.day:%Y-%m}", "60", payment]
 
@@ -146,6 +206,7 @@ def _draw_path(data, rule, world):
         if converter == "int":
             return data.draw(st.sampled_from([v for v in world if v.isdigit()]) | st.integers(0, 2**70).map(str))
         return data.draw(_values(world))
+
     return _path(rule, value_for)
 
 
@@ -178,10 +239,17 @@ def test_no_public_page_or_json_endpoint_fails_or_writes_on_junk(app, db, world,
     url = _draw_path(data, rule, world)
     options = {
         "query_string": data.draw(_fields(PUBLIC_PARAMS, _values(world))),
-        "headers": data.draw(st.fixed_dictionaries({}, optional={
-            "Accept": st.just("application/json") | header_text,
-            "Referer": header_text, "Range": header_text, "If-Modified-Since": header_text,
-        })),
+        "headers": data.draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "Accept": st.just("application/json") | header_text,
+                    "Referer": header_text,
+                    "Range": header_text,
+                    "If-Modified-Since": header_text,
+                },
+            )
+        ),
     }
     if method == "POST":
         body = data.draw(st.sampled_from(["form", "json", "slot", "raw"]))
@@ -189,11 +257,18 @@ def test_no_public_page_or_json_endpoint_fails_or_writes_on_junk(app, db, world,
             names = sorted({*PUBLIC_PARAMS, *(name for form in PUBLIC_FORMS for name in _field_names(form))})
             options["data"] = data.draw(_fields(names, _values(world)))
         elif body == "slot":
-            options["json"] = data.draw(st.fixed_dictionaries({
-                "cours": _values(world), "tuteur": json_values | _values(world),
-                "creneaux": st.lists(st.fixed_dictionaries({"debut": json_values, "duree": json_values}), max_size=3)
-                | json_values,
-            }))
+            options["json"] = data.draw(
+                st.fixed_dictionaries(
+                    {
+                        "cours": _values(world),
+                        "tuteur": json_values | _values(world),
+                        "creneaux": st.lists(
+                            st.fixed_dictionaries({"debut": json_values, "duree": json_values}), max_size=3
+                        )
+                        | json_values,
+                    }
+                )
+            )
         else:
             text = json_values.map(json.dumps) | deep_json
             options["data"] = data.draw(text if body == "json" else st.binary(max_size=200))
@@ -215,12 +290,21 @@ def test_no_public_page_or_json_endpoint_fails_or_writes_on_junk(app, db, world,
 # The gateway webhook
 
 
-payment_like = st.fixed_dictionaries({}, optional={
-    "id": json_values, "last_payment_error": json_values, "metadata": json_values,
-})
+payment_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": json_values,
+        "last_payment_error": json_values,
+        "metadata": json_values,
+    },
+)
 event_like = st.fixed_dictionaries(
-    {"id": junk_text | json_values,
-     "type": st.sampled_from(["payment_intent.succeeded", "payment_intent.payment_failed"]) | junk_text | json_values},
+    {
+        "id": junk_text | json_values,
+        "type": st.sampled_from(["payment_intent.succeeded", "payment_intent.payment_failed"])
+        | junk_text
+        | json_values,
+    },
     optional={"data": st.fixed_dictionaries({}, optional={"object": payment_like | json_values}) | json_values},
 )
 
@@ -231,18 +315,23 @@ def test_the_webhook_answers_junk_and_signed_junk_without_failing(app, db, gatew
     before = row_counts(db)
     client = app.test_client()
     if data.draw(st.booleans()):
-        payload = data.draw(st.binary(max_size=200) | json_values.map(json.dumps).map(str.encode)
-                            | deep_json.map(str.encode))
+        payload = data.draw(
+            st.binary(max_size=200) | json_values.map(json.dumps).map(str.encode) | deep_json.map(str.encode)
+        )
         signature = data.draw(header_text | st.sampled_from(["t=1,v1=abc", "t=é,v1=é", "v1=", "t=,v1="]))
     else:
         ascii_only = data.draw(st.booleans())
-        text = data.draw(event_like.map(lambda event: json.dumps(event, ensure_ascii=ascii_only))
-                         | json_values.map(json.dumps) | deep_json)
+        text = data.draw(
+            event_like.map(lambda event: json.dumps(event, ensure_ascii=ascii_only))
+            | json_values.map(json.dumps)
+            | deep_json
+        )
         signature = sign_payload(text, gateway.secret, int(time.time()) + data.draw(st.integers(-400, 400)))
         payload = text.encode()
 
-    response = client.post("/webhooks/stripe", data=payload,
-                           headers={"Content-Type": "application/json", "Stripe-Signature": signature})
+    response = client.post(
+        "/webhooks/stripe", data=payload, headers={"Content-Type": "application/json", "Stripe-Signature": signature}
+    )
 
     event(f"{response.status_code}")
     assert response.status_code < 500, (payload[:200], signature)
@@ -295,8 +384,11 @@ def _admin_rules(app):
 
 
 def test_every_back_office_post_endpoint_has_a_form_for_the_fuzzer(app):
-    missing = [r.endpoint for r in _admin_rules(app) if "POST" in r.methods and _form_of(app, r) is None
-               and not r.endpoint.endswith(".ajax_update")]
+    missing = [
+        r.endpoint
+        for r in _admin_rules(app)
+        if "POST" in r.methods and _form_of(app, r) is None and not r.endpoint.endswith(".ajax_update")
+    ]
     assert missing == [], "Add their form to ADMIN_FORMS in tests/test_fuzz.py"
 
 

@@ -126,8 +126,9 @@ def test_one_student_adding_from_several_browsers_keeps_one_cart_without_overlap
     # Pairwise overlapping sessions, each with its own free tutor: only the cart's
     # one-session-at-a-time rule can refuse them.
     sessions = [(time(9), 60), (time(9), 90), (time(9), 120), (time(9, 30), 60), (time(9, 30), 90), (time(9, 30), 120)]
-    requests = [body(course, local_instant(day, start), duration, tutor)
-                for (start, duration), tutor in zip(sessions, tutors)]
+    requests = [
+        body(course, local_instant(day, start), duration, tutor) for (start, duration), tutor in zip(sessions, tutors)
+    ]
     clients = logged_in_clients(app, user, len(requests))
     user_id = user.id
     quiet()
@@ -166,7 +167,9 @@ def test_removing_one_item_from_several_browsers_at_once_removes_it_once(app, db
     course, tutors, day = offer
     user = make.user()
     cart = carts.get_or_create_cart(user=user)
-    [item] = carts.add_slots(cart, [carts.SlotRequest(course, local_instant(day, time(9)), 60)], utcnow(), BookingRules())
+    [item] = carts.add_slots(
+        cart, [carts.SlotRequest(course, local_instant(day, time(9)), 60)], utcnow(), BookingRules()
+    )
     db.session.commit()
     clients = logged_in_clients(app, user, 6)
     item_id = item.id

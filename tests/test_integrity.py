@@ -112,11 +112,13 @@ def without_overlap_guard(db):
             conn.execute(delete(SlotLock))
             conn.execute(delete(Appointment))
             if postgresql:
-                conn.execute(text(
-                    "ALTER TABLE appointments ADD CONSTRAINT ex_appointments_no_overlapping_sessions "
-                    "EXCLUDE USING gist (tutor_id WITH =, tstzrange(starts_at, ends_at) WITH &&) "
-                    "WHERE (status IN ('scheduled', 'completed'))"
-                ))
+                conn.execute(
+                    text(
+                        "ALTER TABLE appointments ADD CONSTRAINT ex_appointments_no_overlapping_sessions "
+                        "EXCLUDE USING gist (tutor_id WITH =, tstzrange(starts_at, ends_at) WITH &&) "
+                        "WHERE (status IN ('scheduled', 'completed'))"
+                    )
+                )
             else:
                 for trigger in SQLITE_NO_OVERLAP_TRIGGERS.values():
                     conn.execute(text(trigger))
@@ -179,12 +181,27 @@ def test_a_handover_whose_missing_cell_another_student_holds_is_a_lost_slot(db, 
     tutor = offer.tutors[0]
     db.session.execute(delete(SlotLock).where(SlotLock.cell_start == offer.at(10, 30)))
     rival_cart = new_cart(db, make.user())
-    rival_hold = Hold(tutor_id=tutor.id, starts_at=offer.at(10, 30), ends_at=offer.at(11, 30),
-                      created_at=now, expires_at=now + timedelta(hours=1))
+    rival_hold = Hold(
+        tutor_id=tutor.id,
+        starts_at=offer.at(10, 30),
+        ends_at=offer.at(11, 30),
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
     db.session.add(rival_hold)
     db.session.flush()
-    db.session.add(CartItem(cart=rival_cart, course_id=offer.course.id, tutor_id=tutor.id, starts_at=offer.at(10, 30),
-                            ends_at=offer.at(11, 30), duration_minutes=60, price_cents=4500, hold_id=rival_hold.id))
+    db.session.add(
+        CartItem(
+            cart=rival_cart,
+            course_id=offer.course.id,
+            tutor_id=tutor.id,
+            starts_at=offer.at(10, 30),
+            ends_at=offer.at(11, 30),
+            duration_minutes=60,
+            price_cents=4500,
+            hold_id=rival_hold.id,
+        )
+    )
     occupy(tutor.id, offer.at(10, 30), offer.at(11, 30), hold_id=rival_hold.id)
     db.session.commit()
 
@@ -242,8 +259,10 @@ def _damaged(db, make, offer, now, name):
     if name == "cells_without_owner":
         order = make.booked_order(items=1)
         appointment = order.items[0].appointment
-        db.session.execute(text("UPDATE appointments SET status = 'cancelled', cancelled_at = starts_at "
-                                "WHERE id = :id"), {"id": appointment.id})
+        db.session.execute(
+            text("UPDATE appointments SET status = 'cancelled', cancelled_at = starts_at WHERE id = :id"),
+            {"id": appointment.id},
+        )
         return db.session.scalars(select(SlotLock.id).where(SlotLock.appointment_id == appointment.id)).all()
     if name == "paid_orders_without_payment":
         return [make.order(items=1, status="paid", card=False).id]
@@ -305,7 +324,8 @@ def test_an_office_booking_over_a_session_that_lost_its_cells_is_refused_in_fren
     _session(make, tutor, start, cells=False)
     db.session.commit()
     with pytest.raises(AppointmentError, match=TUTOR_BUSY):
-        book_without_payment(make.user(), tutor, tutor.courses[0], start + timedelta(minutes=30), 60,
-                             make.user(role="staff"), now)
+        book_without_payment(
+            make.user(), tutor, tutor.courses[0], start + timedelta(minutes=30), 60, make.user(role="staff"), now
+        )
     db.session.rollback()
     assert count(db, Appointment) == 1

@@ -28,7 +28,9 @@ def offer(db, make):
 
 
 def _expire_every_hold(db, now):
-    db.session.execute(update(Hold).values(created_at=now - timedelta(minutes=20), expires_at=now - timedelta(minutes=5)))
+    db.session.execute(
+        update(Hold).values(created_at=now - timedelta(minutes=20), expires_at=now - timedelta(minutes=5))
+    )
 
 
 def _late_payer(db, make, offer, gateway, day, now):

@@ -11,8 +11,9 @@ LIMITED = pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per
 
 
 def _login(client, user, password, address):
-    return client.post("/connexion", data={"email": user.email, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/connexion", data={"email": user.email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 @pytest.fixture
@@ -49,8 +50,12 @@ def test_one_address_trying_many_accounts_is_stopped(client, make, db):
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", TRUSTED_PROXIES=1)
 def test_behind_a_trusted_proxy_each_client_has_its_own_address(client, owner):
     def through_proxy(password, client_address):
-        return client.post("/connexion", data={"email": owner.email, "password": password},
-                           headers={"X-Forwarded-For": client_address}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        return client.post(
+            "/connexion",
+            data={"email": owner.email, "password": password},
+            headers={"X-Forwarded-For": client_address},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        )
 
     for _ in range(3):
         assert through_proxy("devine-encore", "198.51.100.1").status_code == 400
@@ -61,20 +66,32 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_address(client, owner):
 @LIMITED
 def test_without_a_trusted_proxy_a_forged_forwarded_header_changes_nothing(client, owner):
     for n in range(3):
-        response = client.post("/connexion", data={"email": owner.email, "password": "devine-encore"},
-                               headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        response = client.post(
+            "/connexion",
+            data={"email": owner.email, "password": "devine-encore"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
         assert response.status_code == 400
-    response = client.post("/connexion", data={"email": owner.email, "password": DEFAULT_PASSWORD},
-                           headers={"X-Forwarded-For": "203.0.113.7"})
+    response = client.post(
+        "/connexion",
+        data={"email": owner.email, "password": DEFAULT_PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
     assert response.status_code == 429
 
 
 def _signup(client, n):
     password = "un-bon-mot-de-passe"
-    return client.post("/inscription", data={
-        "first_name": "Léa", "last_name": "Gagnon", "email": f"lea{n}@example.com",
-        "password": password, "password_confirm": password,
-    })
+    return client.post(
+        "/inscription",
+        data={
+            "first_name": "Léa",
+            "last_name": "Gagnon",
+            "email": f"lea{n}@example.com",
+            "password": password,
+            "password_confirm": password,
+        },
+    )
 
 
 @pytest.mark.app_config(RATELIMIT_ENABLED=True, SIGNUP_RATE_LIMIT="2 per minute")

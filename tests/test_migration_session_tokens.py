@@ -53,8 +53,12 @@ def test_rows_referring_to_accounts_survive_the_upgrade_and_downgrade(app_before
     with db.engine.begin() as conn:
         conn.execute(INSERT_USER, {"email": "eleve@example.com"})
         user_id = conn.execute(text("SELECT id FROM users")).scalar_one()
-        conn.execute(text("INSERT INTO carts (user_id, created_at, updated_at) "
-                          "VALUES (:id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"id": user_id})
+        conn.execute(
+            text(
+                "INSERT INTO carts (user_id, created_at, updated_at) VALUES (:id, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"id": user_id},
+        )
 
     upgrade(revision="0004")
     downgrade(revision="0003")

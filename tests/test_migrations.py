@@ -24,9 +24,7 @@ def empty_database_url(database_url, tmp_path):
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
     name = f"tutoradmin_migrations_{uuid.uuid4().hex[:8]}"
-    server = create_engine(
-        make_url(database_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
+    server = create_engine(make_url(database_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -91,11 +89,18 @@ def test_upgrade_creates_the_guards_the_schema_comparison_cannot_see(migrated_ap
 
     account = User(email="garde@example.com", password_hash="x", role="tutor")
     tutor = Tutor(user=account, display_name="Garde", hourly_rate_cents=2500)
-    db.session.add_all([tutor, WeeklyRule(tutor=tutor, weekday=0, start_time=time(9), end_time=time(12)),
-                        CreditEntry(user=account, kind="credit", amount_cents=1000, reason="Geste")])
+    db.session.add_all(
+        [
+            tutor,
+            WeeklyRule(tutor=tutor, weekday=0, start_time=time(9), end_time=time(12)),
+            CreditEntry(user=account, kind="credit", amount_cents=1000, reason="Geste"),
+        ]
+    )
     db.session.commit()
-    for row in (WeeklyRule(tutor_id=tutor.id, weekday=0, start_time=time(11), end_time=time(13)),
-                CreditEntry(user_id=account.id, kind="debit", amount_cents=1001, reason="Utilisé")):
+    for row in (
+        WeeklyRule(tutor_id=tutor.id, weekday=0, start_time=time(11), end_time=time(13)),
+        CreditEntry(user_id=account.id, kind="debit", amount_cents=1001, reason="Utilisé"),
+    ):
         db.session.add(row)
         with pytest.raises(IntegrityError):
             db.session.flush()

@@ -51,9 +51,15 @@ def test_staff_refunds_one_session_of_an_order_through_the_refund_page(client, d
 
     page = client.get(f"/admin/remboursements/commande/{order.id}").get_data(as_text=True)
     assert "Rembourser la commande" in page and f'value="{first.id}"' in page
-    response = client.post(f"/admin/remboursements/commande/{order.id}", data={
-        "amount": "45,00", "sessions": [str(first.id)], "reason": "Tuteur absent", "request_key": _request_key(page),
-    })
+    response = client.post(
+        f"/admin/remboursements/commande/{order.id}",
+        data={
+            "amount": "45,00",
+            "sessions": [str(first.id)],
+            "reason": "Tuteur absent",
+            "request_key": _request_key(page),
+        },
+    )
 
     assert response.status_code == 302
     refund = db.session.scalar(select(Refund))
@@ -84,15 +90,19 @@ def test_a_double_submitted_refund_form_refunds_once(client, db, make, login_as)
     ("amount", "reason", "message"),
     [("abc", "Motif", "Montant invalide"), ("1000", "Motif", "dépasse ce qui reste"), ("10", "", "Indiquez un motif")],
 )
-def test_a_bad_refund_form_shows_a_french_message_and_refunds_nothing(client, db, make, login_as, amount, reason,
-                                                                      message):
+def test_a_bad_refund_form_shows_a_french_message_and_refunds_nothing(
+    client, db, make, login_as, amount, reason, message
+):
     login_as("staff")
     order = make.booked_order(items=1)
     db.session.commit()
     page = client.get(f"/admin/remboursements/commande/{order.id}").get_data(as_text=True)
 
-    response = client.post(f"/admin/remboursements/commande/{order.id}", data={
-        "amount": amount, "reason": reason, "request_key": _request_key(page)}, follow_redirects=True)
+    response = client.post(
+        f"/admin/remboursements/commande/{order.id}",
+        data={"amount": amount, "reason": reason, "request_key": _request_key(page)},
+        follow_redirects=True,
+    )
 
     assert message in response.get_data(as_text=True)
     assert _count(db, Refund) == 0
@@ -105,8 +115,9 @@ def test_only_the_office_can_open_or_post_the_refund_page(client, db, make, logi
     db.session.commit()
 
     assert client.get(f"/admin/remboursements/commande/{order.id}").status_code == status
-    response = client.post(f"/admin/remboursements/commande/{order.id}",
-                           data={"amount": "10", "reason": "x", "request_key": "0" * 32})
+    response = client.post(
+        f"/admin/remboursements/commande/{order.id}", data={"amount": "10", "reason": "x", "request_key": "0" * 32}
+    )
     assert response.status_code == status
     assert _count(db, Refund) == 0
 
@@ -159,8 +170,13 @@ def test_staff_books_a_session_without_payment_and_the_tutor_time_is_locked(clie
     db.session.commit()
     starts = _next_hour(5)
     local = starts.astimezone(ZoneInfo("America/Toronto"))
-    form = {"student_id": student.id, "course_id": course.id, "tutor_id": tutor.id,
-            "starts_at": local.strftime("%Y-%m-%d %H:%M"), "duration_minutes": 90}
+    form = {
+        "student_id": student.id,
+        "course_id": course.id,
+        "tutor_id": tutor.id,
+        "starts_at": local.strftime("%Y-%m-%d %H:%M"),
+        "duration_minutes": 90,
+    }
 
     response = client.post("/admin/rendez-vous/reserver", data=form)
 
@@ -180,9 +196,16 @@ def test_booking_a_tutor_for_a_course_they_do_not_teach_is_refused(client, db, m
     student = make.user()
     db.session.commit()
 
-    response = client.post("/admin/rendez-vous/reserver", data={
-        "student_id": student.id, "course_id": course.id, "tutor_id": tutor.id,
-        "starts_at": "2099-01-05 10:00", "duration_minutes": 60})
+    response = client.post(
+        "/admin/rendez-vous/reserver",
+        data={
+            "student_id": student.id,
+            "course_id": course.id,
+            "tutor_id": tutor.id,
+            "starts_at": "2099-01-05 10:00",
+            "duration_minutes": 60,
+        },
+    )
 
     assert response.status_code == 400
     assert "n'enseigne pas ce cours" in _text(response)
@@ -207,7 +230,11 @@ def test_a_manual_credit_adjustment_needs_a_reason_and_is_audited(client, db, ma
     assert (entry.reason, entry.created_by_id) == ("Geste", staff.id)
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "credit.adjusted"))
     assert (log.actor_id, log.target_id, log.before, log.after["solde_cents"]) == (
-        staff.id, student.id, {"solde_cents": 0}, 2000)
+        staff.id,
+        student.id,
+        {"solde_cents": 0},
+        2000,
+    )
     page = client.get(url).get_data(as_text=True)
     assert "Geste" in page and "20,00" in page
 
@@ -218,10 +245,17 @@ def test_changing_a_tutor_rate_is_audited_with_before_and_after(client, db, make
     tutor = make.tutor(courses=[course], hourly_rate_cents=2500)
     db.session.commit()
 
-    response = client.post(f"/admin/tuteurs/edit/?id={tutor.id}", data={
-        "user": tutor.user_id, "display_name": tutor.display_name, "hourly_rate_cents": "27,50",
-        "priority": "10", "active": "y", "courses": [str(course.id)],
-    })
+    response = client.post(
+        f"/admin/tuteurs/edit/?id={tutor.id}",
+        data={
+            "user": tutor.user_id,
+            "display_name": tutor.display_name,
+            "hourly_rate_cents": "27,50",
+            "priority": "10",
+            "active": "y",
+            "courses": [str(course.id)],
+        },
+    )
 
     assert response.status_code == 302, response.get_data(as_text=True)
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "tutor.rate_changed"))
@@ -238,8 +272,10 @@ def test_changing_a_role_is_audited(client, db, make, login_as):
     user = make.user(role=Role.STAFF)
     db.session.commit()
 
-    response = client.post(f"/admin/utilisateurs/edit/?id={user.id}", data={
-        "email": user.email, "first_name": "A", "last_name": "B", "role": "accountant", "status": "active"})
+    response = client.post(
+        f"/admin/utilisateurs/edit/?id={user.id}",
+        data={"email": user.email, "first_name": "A", "last_name": "B", "role": "accountant", "status": "active"},
+    )
 
     assert response.status_code == 302, response.get_data(as_text=True)
     log = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.role_changed"))
@@ -255,8 +291,9 @@ def test_coupon_usage_counts_paid_orders_and_the_discount_they_got(client, db, m
     unused = make.coupon(code="JAMAIS")
     for discount in (500, 700):
         order = make.order()
-        db.session.add(CouponRedemption(coupon=coupon, order_id=order.id, user_id=order.user_id,
-                                        discount_cents=discount))
+        db.session.add(
+            CouponRedemption(coupon=coupon, order_id=order.id, user_id=order.user_id, discount_cents=discount)
+        )
     db.session.commit()
 
     assert (coupon.paid_redemptions, coupon.discount_given_cents) == (2, 1200)
@@ -270,8 +307,9 @@ def test_coupon_usage_counts_paid_orders_and_the_discount_they_got(client, db, m
 # Settings --------------------------------------------------------------------------------------
 
 
-@pytest.mark.app_config(STRIPE_SECRET_KEY="sk_test_secret_value", STRIPE_WEBHOOK_SECRET="whsec_secret_value",
-                        HOLD_MINUTES=15)
+@pytest.mark.app_config(
+    STRIPE_SECRET_KEY="sk_test_secret_value", STRIPE_WEBHOOK_SECRET="whsec_secret_value", HOLD_MINUTES=15
+)
 def test_the_settings_page_shows_the_rules_in_force_but_never_a_secret(client, login_as):
     login_as("admin")
 
@@ -281,7 +319,9 @@ def test_the_settings_page_shows_the_rules_in_force_but_never_a_secret(client, l
     assert "sk_test_secret_value" not in page and "whsec_secret_value" not in page
 
 
-@pytest.mark.parametrize(("role", "orders"), [("staff", "/admin/commandes/"), ("accountant", "/admin/compta/commandes/")])
+@pytest.mark.parametrize(
+    ("role", "orders"), [("staff", "/admin/commandes/"), ("accountant", "/admin/compta/commandes/")]
+)
 def test_each_refund_links_to_its_order_in_the_list_the_role_reads(client, db, make, login_as, role, orders):
     login_as(role)
     order = make.booked_order(items=1)

@@ -37,10 +37,12 @@ def test_a_cancellation_submitted_several_times_at_once_credits_the_student_once
     clients = [logged_in(app, staff) for _ in range(CLICKS)]
     quiet()
 
-    results = race([
-        lambda c=c: c.post(f"/admin/rendez-vous/annuler/{appointment_id}", data={"reason": "Tuteur malade"})
-        for c in clients
-    ])
+    results = race(
+        [
+            lambda c=c: c.post(f"/admin/rendez-vous/annuler/{appointment_id}", data={"reason": "Tuteur malade"})
+            for c in clients
+        ]
+    )
 
     # The others see it cancelled: the form again (400) or, once committed, the list (302).
     assert {r.status_code for r in results} <= {302, 400}, results
@@ -56,11 +58,15 @@ def test_a_debit_submitted_several_times_at_once_never_takes_the_balance_below_z
     clients = [logged_in(app, staff) for _ in range(CLICKS)]
     quiet()
 
-    results = race([
-        lambda c=c: c.post(f"/admin/etudiants/credit/{student_id}",
-                           data={"direction": "debit", "amount": "20", "reason": "Remboursé en argent"})
-        for c in clients
-    ])
+    results = race(
+        [
+            lambda c=c: c.post(
+                f"/admin/etudiants/credit/{student_id}",
+                data={"direction": "debit", "amount": "20", "reason": "Remboursé en argent"},
+            )
+            for c in clients
+        ]
+    )
 
     assert sorted(r.status_code for r in results) == [302] + [400] * (CLICKS - 1), results
     assert credits.balance_cents(student_id) == 0
@@ -69,8 +75,9 @@ def test_a_debit_submitted_several_times_at_once_never_takes_the_balance_below_z
 
 def test_a_session_cancelled_while_its_month_is_being_paid_is_either_left_out_or_taken_back(app, db, make, quiet):
     now = utcnow()
-    last_month = (to_local(now).replace(day=1) - timedelta(days=1)).replace(day=10, hour=10, minute=0, second=0,
-                                                                            microsecond=0)
+    last_month = (to_local(now).replace(day=1) - timedelta(days=1)).replace(
+        day=10, hour=10, minute=0, second=0, microsecond=0
+    )
     staff, admin = make.user(role=Role.STAFF), make.user(role=Role.ADMIN)
     order = make.booked_order(items=2, first_start=last_month.astimezone(timezone.utc))
     cancelled, kept = order.items
@@ -79,14 +86,22 @@ def test_a_session_cancelled_while_its_month_is_being_paid_is_either_left_out_or
     tutor_id, kept_earnings, cancelled_id = kept.tutor_id, kept.tutor_earnings_cents, cancelled.appointment.id
     staff_id, admin_id = staff.id, admin.id
     quiet()
-    appointments.cancel(db.session.get(Appointment, cancelled_id), "Séance contestée",
-                        db.session.get(User, staff_id), now)  # not committed yet
+    appointments.cancel(
+        db.session.get(Appointment, cancelled_id), "Séance contestée", db.session.get(User, staff_id), now
+    )  # not committed yet
     outcome = []
 
     def pay_the_month():
         with app.app_context():
-            payouts.mark_paid(db.session.get(Tutor, tutor_id), last_month.year, last_month.month, "VIR-1", now,
-                              db.session.get(User, admin_id), now)
+            payouts.mark_paid(
+                db.session.get(Tutor, tutor_id),
+                last_month.year,
+                last_month.month,
+                "VIR-1",
+                now,
+                db.session.get(User, admin_id),
+                now,
+            )
             db.session.commit()
             outcome.append("paid")
 

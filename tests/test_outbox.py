@@ -21,8 +21,15 @@ def test_an_event_is_queued_once_per_dedupe_key(db):
 def test_the_same_event_queued_by_another_transaction_meanwhile_is_skipped_not_an_error(db, pg_engine):
     now = utcnow()
     other = Session(pg_engine)
-    other.add(OutboxEvent(event_type="signup", payload={"par": "autre"}, dedupe_key="signup:user:7",
-                          created_at=now, next_attempt_at=now))
+    other.add(
+        OutboxEvent(
+            event_type="signup",
+            payload={"par": "autre"},
+            dedupe_key="signup:user:7",
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
     other.flush()  # written, not committed: this transaction's look-up cannot see it
     timer = threading.Timer(0.5, other.commit)
     timer.start()

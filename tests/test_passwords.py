@@ -16,8 +16,10 @@ from .shopping import billing_form, make_offer
 COMMON = "Ce mot de passe est trop courant : choisissez-en un autre."
 
 
-@pytest.mark.parametrize("password", ["motdepasse", "MotDePasse", "azerty123", "azertyuiop", "password1",
-                                      "123456789", "bienvenue1", " jetaime123 "])
+@pytest.mark.parametrize(
+    "password",
+    ["motdepasse", "MotDePasse", "azerty123", "azertyuiop", "password1", "123456789", "bienvenue1", " jetaime123 "],
+)
 def test_common_passwords_are_refused_in_french(password):
     assert passwords.weakness(password) == COMMON
 
@@ -26,8 +28,10 @@ def test_short_passwords_are_refused_for_their_length_first():
     assert passwords.weakness("soleil") == "Le mot de passe doit contenir au moins 8 caractères."
 
 
-@pytest.mark.parametrize("password", [DEMO_PASSWORD, DEFAULT_PASSWORD, CHECKOUT_PASSWORD, "un-bon-mot-de-passe",
-                                      "Correct-Cheval-Pile-Agrafe"])
+@pytest.mark.parametrize(
+    "password",
+    [DEMO_PASSWORD, DEFAULT_PASSWORD, CHECKOUT_PASSWORD, "un-bon-mot-de-passe", "Correct-Cheval-Pile-Agrafe"],
+)
 def test_the_passwords_people_are_told_to_use_are_accepted(password):
     assert passwords.weakness(password) is None
 
@@ -40,10 +44,16 @@ def test_the_list_holds_thousands_of_passwords_written_lower_case():
 
 
 def _signup(client, password):
-    return client.post("/inscription", data={
-        "first_name": "Léa", "last_name": "Gagnon", "email": "lea@example.com",
-        "password": password, "password_confirm": password,
-    })
+    return client.post(
+        "/inscription",
+        data={
+            "first_name": "Léa",
+            "last_name": "Gagnon",
+            "email": "lea@example.com",
+            "password": password,
+            "password_confirm": password,
+        },
+    )
 
 
 def test_sign_up_refuses_a_common_password(client, db):
@@ -72,8 +82,15 @@ def test_the_back_office_refuses_a_common_password(client, db, login_as, make):
 
     student = make.user()
     db.session.commit()
-    data = {"email": student.email, "first_name": "A", "last_name": "B", "phone": "", "role": "student",
-            "status": "active", "password": "password123"}
+    data = {
+        "email": student.email,
+        "first_name": "A",
+        "last_name": "B",
+        "phone": "",
+        "role": "student",
+        "status": "active",
+        "password": "password123",
+    }
     response = client.post(f"/admin/utilisateurs/edit/?id={student.id}", data=data)
     assert response.status_code == 200 and COMMON in response.get_data(as_text=True)
     db.session.expire_all()
@@ -82,7 +99,8 @@ def test_the_back_office_refuses_a_common_password(client, db, login_as, make):
 
 def test_create_user_refuses_a_common_password(app, db):
     result = app.test_cli_runner().invoke(
-        args=["create-user", "--role", "staff", "--email", "courant@4as.ca"], input="azerty123\nazerty123\n",
+        args=["create-user", "--role", "staff", "--email", "courant@4as.ca"],
+        input="azerty123\nazerty123\n",
     )
     assert result.exit_code != 0 and COMMON in result.output
     assert User.find_by_email("courant@4as.ca") is None
@@ -106,6 +124,7 @@ def test_an_unknown_email_takes_as_long_as_a_wrong_password(make, db):
         def _attempt():
             with pytest.raises(AccountError, match="Adresse courriel ou mot de passe invalide."):
                 authenticate(email, "pas-le-bon", now=utcnow())
+
         return _attempt
 
     passwords.check_against_nothing("préchauffage")  # the unused hash is made once, on first use

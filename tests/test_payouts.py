@@ -58,15 +58,21 @@ def add_session(db, make, tutor, course):
         if paid:
             order = make.order(items=0, course=course, tutor=who)
             item = OrderItem(
-                course=course, tutor=who, starts_at=start,
-                ends_at=start + timedelta(minutes=minutes), duration_minutes=minutes,
+                course=course,
+                tutor=who,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=minutes),
+                duration_minutes=minutes,
                 price_cents=4500 * minutes // 60,
-                tutor_earnings_cents=who.hourly_rate_cents * minutes // 60 if earnings is None
-                else earnings,
+                tutor_earnings_cents=who.hourly_rate_cents * minutes // 60 if earnings is None else earnings,
             )
             order.items.append(item)
         appointment = make.appointment(
-            tutor=who, course=course, starts_at=start, duration_minutes=minutes, status=status,
+            tutor=who,
+            course=course,
+            starts_at=start,
+            duration_minutes=minutes,
+            status=status,
             order_item=item,
             cancelled_at=start - timedelta(days=1) if status == "cancelled" else None,
         )
@@ -80,9 +86,9 @@ def add_session(db, make, tutor, course):
 def march(add_session):
     """March 2026: 60 + 90 + 120 completed minutes, one cancelled session."""
     return [
-        add_session(local(2026, 3, 2, 10)),                    # 25,00 $
-        add_session(local(2026, 3, 10, 14), minutes=90),       # 37,50 $
-        add_session(local(2026, 3, 20, 9), minutes=120),       # 50,00 $
+        add_session(local(2026, 3, 2, 10)),  # 25,00 $
+        add_session(local(2026, 3, 10, 14), minutes=90),  # 37,50 $
+        add_session(local(2026, 3, 20, 9), minutes=120),  # 50,00 $
         add_session(local(2026, 3, 25, 9), status="cancelled"),
     ]
 
@@ -105,9 +111,7 @@ def test_a_statement_sums_the_completed_sessions_of_the_month(tutor, march):
     assert result.is_over and not result.is_paid and result.scheduled_count == 0
 
 
-def test_cancelled_and_scheduled_sessions_are_left_out_of_the_totals(
-    tutor, add_session
-):
+def test_cancelled_and_scheduled_sessions_are_left_out_of_the_totals(tutor, add_session):
     add_session(local(2026, 3, 3, 10), minutes=90)
     add_session(local(2026, 3, 4, 10), status="cancelled")
     add_session(local(2026, 3, 5, 10), status="scheduled")
@@ -120,10 +124,10 @@ def test_cancelled_and_scheduled_sessions_are_left_out_of_the_totals(
 
 def test_sessions_belong_to_the_month_of_their_local_start(tutor, add_session):
     # Local midnight is 05:00 UTC in winter (EST) and 04:00 UTC in spring (EDT).
-    february_last = add_session(local(2026, 2, 28, 23, 0))        # 1 March 04:00 UTC
-    march_first = add_session(local(2026, 3, 1, 0, 0))            # 1 March 05:00 UTC
+    february_last = add_session(local(2026, 2, 28, 23, 0))  # 1 March 04:00 UTC
+    march_first = add_session(local(2026, 3, 1, 0, 0))  # 1 March 05:00 UTC
     march_last = add_session(local(2026, 3, 31, 22, 30), minutes=90)  # 1 April 02:30 UTC
-    april_first = add_session(local(2026, 4, 1, 0, 0))            # 1 April 04:00 UTC
+    april_first = add_session(local(2026, 4, 1, 0, 0))  # 1 April 04:00 UTC
 
     def ids(month):
         return [line.appointment_id for line in statement(tutor, 2026, month, NOW).sessions]
@@ -136,8 +140,8 @@ def test_sessions_belong_to_the_month_of_their_local_start(tutor, add_session):
 
 def test_a_session_without_payment_earns_the_tutors_rate_rounded_to_the_cent(make, add_session):
     tutor = make.tutor(hourly_rate_cents=2525)
-    add_session(local(2026, 3, 9, 10), minutes=90, paid=False, who=tutor)   # 37,875 → 37,88 $
-    add_session(local(2026, 3, 9, 13), minutes=60, paid=False, who=tutor)   # 25,25 $
+    add_session(local(2026, 3, 9, 10), minutes=90, paid=False, who=tutor)  # 37,875 → 37,88 $
+    add_session(local(2026, 3, 9, 13), minutes=60, paid=False, who=tutor)  # 25,25 $
 
     result = statement(tutor, 2026, 3, NOW)
 
@@ -169,8 +173,7 @@ def test_a_tutor_sees_twelve_months_with_the_current_one_first(tutor, add_sessio
     lines = months_of(tutor, NOW)
 
     assert len(lines) == 12
-    assert [line.month for line in lines[:3]] == [date(2026, 4, 1), date(2026, 3, 1),
-                                                  date(2026, 2, 1)]
+    assert [line.month for line in lines[:3]] == [date(2026, 4, 1), date(2026, 3, 1), date(2026, 2, 1)]
     assert (lines[0].minutes, lines[0].earnings_cents, lines[0].is_paid) == (120, 5000, False)
     assert (lines[1].minutes, lines[1].earnings_cents, lines[1].is_paid) == (270, 11250, True)
     assert lines[-1].month == date(2025, 5, 1)
@@ -186,8 +189,12 @@ def test_marking_a_month_paid_keeps_a_snapshot_and_audits_it(db, tutor, admin, m
     db.session.expire_all()
     payout = db.session.get(TutorPayout, payout.id)
     assert (payout.year, payout.month, payout.status) == (2026, 3, "paid")
-    assert (payout.minutes, payout.earnings_cents, payout.adjustments_cents,
-            payout.amount_cents) == (270, 11250, 0, 11250)
+    assert (payout.minutes, payout.earnings_cents, payout.adjustments_cents, payout.amount_cents) == (
+        270,
+        11250,
+        0,
+        11250,
+    )
     assert payout.confirmation_number == "VIR-2026-03"
     assert payout.paid_at.astimezone(LOCAL_TZ).date() == date(2026, 4, 5)
     assert payout.paid_by_id == admin.id
@@ -197,8 +204,9 @@ def test_marking_a_month_paid_keeps_a_snapshot_and_audits_it(db, tutor, admin, m
 
 
 def test_a_pending_statement_row_is_completed_rather_than_duplicated(db, tutor, admin, march):
-    db.session.add(TutorPayout(tutor_id=tutor.id, year=2026, month=3, minutes=60,
-                               earnings_cents=2500, amount_cents=2500))
+    db.session.add(
+        TutorPayout(tutor_id=tutor.id, year=2026, month=3, minutes=60, earnings_cents=2500, amount_cents=2500)
+    )
     db.session.flush()
 
     _pay(tutor, admin)
@@ -235,9 +243,7 @@ def test_a_paid_month_is_locked(db, tutor, admin, march, add_session):
         ({"month": 2}, "Aucune séance terminée en février 2026"),
     ],
 )
-def test_bad_payment_input_is_refused_in_french_and_writes_nothing(
-    db, tutor, admin, march, change, message
-):
+def test_bad_payment_input_is_refused_in_french_and_writes_nothing(db, tutor, admin, march, change, message):
     args = {"month": 3, "confirmation": "VIR-1", "paid_on": date(2026, 4, 5), **change}
 
     with pytest.raises(PayoutError, match=message):
@@ -263,14 +269,15 @@ def _refund(db, appointment, now=NOW):
     """What the refund module does: cancel the add_session, then ask for the adjustment."""
     appointment.status, appointment.cancelled_at = "cancelled", now
     db.session.flush()
-    return record_refund_adjustment(appointment.order_item, appointment.order_item.tutor_earnings_cents,
-                                    "Tuteur absent", now)
+    return record_refund_adjustment(
+        appointment.order_item, appointment.order_item.tutor_earnings_cents, "Tuteur absent", now
+    )
 
 
 def test_a_late_refund_is_deducted_once_from_the_next_statement(db, tutor, admin, march, add_session):
     _pay(tutor, admin)
-    add_session(local(2026, 4, 7, 10), minutes=120)                      # April: 50,00 $
-    refunded = march[1]                                               # 90 min, 37,50 $
+    add_session(local(2026, 4, 7, 10), minutes=120)  # April: 50,00 $
+    refunded = march[1]  # 90 min, 37,50 $
 
     adjustment = _refund(db, refunded)
 
@@ -286,11 +293,9 @@ def test_a_late_refund_is_deducted_once_from_the_next_statement(db, tutor, admin
     assert [line.amount_cents for line in april.adjustments] == [-3750]
     assert (april.earnings_cents, april.amount_cents) == (5000, 1250)
 
-    payout = mark_paid(tutor, 2026, 4, "VIR-0002", date(2026, 5, 4), admin,
-                       NOW + timedelta(days=30))
+    payout = mark_paid(tutor, 2026, 4, "VIR-0002", date(2026, 5, 4), admin, NOW + timedelta(days=30))
 
-    assert (payout.earnings_cents, payout.adjustments_cents, payout.amount_cents) == (
-        5000, -3750, 1250)
+    assert (payout.earnings_cents, payout.adjustments_cents, payout.amount_cents) == (5000, -3750, 1250)
     assert adjustment.applied_payout_id == payout.id
     assert statement(tutor, 2026, 4, NOW + timedelta(days=30)).adjustments[0].id == adjustment.id
     may = statement(tutor, 2026, 5, NOW + timedelta(days=60))
@@ -312,12 +317,10 @@ def test_a_session_cancelled_before_the_month_was_paid_takes_nothing_back(db, tu
     assert db.session.query(PayoutAdjustment).count() == 0
 
 
-def test_an_adjustment_larger_than_a_statement_waits_for_a_later_one(
-    db, tutor, admin, march, add_session
-):
+def test_an_adjustment_larger_than_a_statement_waits_for_a_later_one(db, tutor, admin, march, add_session):
     _pay(tutor, admin)
-    add_session(local(2026, 4, 7, 10))                                     # April: 25,00 $
-    adjustment = _refund(db, march[2])                                 # −50,00 $
+    add_session(local(2026, 4, 7, 10))  # April: 25,00 $
+    adjustment = _refund(db, march[2])  # −50,00 $
     later = NOW + timedelta(days=30)
 
     april = statement(tutor, 2026, 4, later)
@@ -326,16 +329,14 @@ def test_an_adjustment_larger_than_a_statement_waits_for_a_later_one(
     assert adjustment.applied_payout_id is None
 
     add_session(local(2026, 5, 5, 10), minutes=120)
-    add_session(local(2026, 5, 6, 10), minutes=120)                       # May: 100,00 $
+    add_session(local(2026, 5, 6, 10), minutes=120)  # May: 100,00 $
     may = statement(tutor, 2026, 5, NOW + timedelta(days=60))
     assert [a.id for a in may.adjustments] == [adjustment.id]
     assert may.amount_cents == 5000
 
 
 @pytest.mark.parametrize("amount", [0, -100, 3751, 37.5, "3750"])
-def test_an_adjustment_takes_back_at_most_the_sessions_tutor_earnings(
-    db, tutor, admin, march, amount
-):
+def test_an_adjustment_takes_back_at_most_the_sessions_tutor_earnings(db, tutor, admin, march, amount):
     _pay(tutor, admin)
     item = march[1].order_item
 
@@ -366,8 +367,12 @@ def test_complete_past_completes_only_scheduled_sessions_that_have_ended(db, mak
 
     db.session.expire_all()
     statuses = {a.id: a.status for a in db.session.query(Appointment)}
-    assert statuses == {ended.id: "completed", running.id: "scheduled",
-                        upcoming.id: "scheduled", cancelled.id: "cancelled"}
+    assert statuses == {
+        ended.id: "completed",
+        running.id: "scheduled",
+        upcoming.id: "scheduled",
+        cancelled.id: "cancelled",
+    }
     assert db.session.get(Appointment, ended.id).completed_at == NOW
     history = db.session.query(AppointmentChange).all()
     assert [(c.appointment_id, c.kind) for c in history] == [(ended.id, "completed")]
@@ -386,5 +391,4 @@ def test_flask_complete_appointments_prints_the_count(app, db, add_session):
     assert result.exit_code == 0, result.output
     assert "Séances marquées comme terminées : 2." in result.output
     db.session.expire_all()
-    assert sorted(a.status for a in db.session.query(Appointment)) == [
-        "completed", "completed", "scheduled"]
+    assert sorted(a.status for a in db.session.query(Appointment)) == ["completed", "completed", "scheduled"]

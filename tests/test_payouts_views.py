@@ -22,9 +22,7 @@ MY_URL = "/admin/mes-revenus/"
 
 
 def local(day, hour, minute=0):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(
-        timezone.utc
-    )
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
 
 
 @pytest.fixture
@@ -45,13 +43,19 @@ def month_of_work(db, make, last_month):
     for day, minutes in ((3, 60), (10, 90)):
         start = local(last_month.replace(day=day), 10)
         order = make.order(items=0, course=course, tutor=tutor)
-        item = OrderItem(course=course, tutor=tutor, starts_at=start,
-                         ends_at=start + timedelta(minutes=minutes), duration_minutes=minutes,
-                         price_cents=7777 * minutes // 60,
-                         tutor_earnings_cents=2500 * minutes // 60)
+        item = OrderItem(
+            course=course,
+            tutor=tutor,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=minutes),
+            duration_minutes=minutes,
+            price_cents=7777 * minutes // 60,
+            tutor_earnings_cents=2500 * minutes // 60,
+        )
         order.items.append(item)
-        make.appointment(tutor=tutor, course=course, starts_at=start, duration_minutes=minutes,
-                         status="completed", order_item=item)
+        make.appointment(
+            tutor=tutor, course=course, starts_at=start, duration_minutes=minutes, status="completed", order_item=item
+        )
     db.session.commit()
     return tutor
 
@@ -70,8 +74,13 @@ def _text(response):
 
 
 def _pay_data(whom, period, paid_on, /, **changes):
-    return {"tutor": whom.id, "month": f"{period:%Y-%m}", "confirmation_number": "VIR-42",
-            "paid_on": paid_on.isoformat(), **changes}
+    return {
+        "tutor": whom.id,
+        "month": f"{period:%Y-%m}",
+        "confirmation_number": "VIR-42",
+        "paid_on": paid_on.isoformat(),
+        **changes,
+    }
 
 
 def _nothing_written(db):
@@ -107,9 +116,7 @@ def test_each_payout_page_opens_for_its_roles_only(client, login_as, role, url):
 
 
 @pytest.mark.parametrize("role", ["anonymous", "student", "tutor", "accountant", "staff"])
-def test_only_an_administrator_may_mark_a_month_paid(
-    client, db, login_as, month_of_work, last_month, today, role
-):
+def test_only_an_administrator_may_mark_a_month_paid(client, db, login_as, month_of_work, last_month, today, role):
     if role != "anonymous":
         login_as(role)
 
@@ -122,9 +129,7 @@ def test_only_an_administrator_may_mark_a_month_paid(
 # --- the office ----------------------------------------------------------------------------
 
 
-def test_an_administrator_marks_a_month_paid_through_the_form(
-    client, db, login_as, month_of_work, last_month, today
-):
+def test_an_administrator_marks_a_month_paid_through_the_form(client, db, login_as, month_of_work, last_month, today):
     admin = login_as("admin")
     url = _statement_url(OFFICE_URL, month_of_work, last_month)
     before = _page(client.get(url))
@@ -135,8 +140,7 @@ def test_an_administrator_marks_a_month_paid_through_the_form(
     assert response.status_code == 302
     assert response.headers["Location"].endswith(url)
     payout = db.session.query(TutorPayout).one()
-    assert (payout.tutor_id, payout.year, payout.month) == (
-        month_of_work.id, last_month.year, last_month.month)
+    assert (payout.tutor_id, payout.year, payout.month) == (month_of_work.id, last_month.year, last_month.month)
     assert (payout.status, payout.minutes, payout.amount_cents) == ("paid", 150, 6250)
     assert (payout.confirmation_number, payout.paid_by_id) == ("VIR-42", admin.id)
     assert db.session.query(AuditLog).one().action == "payout.paid"
@@ -145,8 +149,7 @@ def test_an_administrator_marks_a_month_paid_through_the_form(
     assert "confirmation VIR-42" in after and "Payé le" in after
     assert 'action="/admin/paiements-tuteurs/payer"' not in after
     # A second submission is refused: the month is locked.
-    again = client.post(PAY_URL, data=_pay_data(month_of_work, last_month, today,
-                                                confirmation_number="VIR-43"))
+    again = client.post(PAY_URL, data=_pay_data(month_of_work, last_month, today, confirmation_number="VIR-43"))
     assert again.status_code == 400 and "déjà payé" in _page(again)
     db.session.expire_all()
     assert db.session.query(TutorPayout).one().confirmation_number == "VIR-42"
@@ -160,9 +163,7 @@ def test_the_current_month_offers_no_payment_form_yet(client, login_as, month_of
     assert "Mois en cours" in page and 'name="confirmation_number"' not in page
 
 
-def test_staff_see_the_statement_without_the_payment_form(
-    client, login_as, month_of_work, last_month
-):
+def test_staff_see_the_statement_without_the_payment_form(client, login_as, month_of_work, last_month):
     login_as("staff")
 
     page = _page(client.get(_statement_url(OFFICE_URL, month_of_work, last_month)))
@@ -178,8 +179,7 @@ def test_the_default_page_lists_last_months_tutors(client, login_as, month_of_wo
 
     assert 'value="%s"' % f"{last_month:%Y-%m}" in page
     assert "Amélie Tremblay" in page and money(6250) in page and "À payer" in page
-    assert f"tuteur={month_of_work.id}&amp;mois={last_month:%Y-%m}" in client.get(
-        OFFICE_URL).get_data(as_text=True)
+    assert f"tuteur={month_of_work.id}&amp;mois={last_month:%Y-%m}" in client.get(OFFICE_URL).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -212,12 +212,9 @@ def test_bad_payment_input_shows_a_french_message_and_writes_nothing(
 
 @pytest.mark.parametrize(
     "data, status",
-    [({"tutor": "abc"}, 400), ({"tutor": "999999"}, 404), ({"month": "2026-13"}, 400),
-     ({"month": "1950-01"}, 400)],
+    [({"tutor": "abc"}, 400), ({"tutor": "999999"}, 404), ({"month": "2026-13"}, 400), ({"month": "1950-01"}, 400)],
 )
-def test_tampered_hidden_fields_are_refused(
-    client, db, login_as, month_of_work, last_month, today, data, status
-):
+def test_tampered_hidden_fields_are_refused(client, db, login_as, month_of_work, last_month, today, data, status):
     login_as("admin")
 
     response = client.post(PAY_URL, data=_pay_data(month_of_work, last_month, today, **data))
@@ -228,10 +225,12 @@ def test_tampered_hidden_fields_are_refused(
 
 @pytest.mark.parametrize(
     "query, status, message",
-    [("?mois=2026-13", 400, "Mois invalide : « 2026-13 »"),
-     ("?mois=1950-01", 400, "Mois invalide"),
-     ("?tuteur=abc", 400, "Identifiant de tuteur invalide."),
-     ("?tuteur=999999", 404, "Page introuvable.")],
+    [
+        ("?mois=2026-13", 400, "Mois invalide : « 2026-13 »"),
+        ("?mois=1950-01", 400, "Mois invalide"),
+        ("?tuteur=abc", 400, "Identifiant de tuteur invalide."),
+        ("?tuteur=999999", 404, "Page introuvable."),
+    ],
 )
 def test_bad_statement_parameters_get_a_french_message(client, login_as, query, status, message):
     login_as("staff")
@@ -251,8 +250,9 @@ def test_marking_paid_needs_the_sites_csrf_token(client, make, db, month_of_work
         html = client.get(url).get_data(as_text=True)
         return re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html)[0]
 
-    client.post("/connexion", data={"email": admin.email, "password": DEFAULT_PASSWORD,
-                                    "csrf_token": token("/connexion")})
+    client.post(
+        "/connexion", data={"email": admin.email, "password": DEFAULT_PASSWORD, "csrf_token": token("/connexion")}
+    )
     data = _pay_data(month_of_work, last_month, today)
     assert client.post(PAY_URL, data=data).status_code == 400
     assert _nothing_written(db)
@@ -264,9 +264,7 @@ def test_marking_paid_needs_the_sites_csrf_token(client, make, db, month_of_work
 # --- the accountant ------------------------------------------------------------------------
 
 
-def test_the_accountant_reads_statements_but_cannot_pay(
-    client, db, login_as, month_of_work, last_month, today
-):
+def test_the_accountant_reads_statements_but_cannot_pay(client, db, login_as, month_of_work, last_month, today):
     login_as("accountant")
 
     page = _page(client.get(_statement_url(ACCOUNTING_URL, month_of_work, last_month)))
@@ -288,8 +286,9 @@ def colleague_and_me(make, login, db, month_of_work, last_month):
     """The signed-in tutor (one 2-hour session last month) and `month_of_work`'s tutor."""
     course = make.course(title="Philosophie", rate_cents=5000)
     me = make.tutor(courses=[course], hourly_rate_cents=3150)
-    make.appointment(tutor=me, course=course, starts_at=local(last_month.replace(day=5), 9),
-                     duration_minutes=120, status="completed")
+    make.appointment(
+        tutor=me, course=course, starts_at=local(last_month.replace(day=5), 9), duration_minutes=120, status="completed"
+    )
     db.session.commit()
     login(me.user)
     return me, month_of_work
@@ -321,26 +320,27 @@ def test_a_tutor_statement_is_always_their_own(client, colleague_and_me, last_mo
     "url",
     [OFFICE_URL + "?tuteur={other}&mois={month}", ACCOUNTING_URL + "?tuteur={other}&mois={month}"],
 )
-def test_a_tutor_cannot_open_another_tutors_statement_elsewhere(
-    client, colleague_and_me, last_month, url
-):
+def test_a_tutor_cannot_open_another_tutors_statement_elsewhere(client, colleague_and_me, last_month, url):
     _, other = colleague_and_me
     response = client.get(url.format(other=other.id, month=f"{last_month:%Y-%m}"))
     assert response.status_code == 403
 
 
-def test_a_tutor_cannot_open_another_tutors_paid_statement_by_id(
-    client, db, make, colleague_and_me, last_month
-):
+def test_a_tutor_cannot_open_another_tutors_paid_statement_by_id(client, db, make, colleague_and_me, last_month):
     _, other = colleague_and_me
-    theirs = TutorPayout(tutor_id=other.id, year=last_month.year, month=last_month.month,
-                         minutes=150, earnings_cents=6250, amount_cents=6250)
+    theirs = TutorPayout(
+        tutor_id=other.id,
+        year=last_month.year,
+        month=last_month.month,
+        minutes=150,
+        earnings_cents=6250,
+        amount_cents=6250,
+    )
     db.session.add(theirs)
     db.session.commit()
 
     assert client.get(f"{MY_URL}details/?id={theirs.id}").status_code == 404
-    assert str(theirs.id) not in re.findall(r"[?&;]id=(\d+)", client.get(MY_URL).get_data(
-        as_text=True))
+    assert str(theirs.id) not in re.findall(r"[?&;]id=(\d+)", client.get(MY_URL).get_data(as_text=True))
 
 
 def test_a_tutor_statement_needs_a_valid_month(client, colleague_and_me):

@@ -18,13 +18,16 @@ def test_a_tutor_earns_the_hourly_rate_times_the_same_factor(duration, pay):
     assert tutor_earnings(SimpleNamespace(hourly_rate_cents=2500), duration) == pay
 
 
-@pytest.mark.parametrize("rate, duration, price", [
-    (4501, 90, 6752),   # 6751.5 rounds half up
-    (4499, 90, 6749),   # 6748.5 rounds half up
-    (3333, 90, 5000),   # 4999.5
-    (4501, 60, 4501),
-    (4501, 120, 9002),
-])
+@pytest.mark.parametrize(
+    "rate, duration, price",
+    [
+        (4501, 90, 6752),  # 6751.5 rounds half up
+        (4499, 90, 6749),  # 6748.5 rounds half up
+        (3333, 90, 5000),  # 4999.5
+        (4501, 60, 4501),
+        (4501, 120, 9002),
+    ],
+)
 def test_odd_cents_round_half_up_to_the_cent(rate, duration, price):
     assert session_price(SimpleNamespace(rate_cents=rate), duration) == price
     assert isinstance(session_price(SimpleNamespace(rate_cents=rate), duration), int)

@@ -60,8 +60,9 @@ def test_full_refund_cancels_the_chosen_sessions_and_frees_their_time(db, make, 
     first, second = order.items
     now = utcnow()
 
-    refund = refunds.refund_order(order, order.total_cents, [first.id, second.id], "Cours annulé", staff, now,
-                                  gateway, _key())
+    refund = refunds.refund_order(
+        order, order.total_cents, [first.id, second.id], "Cours annulé", staff, now, gateway, _key()
+    )
     db.session.commit()
 
     assert refund.status == "succeeded" and refund.gateway_refund_id == "re_1"
@@ -83,8 +84,9 @@ def test_partial_refund_of_one_session_leaves_the_other_booked(db, make, staff, 
     order = make.booked_order(items=2)
     first, second = order.items
 
-    refund = refunds.refund_order(order, first.price_cents, [first.id], "Tuteur absent", staff, utcnow(),
-                                  gateway, _key())
+    refund = refunds.refund_order(
+        order, first.price_cents, [first.id], "Tuteur absent", staff, utcnow(), gateway, _key()
+    )
     db.session.commit()
 
     assert order.status == "partially_refunded"
@@ -128,8 +130,7 @@ def test_a_refund_the_gateway_refuses_changes_nothing_but_is_recorded_as_failed(
     item = order.items[0]
     gateway = RecordingGateway(refuse="Le service de paiement est momentanément indisponible.")
 
-    refund = refunds.refund_order(order, order.total_cents, [item.id], "Annulation", staff, utcnow(), gateway,
-                                  _key())
+    refund = refunds.refund_order(order, order.total_cents, [item.id], "Annulation", staff, utcnow(), gateway, _key())
     db.session.commit()
 
     assert refund.status == "failed" and refund.gateway_refund_id is None
@@ -182,8 +183,9 @@ def test_cancelling_a_session_paid_partly_with_credit_gives_that_credit_back(db,
     order = make.booked_order(items=2, credit_cents=1000)
     first = order.items[0]
 
-    refunds.refund_order(order, first.price_cents - first.credit_cents, [first.id], "Annulation", staff,
-                         utcnow(), gateway, _key())
+    refunds.refund_order(
+        order, first.price_cents - first.credit_cents, [first.id], "Annulation", staff, utcnow(), gateway, _key()
+    )
     db.session.commit()
 
     assert first.credit_cents == 500
@@ -200,8 +202,9 @@ def test_a_malformed_request_key_is_refused(db, make, staff, gateway):
 
 def _paid_month_session(db, make, staff, now):
     """A completed session of a month its tutor has been paid for."""
-    two_months_ago = (now.replace(day=1) - timedelta(days=40)).replace(day=10, hour=15, minute=0, second=0,
-                                                                         microsecond=0)
+    two_months_ago = (now.replace(day=1) - timedelta(days=40)).replace(
+        day=10, hour=15, minute=0, second=0, microsecond=0
+    )
     order = make.booked_order(items=1, first_start=two_months_ago)
     item = order.items[0]
     item.appointment.status, item.appointment.completed_at = "completed", item.ends_at
@@ -245,10 +248,10 @@ def test_a_session_already_cancelled_for_a_credit_is_not_refunded_to_the_card_as
 
     assert balances.refundable_cents(order) == kept.card_cents
     with pytest.raises(refunds.RefundError, match="dépasse ce qui reste"):
-        refunds.refund_order(order, order.total_cents, [], "Remboursement complet", staff, utcnow(), gateway,
-                             _key())
-    refund = refunds.refund_order(order, kept.card_cents, [kept.id], "Remboursement complet", staff, utcnow(),
-                                  gateway, _key())
+        refunds.refund_order(order, order.total_cents, [], "Remboursement complet", staff, utcnow(), gateway, _key())
+    refund = refunds.refund_order(
+        order, kept.card_cents, [kept.id], "Remboursement complet", staff, utcnow(), gateway, _key()
+    )
     db.session.commit()
 
     assert [(i.order_item_id, i.amount_cents) for i in refund.items] == [(kept.id, kept.card_cents)]
@@ -258,8 +261,7 @@ def test_a_session_already_cancelled_for_a_credit_is_not_refunded_to_the_card_as
     assert balances.refunded_cents(order) == kept.card_cents
 
 
-def test_cancelling_for_a_credit_after_a_goodwill_refund_credits_only_what_was_not_refunded(
-        db, make, staff, gateway):
+def test_cancelling_for_a_credit_after_a_goodwill_refund_credits_only_what_was_not_refunded(db, make, staff, gateway):
     order = make.booked_order(items=1)
     item = order.items[0]
     refunds.refund_order(order, 1000, [], "Retard du tuteur", staff, utcnow(), gateway, _key())

@@ -53,25 +53,43 @@ def paid_order(db, student, paid_at, lines, discount=(), credit=(), payment="suc
     items = []
     for i, (course, tutor, minutes, starts_at) in enumerate(lines):
         price = course.rate_cents * minutes // 60
-        items.append(OrderItem(
-            course=course, tutor=tutor, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
-            duration_minutes=minutes, price_cents=price,
-            discount_cents=discount[i] if discount else 0, credit_cents=credit[i] if credit else 0,
-            tutor_earnings_cents=tutor.hourly_rate_cents * minutes // 60,
-        ))
+        items.append(
+            OrderItem(
+                course=course,
+                tutor=tutor,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=minutes),
+                duration_minutes=minutes,
+                price_cents=price,
+                discount_cents=discount[i] if discount else 0,
+                credit_cents=credit[i] if credit else 0,
+                tutor_earnings_cents=tutor.hourly_rate_cents * minutes // 60,
+            )
+        )
     subtotal = sum(i.price_cents for i in items)
     discount_cents, credit_cents = sum(discount), sum(credit)
     order = Order(
-        user=student, status="paid" if payment == "succeeded" else "failed",
-        subtotal_cents=subtotal, discount_cents=discount_cents, credit_cents=credit_cents,
-        total_cents=subtotal - discount_cents - credit_cents, items=items, created_at=paid_at,
+        user=student,
+        status="paid" if payment == "succeeded" else "failed",
+        subtotal_cents=subtotal,
+        discount_cents=discount_cents,
+        credit_cents=credit_cents,
+        total_cents=subtotal - discount_cents - credit_cents,
+        items=items,
+        created_at=paid_at,
         paid_at=paid_at if payment == "succeeded" else None,
     )
-    order.payments.append(Payment(
-        provider="simulated", gateway_payment_id=f"pi_rapport_{number}", idempotency_key=f"rapport-{number}",
-        amount_cents=order.total_cents, status=payment, created_at=paid_at,
-        succeeded_at=paid_at if payment == "succeeded" else None,
-    ))
+    order.payments.append(
+        Payment(
+            provider="simulated",
+            gateway_payment_id=f"pi_rapport_{number}",
+            idempotency_key=f"rapport-{number}",
+            amount_cents=order.total_cents,
+            status=payment,
+            created_at=paid_at,
+            succeeded_at=paid_at if payment == "succeeded" else None,
+        )
+    )
     db.session.add(order)
     db.session.flush()
     return order
@@ -84,43 +102,100 @@ def build_sales(db, make):
     tutor_x = make.tutor(display_name="Tuteur X", hourly_rate_cents=2500, courses=[course_a])
     tutor_y = make.tutor(display_name="Tuteur Y", hourly_rate_cents=3000, courses=[course_a, course_b])
     student = make.user()
-    first = paid_order(db, student, utc("2026-01-15 15:00"), [
-        (course_a, tutor_x, 60, utc("2026-01-20 14:00")),
-        (course_b, tutor_y, 60, utc("2026-02-03 14:00")),
-    ], discount=(450, 600), number=1)
+    first = paid_order(
+        db,
+        student,
+        utc("2026-01-15 15:00"),
+        [
+            (course_a, tutor_x, 60, utc("2026-01-20 14:00")),
+            (course_b, tutor_y, 60, utc("2026-02-03 14:00")),
+        ],
+        discount=(450, 600),
+        number=1,
+    )
     first.coupon = make.coupon(code="RENTREE10", kind="percent", value=10)
-    evening = paid_order(db, student, utc("2026-02-01 03:30"), [
-        (course_a, tutor_y, 90, utc("2026-02-10 15:00")),
-    ], credit=(1000,), number=2)
-    late_april = paid_order(db, student, utc("2026-05-01 02:00"), [
-        (course_b, tutor_y, 60, utc("2026-05-05 14:00")),
-    ], number=3)
-    paid_order(db, student, utc("2026-04-10 12:00"), [
-        (course_a, tutor_x, 60, utc("2026-04-20 14:00")),
-    ], payment="failed", number=4)
+    evening = paid_order(
+        db,
+        student,
+        utc("2026-02-01 03:30"),
+        [
+            (course_a, tutor_y, 90, utc("2026-02-10 15:00")),
+        ],
+        credit=(1000,),
+        number=2,
+    )
+    late_april = paid_order(
+        db,
+        student,
+        utc("2026-05-01 02:00"),
+        [
+            (course_b, tutor_y, 60, utc("2026-05-05 14:00")),
+        ],
+        number=3,
+    )
+    paid_order(
+        db,
+        student,
+        utc("2026-04-10 12:00"),
+        [
+            (course_a, tutor_x, 60, utc("2026-04-20 14:00")),
+        ],
+        payment="failed",
+        number=4,
+    )
 
     def session(item, status, **fields):
-        return make.appointment(student=student, tutor=item.tutor, course=item.course,
-                                starts_at=item.starts_at, duration_minutes=item.duration_minutes,
-                                order_item=item, status=status, **fields)
+        return make.appointment(
+            student=student,
+            tutor=item.tutor,
+            course=item.course,
+            starts_at=item.starts_at,
+            duration_minutes=item.duration_minutes,
+            order_item=item,
+            status=status,
+            **fields,
+        )
 
     session(first.items[0], "completed")
     session(first.items[1], "completed")
     session(evening.items[0], "cancelled", cancelled_at=utc("2026-02-05 12:00"))
     session(late_april.items[0], "completed")
-    make.appointment(student=student, tutor=tutor_x, course=course_a, starts_at=utc("2026-03-01 04:30"),
-                     status="completed")
+    make.appointment(
+        student=student, tutor=tutor_x, course=course_a, starts_at=utc("2026-03-01 04:30"), status="completed"
+    )
     make.appointment(student=student, tutor=tutor_y, course=course_b, starts_at=utc("2026-05-20 14:00"))
-    refund = Refund(order=first, payment_id=first.payments[0].id, amount_cents=2000, reason="Geste commercial",
-                    status="succeeded", idempotency_key="rapport-remboursement-1",
-                    processed_at=utc("2026-05-12 16:00"), created_at=utc("2026-05-12 16:00"))
+    refund = Refund(
+        order=first,
+        payment_id=first.payments[0].id,
+        amount_cents=2000,
+        reason="Geste commercial",
+        status="succeeded",
+        idempotency_key="rapport-remboursement-1",
+        processed_at=utc("2026-05-12 16:00"),
+        created_at=utc("2026-05-12 16:00"),
+    )
     refund.items.append(RefundItem(order_item=first.items[1], amount_cents=2000, cancels_appointment=False))
     db.session.add(refund)
-    db.session.add(Refund(order=late_april, amount_cents=500, reason="En attente", status="pending",
-                          idempotency_key="rapport-remboursement-2", created_at=utc("2026-05-13 12:00")))
+    db.session.add(
+        Refund(
+            order=late_april,
+            amount_cents=500,
+            reason="En attente",
+            status="pending",
+            idempotency_key="rapport-remboursement-2",
+            created_at=utc("2026-05-13 12:00"),
+        )
+    )
     db.session.commit()
-    return SimpleNamespace(course_a=course_a, course_b=course_b, tutor_x=tutor_x, tutor_y=tutor_y,
-                           student=student, first=first, late_april=late_april)
+    return SimpleNamespace(
+        course_a=course_a,
+        course_b=course_b,
+        tutor_x=tutor_x,
+        tutor_y=tutor_y,
+        student=student,
+        first=first,
+        late_april=late_april,
+    )
 
 
 @pytest.fixture
@@ -159,10 +234,13 @@ def test_years_are_cut_to_the_range():
     ]
 
 
-@pytest.mark.parametrize("start, end, message", [
-    (date(2026, 5, 1), date(2026, 4, 30), "La date de début doit précéder la date de fin."),
-    (date(2016, 1, 1), date(2026, 1, 1), "La période ne peut pas dépasser 10 ans."),
-])
+@pytest.mark.parametrize(
+    "start, end, message",
+    [
+        (date(2026, 5, 1), date(2026, 4, 30), "La date de début doit précéder la date de fin."),
+        (date(2016, 1, 1), date(2026, 1, 1), "La période ne peut pas dépasser 10 ans."),
+    ],
+)
 def test_a_reversed_or_overlong_period_is_refused_in_french(start, end, message):
     with pytest.raises(reports.ReportError, match=message):
         reports.revenue_report(start, end)
@@ -198,8 +276,7 @@ def test_each_payment_falls_in_its_local_month_to_the_second(db, make):
     for n, period in enumerate(periods[1:]):
         # A second before local midnight, then local midnight itself, in UTC.
         for k, moment in enumerate((period.starts_at - timedelta(seconds=1), period.starts_at)):
-            paid_order(db, student, moment, [(course, tutor, 60, moment + timedelta(days=2))],
-                       number=1000 + 2 * n + k)
+            paid_order(db, student, moment, [(course, tutor, 60, moment + timedelta(days=2))], number=1000 + 2 * n + k)
     db.session.commit()
     series = reports.revenue_series(periods)
     # Each month gets its first second and its last one; the first has no first, the last no last.
@@ -244,17 +321,31 @@ def test_a_period_counts_only_what_falls_inside_it(sales):
 
 
 def test_a_report_across_new_year_splits_the_years(sales, db, make):
-    paid_order(db, sales.student, utc("2025-12-31 23:00"), [  # 18:00 on 31 December locally
-        (sales.course_a, sales.tutor_x, 60, utc("2026-01-05 14:00")),
-    ], number=9)
+    paid_order(
+        db,
+        sales.student,
+        utc("2025-12-31 23:00"),
+        [  # 18:00 on 31 December locally
+            (sales.course_a, sales.tutor_x, 60, utc("2026-01-05 14:00")),
+        ],
+        number=9,
+    )
     db.session.commit()
     report = reports.revenue_report(date(2025, 12, 1), date(2026, 1, 31))
     assert [(p.key, f.collected_cents) for p, f in report.years] == [("2025", 4500), ("2026", 15200)]
 
 
 def test_money_no_session_accounts_for_shows_as_unattributed(sales, db):
-    db.session.add(Refund(order=sales.late_april, amount_cents=700, reason="Frais", status="succeeded",
-                          idempotency_key="rapport-remboursement-3", processed_at=utc("2026-05-14 12:00")))
+    db.session.add(
+        Refund(
+            order=sales.late_april,
+            amount_cents=700,
+            reason="Frais",
+            status="succeeded",
+            idempotency_key="rapport-remboursement-3",
+            processed_at=utc("2026-05-14 12:00"),
+        )
+    )
     db.session.commit()
     report = reports.revenue_report(START, END)
     assert report.total.refunded_cents == 2700
@@ -289,9 +380,15 @@ def test_one_statement_per_report_whatever_the_amount_of_data(sales, db, make):
         reports.revenue_report(START, END)
         small = len(statements)
         for n in range(10, 30):
-            paid_order(db, sales.student, utc("2026-03-10 15:00") + timedelta(days=n), [
-                (sales.course_b, sales.tutor_y, 60, utc("2026-03-20 14:00") + timedelta(days=n)),
-            ], number=n)
+            paid_order(
+                db,
+                sales.student,
+                utc("2026-03-10 15:00") + timedelta(days=n),
+                [
+                    (sales.course_b, sales.tutor_y, 60, utc("2026-03-20 14:00") + timedelta(days=n)),
+                ],
+                number=n,
+            )
         db.session.commit()
         statements.clear()
         report = reports.revenue_report(START, END)

@@ -28,8 +28,13 @@ HEADERS = ["Encaissé", "Remboursé", "Net", "Coût des tuteurs", "Marge", "Marg
 
 
 def _urls(page):
-    return [page, page + PERIOD, page + "export/mensuel.csv", page + "export/tuteurs.csv" + PERIOD,
-            page + "plotly.min.js"]
+    return [
+        page,
+        page + PERIOD,
+        page + "export/mensuel.csv",
+        page + "export/tuteurs.csv" + PERIOD,
+        page + "plotly.min.js",
+    ]
 
 
 @pytest.fixture
@@ -148,13 +153,16 @@ def test_the_default_period_runs_from_january_last_year_to_today(client, login_a
     assert f'value="{today.year - 1}-01-01"' in html and f'value="{today.isoformat()}"' in html
 
 
-@pytest.mark.parametrize("query, message", [
-    ("?debut=2026-13-01", "Date de début invalide : « 2026-13-01 » (format attendu AAAA-MM-JJ)."),
-    ("?fin=demain", "Date de fin invalide : « demain » (format attendu AAAA-MM-JJ)."),
-    ("?debut=0001-01-01", "Date de début invalide"),
-    ("?debut=2026-05-01&fin=2026-01-01", "La date de début doit précéder la date de fin."),
-    ("?debut=2000-01-01&fin=2026-01-01", "La période ne peut pas dépasser 10 ans."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("?debut=2026-13-01", "Date de début invalide : « 2026-13-01 » (format attendu AAAA-MM-JJ)."),
+        ("?fin=demain", "Date de fin invalide : « demain » (format attendu AAAA-MM-JJ)."),
+        ("?debut=0001-01-01", "Date de début invalide"),
+        ("?debut=2026-05-01&fin=2026-01-01", "La date de début doit précéder la date de fin."),
+        ("?debut=2000-01-01&fin=2026-01-01", "La période ne peut pas dépasser 10 ans."),
+    ],
+)
 def test_a_bad_period_gets_a_french_message(client, login_as, sales, query, message):
     login_as("accountant")
     page = client.get(ACCOUNTING_PAGE + query)
@@ -212,14 +220,26 @@ def test_the_page_costs_the_same_queries_whatever_the_data(client, login_as, sal
 
     few = queries(ACCOUNTING_PAGE + PERIOD)
     for n in range(10):
-        order = paid_order(db, sales.student, utc("2026-03-10 12:00") + timedelta(days=n), [
-            (sales.course_b, sales.tutor_y, 60, utc("2026-03-20 14:00") + timedelta(days=n)),
-            (sales.course_a, sales.tutor_x, 90, utc("2026-03-21 14:00") + timedelta(days=n)),
-        ], number=100 + n)
+        order = paid_order(
+            db,
+            sales.student,
+            utc("2026-03-10 12:00") + timedelta(days=n),
+            [
+                (sales.course_b, sales.tutor_y, 60, utc("2026-03-20 14:00") + timedelta(days=n)),
+                (sales.course_a, sales.tutor_x, 90, utc("2026-03-21 14:00") + timedelta(days=n)),
+            ],
+            number=100 + n,
+        )
         for item in order.items:
-            make.appointment(student=sales.student, tutor=item.tutor, course=item.course,
-                             starts_at=item.starts_at, duration_minutes=item.duration_minutes,
-                             order_item=item, status="completed")
+            make.appointment(
+                student=sales.student,
+                tutor=item.tutor,
+                course=item.course,
+                starts_at=item.starts_at,
+                duration_minutes=item.duration_minutes,
+                order_item=item,
+                status="completed",
+            )
     db.session.commit()
     assert queries(ACCOUNTING_PAGE + PERIOD) == few
 
@@ -227,22 +247,32 @@ def test_the_page_costs_the_same_queries_whatever_the_data(client, login_as, sal
 # --- the overview -----------------------------------------------------------------------
 
 
-def test_the_overview_compares_this_month_with_last_month_and_counts_waiting_tickets(
-    client, login_as, db, make
-):
+def test_the_overview_compares_this_month_with_last_month_and_counts_waiting_tickets(client, login_as, db, make):
     login_as("accountant")
     now = utcnow()
     month_start = local_instant(local_today(now).replace(day=1), time(0))
     course_a, course_b = make.course(rate_cents=4500), make.course(rate_cents=6000)
     tutor = make.tutor(courses=[course_a, course_b])
     student, staff = make.user(), make.user(role="staff")
-    recent = paid_order(db, student, max(month_start, now - timedelta(minutes=1)), [
-        (course_b, tutor, 60, now + timedelta(days=3)),
-    ], number=1)
-    paid_order(db, student, month_start - timedelta(days=3), [
-        (course_a, tutor, 60, now + timedelta(days=4)),
-        (course_a, tutor, 60, now + timedelta(days=5)),
-    ], number=2)
+    recent = paid_order(
+        db,
+        student,
+        max(month_start, now - timedelta(minutes=1)),
+        [
+            (course_b, tutor, 60, now + timedelta(days=3)),
+        ],
+        number=1,
+    )
+    paid_order(
+        db,
+        student,
+        month_start - timedelta(days=3),
+        [
+            (course_a, tutor, 60, now + timedelta(days=4)),
+            (course_a, tutor, 60, now + timedelta(days=5)),
+        ],
+        number=2,
+    )
     waiting = Ticket(student=student, subject="Toujours sans réponse")
     answered = Ticket(student=student, subject="Répondu")
     answered.messages.append(TicketMessage(author=staff, body="Bonjour !"))
@@ -253,8 +283,11 @@ def test_the_overview_compares_this_month_with_last_month_and_counts_waiting_tic
     db.session.commit()
 
     html = client.get("/admin/").get_data(as_text=True)
-    collected = re.search(r"<td>Encaissé</td>\s*<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>"
-                          r"\s*<td[^>]*>([^<]*)</td>", html)
+    collected = re.search(
+        r"<td>Encaissé</td>\s*<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>"
+        r"\s*<td[^>]*>([^<]*)</td>",
+        html,
+    )
     assert collected.groups() == ("60,00\xa0$", "90,00\xa0$", "-30,00\xa0$")
     waiting_count = re.search(r"Billets sans réponse</div>\s*<div[^>]*>(\d+)</div>", html)
     assert waiting_count.group(1) == "2"

@@ -47,8 +47,13 @@ def test_an_email_stored_in_upper_case_is_refused(db):
     with pytest.raises(IntegrityError):
         db.session.execute(
             User.__table__.insert().values(
-                email="Upper@Example.com", password_hash="x", role="student", status="active",
-                first_name="", last_name="", created_at=utcnow(),
+                email="Upper@Example.com",
+                password_hash="x",
+                role="student",
+                status="active",
+                first_name="",
+                last_name="",
+                created_at=utcnow(),
             )
         )
     db.session.rollback()
@@ -70,8 +75,8 @@ def test_course_rates_must_be_positive(db, make, rate):
 
 
 @pytest.mark.parametrize(
-    "slug", ["<b>maths</b>", "Maths", "maths 101", "français", "-maths", "maths-", "maths--101", "", "a_b",
-             "x\"onclick"],
+    "slug",
+    ["<b>maths</b>", "Maths", "maths 101", "français", "-maths", "maths-", "maths--101", "", "a_b", 'x"onclick'],
 )
 def test_course_slugs_are_lowercase_words_joined_by_hyphens(db, slug):
     _rejected(db, Course(slug=slug, title="Maths"))
@@ -132,8 +137,7 @@ def test_exceptions_have_consistent_hours(db, make, kind, start, end):
     db.session.commit()
     _rejected(
         db,
-        AvailabilityException(tutor_id=tutor.id, date=date(2026, 12, 1), kind=kind,
-                              start_time=start, end_time=end),
+        AvailabilityException(tutor_id=tutor.id, date=date(2026, 12, 1), kind=kind, start_time=start, end_time=end),
     )
 
 
@@ -150,8 +154,9 @@ def test_a_tutor_cannot_have_the_same_weekly_hours_twice(db, make):
     _rejected(db, WeeklyRule(tutor_id=tutor.id, weekday=1, start_time=time(9), end_time=time(12)))
 
 
-@pytest.mark.parametrize("start, end", [(time(11), time(13)), (time(8), time(9, 30)), (time(10), time(11)),
-                                        (time(8), time(18))])
+@pytest.mark.parametrize(
+    "start, end", [(time(11), time(13)), (time(8), time(9, 30)), (time(10), time(11)), (time(8), time(18))]
+)
 def test_overlapping_weekly_rules_of_a_tutor_are_refused_by_the_database(db, make, start, end):
     tutor = make.tutor()
     make.weekly_rule(tutor, weekday=1, start=time(9), end=time(12))
@@ -207,12 +212,14 @@ def test_the_first_and_last_business_days_are_accepted(db, make):
     tutor = make.tutor()
     first = datetime(2000, 1, 1, tzinfo=timezone.utc)
     last = datetime(2100, 12, 31, 23, 59, tzinfo=timezone.utc)
-    db.session.add_all([
-        AvailabilityException(tutor_id=tutor.id, date=date(2000, 1, 1), kind="closed"),
-        AvailabilityException(tutor_id=tutor.id, date=date(2100, 12, 31), kind="closed"),
-        TimeOff(tutor_id=tutor.id, starts_at=first, ends_at=last),
-        Coupon(code="SIECLE", kind="fixed", value=500, starts_at=first, ends_at=last),
-    ])
+    db.session.add_all(
+        [
+            AvailabilityException(tutor_id=tutor.id, date=date(2000, 1, 1), kind="closed"),
+            AvailabilityException(tutor_id=tutor.id, date=date(2100, 12, 31), kind="closed"),
+            TimeOff(tutor_id=tutor.id, starts_at=first, ends_at=last),
+            Coupon(code="SIECLE", kind="fixed", value=500, starts_at=first, ends_at=last),
+        ]
+    )
     db.session.commit()
 
 
@@ -354,8 +361,15 @@ def test_a_cart_cannot_hold_the_same_session_twice(db, make):
     cart = Cart(session_key="abc")
     db.session.add(cart)
     db.session.flush()
-    fields = dict(cart_id=cart.id, course_id=course.id, tutor_id=tutor.id, starts_at=NOW,
-                  ends_at=NOW + timedelta(hours=1), duration_minutes=60, price_cents=4500)
+    fields = dict(
+        cart_id=cart.id,
+        course_id=course.id,
+        tutor_id=tutor.id,
+        starts_at=NOW,
+        ends_at=NOW + timedelta(hours=1),
+        duration_minutes=60,
+        price_cents=4500,
+    )
     db.session.add(CartItem(**fields))
     db.session.commit()
     _rejected(db, CartItem(**fields))
@@ -364,7 +378,11 @@ def test_a_cart_cannot_hold_the_same_session_twice(db, make):
 def test_naive_datetimes_are_refused(db, make):
     tutor = make.tutor()
     db.session.commit()
-    db.session.add(TimeOff(tutor_id=tutor.id, starts_at=NOW.replace(tzinfo=None), ends_at=NOW.replace(tzinfo=None) + timedelta(hours=1)))
+    db.session.add(
+        TimeOff(
+            tutor_id=tutor.id, starts_at=NOW.replace(tzinfo=None), ends_at=NOW.replace(tzinfo=None) + timedelta(hours=1)
+        )
+    )
     with pytest.raises(StatementError):
         db.session.flush()
     db.session.rollback()
@@ -380,8 +398,12 @@ def test_timestamps_come_back_aware_and_in_utc(db, make):
 
 
 def _hold(db, tutor, start, minutes):
-    hold = Hold(tutor_id=tutor.id, starts_at=start, ends_at=start + timedelta(minutes=minutes),
-                expires_at=utcnow() + timedelta(minutes=15))
+    hold = Hold(
+        tutor_id=tutor.id,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=minutes),
+        expires_at=utcnow() + timedelta(minutes=15),
+    )
     db.session.add(hold)
     db.session.flush()
     return hold

@@ -183,16 +183,16 @@ def test_tutor_sessions_never_overlap_and_follow_the_grid_and_working_hours(app,
     seed(app)
     a, b = aliased(Appointment), aliased(Appointment)
     overlapping = db.session.scalar(
-        select(func.count()).select_from(a).join(
-            b, (a.tutor_id == b.tutor_id) & (a.id < b.id)
-            & (a.starts_at < b.ends_at) & (b.starts_at < a.ends_at)
-        ).where(a.status != "cancelled", b.status != "cancelled")
+        select(func.count())
+        .select_from(a)
+        .join(b, (a.tutor_id == b.tutor_id) & (a.id < b.id) & (a.starts_at < b.ends_at) & (b.starts_at < a.ends_at))
+        .where(a.status != "cancelled", b.status != "cancelled")
     )
     assert overlapping == 0
 
-    locks = dict(db.session.execute(
-        select(SlotLock.appointment_id, func.count()).group_by(SlotLock.appointment_id)
-    ).all())
+    locks = dict(
+        db.session.execute(select(SlotLock.appointment_id, func.count()).group_by(SlotLock.appointment_id)).all()
+    )
     rules = defaultdict(list)
     for rule in all_rows(db, WeeklyRule):
         rules[(rule.tutor_id, rule.weekday)].append((rule.start_time, rule.end_time))
@@ -223,9 +223,7 @@ def test_payouts_follow_completed_sessions_and_tickets_mix_replies_notes_and_wai
     for appointment in all_rows(db, Appointment):
         if appointment.status == "completed":
             local = appointment.starts_at.astimezone(LOCAL_TZ)
-            earned[(appointment.tutor_id, local.year, local.month)] += (
-                appointment.order_item.tutor_earnings_cents
-            )
+            earned[(appointment.tutor_id, local.year, local.month)] += appointment.order_item.tutor_earnings_cents
     payouts = all_rows(db, TutorPayout)
     assert {p.status for p in payouts} == {"paid", "pending"}
     latest = max((p.year, p.month) for p in payouts)
@@ -285,8 +283,10 @@ def test_seed_demo_adds_to_a_database_with_other_data_and_keeps_existing_account
     assert admin.check_password("autre-secret-123")
     assert db.session.get(Course, other_course.id).title == "Cours existant"
     assert db.session.scalar(select(func.count()).select_from(Tutor)) == 9
-    assert db.session.scalar(select(func.count()).select_from(TutorCourse).where(
-        TutorCourse.course_id == other_course.id)) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(TutorCourse).where(TutorCourse.course_id == other_course.id))
+        == 1
+    )
     assert db.session.scalar(select(func.count()).select_from(Order)) > 300
 
 

@@ -101,8 +101,15 @@ def test_an_admin_changing_a_students_password_signs_the_student_out_everywhere(
     admin = app.test_client()
     _sign_in(admin, make.user(role="admin"))
     db.session.commit()
-    data = {"email": student.email, "first_name": student.first_name, "last_name": student.last_name,
-            "phone": "", "role": "student", "status": "active", "password": "un-nouveau-secret-42"}
+    data = {
+        "email": student.email,
+        "first_name": student.first_name,
+        "last_name": student.last_name,
+        "phone": "",
+        "role": "student",
+        "status": "active",
+        "password": "un-nouveau-secret-42",
+    }
     assert admin.post(f"/admin/utilisateurs/edit/?id={student.id}", data=data).status_code == 302
 
     assert not _signed_in(client)
@@ -115,8 +122,15 @@ def test_an_admin_editing_a_students_name_leaves_them_signed_in(app, client, mak
     _sign_in(client, student)
     admin = app.test_client()
     _sign_in(admin, make.user(role="admin"))
-    data = {"email": student.email, "first_name": "Nouveau", "last_name": student.last_name,
-            "phone": "", "role": "student", "status": "active", "password": ""}
+    data = {
+        "email": student.email,
+        "first_name": "Nouveau",
+        "last_name": student.last_name,
+        "phone": "",
+        "role": "student",
+        "status": "active",
+        "password": "",
+    }
     assert admin.post(f"/admin/utilisateurs/edit/?id={student.id}", data=data).status_code == 302
     assert _signed_in(client)
 
@@ -127,8 +141,15 @@ def test_an_administrator_changing_their_own_password_stays_signed_in_only_here(
     laptop = app.test_client()
     _sign_in(laptop, admin)
     _sign_in(client, admin)
-    data = {"email": admin.email, "first_name": admin.first_name, "last_name": admin.last_name,
-            "phone": "", "role": "admin", "status": "active", "password": "un-nouveau-secret-42"}
+    data = {
+        "email": admin.email,
+        "first_name": admin.first_name,
+        "last_name": admin.last_name,
+        "phone": "",
+        "role": "admin",
+        "status": "active",
+        "password": "un-nouveau-secret-42",
+    }
     assert client.post(f"/admin/utilisateurs/edit/?id={admin.id}", data=data).status_code == 302
     assert client.get("/admin/").status_code == 200
     assert laptop.get("/admin/").status_code == 302
@@ -193,10 +214,17 @@ def test_production_cookies_are_only_sent_over_https(client, student):
         assert "Secure" in header, header
 
 
-@pytest.mark.parametrize("url", [
-    "/admin/utilisateurs/", "/admin/utilisateurs/details/?id={id}", "/admin/utilisateurs/edit/?id={id}",
-    "/admin/etudiants/", "/admin/etudiants/details/?id={id}", "/admin/etudiants/edit/?id={id}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/utilisateurs/",
+        "/admin/utilisateurs/details/?id={id}",
+        "/admin/utilisateurs/edit/?id={id}",
+        "/admin/etudiants/",
+        "/admin/etudiants/details/?id={id}",
+        "/admin/etudiants/edit/?id={id}",
+    ],
+)
 def test_the_back_office_never_shows_a_session_token(client, login_as, student, url):
     login_as("admin")
     response = client.get(url.format(id=student.id))

@@ -21,8 +21,7 @@ WINDOW = BookingWindow.from_settings(NOW)
 
 def calendar(tutor_id=1, priority=10, rules=None, **fields):
     return TutorCalendar(
-        tutor_id=tutor_id, priority=priority,
-        rules={0: [(time(9), time(12))]} if rules is None else rules, **fields
+        tutor_id=tutor_id, priority=priority, rules={0: [(time(9), time(12))]} if rules is None else rules, **fields
     )
 
 
@@ -43,11 +42,14 @@ def test_rules_off_the_grid_start_at_the_next_half_hour():
     assert local_starts(tutor_slots(cal, MONDAY, 60, WINDOW)) == ["09:30", "10:00"]
 
 
-@pytest.mark.parametrize("duration, starts", [
-    (60, ["09:00", "09:30", "10:00", "10:30", "11:00"]),
-    (90, ["09:00", "09:30", "10:00", "10:30"]),
-    (120, ["09:00", "09:30", "10:00"]),
-])
+@pytest.mark.parametrize(
+    "duration, starts",
+    [
+        (60, ["09:00", "09:30", "10:00", "10:30", "11:00"]),
+        (90, ["09:00", "09:30", "10:00", "10:30"]),
+        (120, ["09:00", "09:30", "10:00"]),
+    ],
+)
 def test_each_duration_fits_inside_the_availability(duration, starts):
     slots = tutor_slots(calendar(), MONDAY, duration, WINDOW)
     assert local_starts(slots) == starts
@@ -111,12 +113,15 @@ def test_time_off_over_several_days_removes_them():
     assert local_starts(tutor_slots(calendar(busy=[off]), MONDAY, 60, WINDOW)) == ["10:30", "11:00"]
 
 
-@pytest.mark.parametrize("busy_from, busy_to, expected", [
-    ((10, 30), (11, 30), ["09:00", "09:30"]),            # overlaps 10:00 and 11:00 slots by half
-    ((10, 15), (10, 45), ["09:00", "11:00"]),            # inside a slot, off the grid
-    ((8, 0), (9, 30), ["09:30", "10:00", "10:30", "11:00"]),
-    ((12, 0), (13, 0), ["09:00", "09:30", "10:00", "10:30", "11:00"]),  # back to back is fine
-])
+@pytest.mark.parametrize(
+    "busy_from, busy_to, expected",
+    [
+        ((10, 30), (11, 30), ["09:00", "09:30"]),  # overlaps 10:00 and 11:00 slots by half
+        ((10, 15), (10, 45), ["09:00", "11:00"]),  # inside a slot, off the grid
+        ((8, 0), (9, 30), ["09:30", "10:00", "10:30", "11:00"]),
+        ((12, 0), (13, 0), ["09:00", "09:30", "10:00", "10:30", "11:00"]),  # back to back is fine
+    ],
+)
 def test_busy_time_removes_every_slot_it_overlaps_by_any_part(busy_from, busy_to, expected):
     busy = [(at(MONDAY, *busy_from), at(MONDAY, *busy_to))]
     assert local_starts(tutor_slots(calendar(busy=busy), MONDAY, 60, WINDOW)) == expected
@@ -159,7 +164,9 @@ def test_the_course_view_gives_each_start_to_the_best_priority():
     second = calendar(tutor_id=3, priority=5, rules={0: [(time(9), time(11))]})
     slots = course_slots([second, first], MONDAY, 60, WINDOW)
     assert [(s.starts_at, s.tutor_id) for s in slots] == [
-        (at(MONDAY, 9), 7), (at(MONDAY, 9, 30), 3), (at(MONDAY, 10), 3)
+        (at(MONDAY, 9), 7),
+        (at(MONDAY, 9, 30), 3),
+        (at(MONDAY, 10), 3),
     ]
 
 

@@ -18,14 +18,24 @@ from .shopping import count
 
 PUBLISHABLE_KEY = "pk_test_4as_fake"
 WEBHOOK_SECRET = "whsec_4as_fake"
-BILLING = {"first_name": "Léa", "last_name": "Gagnon", "phone": "418 555-0101", "address": "12 rue Cartier",
-           "city": "Québec", "postal_code": "g1r 2s3"}
+BILLING = {
+    "first_name": "Léa",
+    "last_name": "Gagnon",
+    "phone": "418 555-0101",
+    "address": "12 rue Cartier",
+    "city": "Québec",
+    "postal_code": "g1r 2s3",
+}
 
 
 @pytest.fixture
 def app_config(fake_stripe):
-    return {"STRIPE_SECRET_KEY": fake_stripe.secret_key, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": fake_stripe.url}
+    return {
+        "STRIPE_SECRET_KEY": fake_stripe.secret_key,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": fake_stripe.url,
+    }
 
 
 class FormReader(HTMLParser):
@@ -81,8 +91,12 @@ def client_secret(response):
 def deliver(client, fake_stripe, event_type, intent_id, secret=WEBHOOK_SECRET):
     """Post a Stripe event about the intent to the webhook, signed as Stripe signs it."""
     payload = json.dumps(fake_stripe.event(event_type, intent_id)).encode()
-    return client.post("/webhooks/stripe", data=payload, content_type="application/json",
-                       headers={"Stripe-Signature": sign_payload(payload, secret)})
+    return client.post(
+        "/webhooks/stripe",
+        data=payload,
+        content_type="application/json",
+        headers={"Stripe-Signature": sign_payload(payload, secret)},
+    )
 
 
 @pytest.fixture
@@ -109,8 +123,9 @@ def student(db, make, login, client, offer):
 
 def add_to_cart(client, offer):
     slot = {"debut": offer.start.isoformat(), "duree": 60}
-    added = client.post("/panier/ajouter", json={"cours": offer.course.slug, "creneaux": [slot]},
-                        headers={"Accept": "application/json"})
+    added = client.post(
+        "/panier/ajouter", json={"cours": offer.course.slug, "creneaux": [slot]}, headers={"Accept": "application/json"}
+    )
     assert added.status_code == 200, added.get_data(as_text=True)
 
 
@@ -122,7 +137,8 @@ def with_customer(db, fake_stripe, user, *cards):
 
 
 def test_a_student_pays_in_the_payment_element_and_the_signed_event_books_the_order(
-        db, client, fake_stripe, student, offer):
+    db, client, fake_stripe, student, offer
+):
     response = pay(client)
 
     assert response.status_code == 200
@@ -148,7 +164,10 @@ def test_a_student_pays_in_the_payment_element_and_the_signed_event_books_the_or
     assert (order.status, payment.status) == ("paid", "succeeded")
     [appointment] = db.session.scalars(select(Appointment)).all()
     assert (appointment.student_id, appointment.tutor_id, appointment.starts_at) == (
-        student.id, offer.tutor.id, offer.start)
+        student.id,
+        offer.tutor.id,
+        offer.start,
+    )
     assert count(db, CartItem) == count(db, Hold) == 0
     back = client.get(f"/paiement/retour?commande={order.id}")
     assert back.status_code == 302 and back.headers["Location"].endswith("/tableau-de-bord")
@@ -213,7 +232,10 @@ def test_the_saved_cards_are_offered_and_the_chosen_one_is_charged_at_once(db, c
 
     [intent] = fake_stripe.intents.values()
     assert (intent["payment_method"], intent["status"], intent["customer"]) == (
-        mastercard, "succeeded", student.stripe_customer_id)
+        mastercard,
+        "succeeded",
+        student.stripe_customer_id,
+    )
     assert fake_stripe.sent("POST", "/v1/customers") == []
     order = db.session.scalar(select(Order))
     # No card form for a payment already made: the return page waits for Stripe's event.
@@ -227,8 +249,7 @@ def test_the_saved_cards_are_offered_and_the_chosen_one_is_charged_at_once(db, c
     assert order.status == "paid" and count(db, Appointment) == 1
 
 
-def test_a_saved_card_the_bank_wants_confirmed_asks_the_student_to_authenticate(db, client, fake_stripe,
-                                                                              student):
+def test_a_saved_card_the_bank_wants_confirmed_asks_the_student_to_authenticate(db, client, fake_stripe, student):
     [card] = with_customer(db, fake_stripe, student, "pm_card_authenticationRequired")
 
     response = pay(client, saved_card=card)

@@ -8,8 +8,13 @@ from tutoradmin.payments.base import UNAVAILABLE
 
 @pytest.fixture
 def gateway(fake_stripe):
-    return get_gateway({"STRIPE_SECRET_KEY": fake_stripe.secret_key, "STRIPE_PUBLISHABLE_KEY": "pk_test_4as",
-                        "STRIPE_API_BASE": fake_stripe.url})
+    return get_gateway(
+        {
+            "STRIPE_SECRET_KEY": fake_stripe.secret_key,
+            "STRIPE_PUBLISHABLE_KEY": "pk_test_4as",
+            "STRIPE_API_BASE": fake_stripe.url,
+        }
+    )
 
 
 @pytest.fixture
@@ -43,8 +48,11 @@ def test_a_student_gets_one_stripe_customer_however_often_they_pay(fake_stripe, 
     assert first == again == student.stripe_customer_id
     created = fake_stripe.sent("POST", "/v1/customers")
     assert len(created) == 1 and list(fake_stripe.customers) == [first]
-    assert created[0].params == {"email": "lea.gagnon@example.com", "name": "Léa Gagnon",
-                                 "metadata": {"user_id": str(student.id)}}
+    assert created[0].params == {
+        "email": "lea.gagnon@example.com",
+        "name": "Léa Gagnon",
+        "metadata": {"user_id": str(student.id)},
+    }
     assert created[0].idempotency_key.startswith(f"customer-user-{student.id}-")
     assert created[0].authorization == f"Bearer {fake_stripe.secret_key}"
 

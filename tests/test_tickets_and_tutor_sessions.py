@@ -72,7 +72,9 @@ def test_staff_replies_and_adds_a_note_from_the_ticket_page(client, db, make, lo
 
     messages = db.session.scalars(select(TicketMessage).order_by(TicketMessage.id)).all()
     assert [(m.body, m.is_internal) for m in messages] == [
-        ("Note pour l'équipe", True), ("Bonjour, c'est réglé.", False)]
+        ("Note pour l'équipe", True),
+        ("Bonjour, c'est réglé.", False),
+    ]
     assert db.session.scalar(select(func.count()).select_from(OutboxEvent)) == 1
     assert "Note pour l'équipe" in _text(client.get(url))
 
@@ -99,24 +101,45 @@ def test_the_unanswered_filter_lists_only_tickets_waiting_for_a_reply(app, clien
 
 @pytest.mark.parametrize(
     ("url", "provider"),
-    [("https://us02web.zoom.us/j/123", "zoom"), ("https://teams.microsoft.com/l/meetup-join/x", "teams"),
-     ("https://meet.google.com/abc-defg-hij", "meet"), ("https://zoom.us/j/123?pwd=Ab1.x_y-z~", "zoom"),
-     ("https://teams.microsoft.com/l/meetup-join/19%3ameeting_4as123%40thread.v2/0?context=%7b%22Tid%22%7d", "teams")],
+    [
+        ("https://us02web.zoom.us/j/123", "zoom"),
+        ("https://teams.microsoft.com/l/meetup-join/x", "teams"),
+        ("https://meet.google.com/abc-defg-hij", "meet"),
+        ("https://zoom.us/j/123?pwd=Ab1.x_y-z~", "zoom"),
+        (
+            "https://teams.microsoft.com/l/meetup-join/19%3ameeting_4as123%40thread.v2/0?context=%7b%22Tid%22%7d",
+            "teams",
+        ),
+    ],
 )
 def test_meeting_links_are_recognised_by_provider(url, provider):
     assert meeting_provider(url) == provider
 
 
-@pytest.mark.parametrize("url", [
-    "http://zoom.us/j/1", "https://zoom.us.evil.com/j/1", "javascript:alert(1)", "",
-    # Valid host, then something that could close an HTML attribute or smuggle markup.
-    'https://zoom.us/j/1"onmouseover="alert(1)', "https://zoom.us/j/1'><script>", "https://meet.google.com/abc def",
-    "https://zoom.us/j/<b>1</b>", "https://teams.microsoft.com/l/x\\y", "https://zoom.us/j/1`", "https://zoom.us/j/{1}",
-    "https://zoom.us/j/1%", "https://zoom.us/j/1%zz",
-    # Not the host it seems to be: a user name or a port in front of the real host.
-    "https://zoom.us@example.com/j/1", "https://example.com\\@zoom.us/j/1", "https://zoom.us:8443/j/1",
-    "https://zoom.us\t/j/1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://zoom.us/j/1",
+        "https://zoom.us.evil.com/j/1",
+        "javascript:alert(1)",
+        "",
+        # Valid host, then something that could close an HTML attribute or smuggle markup.
+        'https://zoom.us/j/1"onmouseover="alert(1)',
+        "https://zoom.us/j/1'><script>",
+        "https://meet.google.com/abc def",
+        "https://zoom.us/j/<b>1</b>",
+        "https://teams.microsoft.com/l/x\\y",
+        "https://zoom.us/j/1`",
+        "https://zoom.us/j/{1}",
+        "https://zoom.us/j/1%",
+        "https://zoom.us/j/1%zz",
+        # Not the host it seems to be: a user name or a port in front of the real host.
+        "https://zoom.us@example.com/j/1",
+        "https://example.com\\@zoom.us/j/1",
+        "https://zoom.us:8443/j/1",
+        "https://zoom.us\t/j/1",
+    ],
+)
 def test_other_meeting_links_are_refused(url):
     with pytest.raises(AppointmentError, match="Lien invalide"):
         meeting_provider(url)
@@ -138,8 +161,9 @@ def test_a_tutor_adds_a_meeting_link_to_their_own_session_only(client, db, make,
     assert other.status_code == 404
 
     links = db.session.scalars(select(MeetingLink)).all()
-    assert [(link.appointment_id, link.url, link.provider) for link in links] == [(mine.id, "https://zoom.us/j/42",
-                                                                                  "zoom")]
+    assert [(link.appointment_id, link.url, link.provider) for link in links] == [
+        (mine.id, "https://zoom.us/j/42", "zoom")
+    ]
 
 
 def test_a_tutor_cancels_an_upcoming_session_and_the_student_is_credited(client, db, make, login_as):

@@ -222,7 +222,8 @@ def test_events_about_unknown_payments_or_other_types_are_recorded_and_ignored(c
 
 
 def test_a_slot_taken_after_the_hold_expired_is_refunded_and_the_rest_stands(
-        client, db, make, offer, gateway, pending, now):
+    client, db, make, offer, gateway, pending, now
+):
     order, payment = pending
     lost, kept = order.items
     taken_tutor_id = lost.tutor_id
@@ -256,11 +257,16 @@ def test_a_slot_taken_after_the_hold_expired_is_refunded_and_the_rest_stands(
     assert kept.flagged_at is None and kept.appointment.starts_at == offer.at(13)
     appointments = db.session.scalars(select(Appointment).order_by(Appointment.starts_at)).all()
     assert [(a.student_id, a.starts_at) for a in appointments] == [
-        (rival.id, offer.at(9)), (order.user_id, offer.at(13))]
+        (rival.id, offer.at(9)),
+        (order.user_id, offer.at(13)),
+    ]
     owners = db.session.scalars(select(SlotLock.appointment_id).where(SlotLock.tutor_id == taken_tutor_id)).all()
     assert sorted(owners) == sorted([appointments[0].id] * 2 + [appointments[1].id] * 2)
-    [booking] = [e for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "booking.created"))
-                 if e.payload["order_id"] == order.id]
+    [booking] = [
+        e
+        for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "booking.created"))
+        if e.payload["order_id"] == order.id
+    ]
     assert [s["refunded"] for s in booking.payload["sessions"]] == [True, False]
 
 
@@ -285,7 +291,8 @@ def test_an_order_whose_every_slot_was_taken_is_refunded_in_full(client, db, mak
 
 
 def test_a_lost_slot_whose_automatic_refund_fails_leaves_the_order_refundable_by_the_office(
-        db, make, offer, gateway, now):
+    db, make, offer, gateway, now
+):
     student = make.user()
     cart = new_cart(db, student)
     fill(cart, offer, 10, now=now)

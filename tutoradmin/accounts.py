@@ -17,10 +17,7 @@ class AccountError(DomainError):
 
 INVALID_CREDENTIALS = "Adresse courriel ou mot de passe invalide."
 SUSPENDED = "Ce compte est suspendu. Communiquez avec 4AS pour le réactiver."
-EMAIL_TAKEN = (
-    "Un compte existe déjà avec cette adresse email. "
-    "Veuillez vous connecter avec votre compte existant."
-)
+EMAIL_TAKEN = "Un compte existe déjà avec cette adresse email. Veuillez vous connecter avec votre compte existant."
 INVALID_EMAIL = "Adresse courriel invalide."
 PASSWORD_REQUIRED = "Choisissez un mot de passe pour le nouveau compte."
 
@@ -67,9 +64,7 @@ def create_user(email, password, role=Role.STUDENT, first_name="", last_name="",
     check_email_address(email)
     check_password_strength(password)
     check_email_free(email)
-    user = User(
-        email=email, role=str(role), first_name=first_name, last_name=last_name, phone=phone
-    )
+    user = User(email=email, role=str(role), first_name=first_name, last_name=last_name, phone=phone)
     user.set_password(password)
     try:
         # Inside a savepoint: a concurrent sign-up with the same email loses cleanly.

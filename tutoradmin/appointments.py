@@ -76,26 +76,45 @@ def cancel(appointment, reason, actor, now, give_credit=True):
     appointment.cancellation_reason = reason
     appointment.status = AppointmentStatus.CANCELLED.value
     release_appointment(appointment.id)
-    db.session.add(AppointmentChange(
-        appointment_id=appointment.id, actor_id=getattr(actor, "id", None), kind=ChangeKind.CANCELLED.value,
-        previous_starts_at=appointment.starts_at, reason=reason, created_at=now,
-    ))
+    db.session.add(
+        AppointmentChange(
+            appointment_id=appointment.id,
+            actor_id=getattr(actor, "id", None),
+            kind=ChangeKind.CANCELLED.value,
+            previous_starts_at=appointment.starts_at,
+            reason=reason,
+            created_at=now,
+        )
+    )
     if was_completed and appointment.order_item is not None:
         # Its month may already be paid to the tutor: take the earnings back on the next statement.
         payouts.record_refund_adjustment(appointment.order_item, None, reason, now)
     credit = paid_for(appointment) if give_credit else 0
     if credit:
         credits.add_entry(
-            appointment.student_id, CreditKind.CREDIT, credit,
-            f"Annulation de la séance du {local_datetime(appointment.starts_at)}", now,
-            appointment_id=appointment.id, created_by_id=getattr(actor, "id", None),
+            appointment.student_id,
+            CreditKind.CREDIT,
+            credit,
+            f"Annulation de la séance du {local_datetime(appointment.starts_at)}",
+            now,
+            appointment_id=appointment.id,
+            created_by_id=getattr(actor, "id", None),
         )
-    outbox.emit(OutboxEventType.BOOKING_CANCELLED, {
-        "appointment_id": appointment.id, "email": appointment.student.email,
-        "first_name": appointment.student.first_name, "course": appointment.course.title,
-        "starts_at": appointment.starts_at.isoformat(), "local": local_datetime(appointment.starts_at),
-        "reason": reason, "credit_cents": credit,
-    }, f"booking.cancelled:appointment:{appointment.id}", now)
+    outbox.emit(
+        OutboxEventType.BOOKING_CANCELLED,
+        {
+            "appointment_id": appointment.id,
+            "email": appointment.student.email,
+            "first_name": appointment.student.first_name,
+            "course": appointment.course.title,
+            "starts_at": appointment.starts_at.isoformat(),
+            "local": local_datetime(appointment.starts_at),
+            "reason": reason,
+            "credit_cents": credit,
+        },
+        f"booking.cancelled:appointment:{appointment.id}",
+        now,
+    )
     return credit
 
 
@@ -120,10 +139,13 @@ def complete_past(now):
         .returning(Appointment.id)
     ).all()
     if completed:
-        db.session.execute(insert(AppointmentChange), [
-            {"appointment_id": id_, "kind": ChangeKind.COMPLETED.value, "reason": "", "created_at": now}
-            for id_ in completed
-        ])
+        db.session.execute(
+            insert(AppointmentChange),
+            [
+                {"appointment_id": id_, "kind": ChangeKind.COMPLETED.value, "reason": "", "created_at": now}
+                for id_ in completed
+            ],
+        )
     return len(completed)
 
 
@@ -146,9 +168,14 @@ def book_without_payment(student, tutor, course, starts_at, duration_minutes, ac
     if starts_at <= now:
         raise AppointmentError("La séance doit commencer dans le futur.")
     appointment = Appointment(
-        student_id=student.id, tutor_id=tutor.id, course_id=course.id, starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=duration_minutes), duration_minutes=duration_minutes,
-        created_by_id=getattr(actor, "id", None), created_at=now,
+        student_id=student.id,
+        tutor_id=tutor.id,
+        course_id=course.id,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        duration_minutes=duration_minutes,
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
     )
     try:
         with db.session.begin_nested():
@@ -159,16 +186,23 @@ def book_without_payment(student, tutor, course, starts_at, duration_minutes, ac
         raise AppointmentError("La séance doit commencer à l'heure ou à la demie.") from exc
     except (SlotTaken, IntegrityError) as exc:
         raise AppointmentError(TUTOR_BUSY) from exc
-    db.session.add(AppointmentChange(
-        appointment_id=appointment.id, actor_id=getattr(actor, "id", None), kind=ChangeKind.CREATED.value,
-        new_starts_at=appointment.starts_at, reason="Réservé par le bureau, sans paiement", created_at=now,
-    ))
+    db.session.add(
+        AppointmentChange(
+            appointment_id=appointment.id,
+            actor_id=getattr(actor, "id", None),
+            kind=ChangeKind.CREATED.value,
+            new_starts_at=appointment.starts_at,
+            reason="Réservé par le bureau, sans paiement",
+            created_at=now,
+        )
+    )
     return appointment
 
 
 def bookable_students():
     return db.session.scalars(
-        select(User).where(User.role == Role.STUDENT.value, User.status == UserStatus.ACTIVE.value)
+        select(User)
+        .where(User.role == Role.STUDENT.value, User.status == UserStatus.ACTIVE.value)
         .order_by(User.last_name, User.first_name)
     ).all()
 
@@ -219,8 +253,13 @@ def set_meeting_link(appointment, url, actor, now):
         link = MeetingLink(appointment=appointment, created_at=now)
         db.session.add(link)
     link.provider, link.url, link.added_by_id, link.updated_at = provider.value, url, actor.id, now
-    db.session.add(AppointmentChange(
-        appointment_id=appointment.id, actor_id=actor.id, kind=ChangeKind.MEETING_LINK.value,
-        reason=url, created_at=now,
-    ))
+    db.session.add(
+        AppointmentChange(
+            appointment_id=appointment.id,
+            actor_id=actor.id,
+            kind=ChangeKind.MEETING_LINK.value,
+            reason=url,
+            created_at=now,
+        )
+    )
     return link

@@ -27,8 +27,13 @@ TARGET_LABELS = {
 def record(actor, action, target, now, before=None, after=None):
     """Add one audit line about `target` (a model instance) in the caller's transaction."""
     entry = AuditLog(
-        actor_id=getattr(actor, "id", None), action=action, target_type=target.__tablename__,
-        target_id=target.id, before=before, after=after, created_at=now,
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        target_type=target.__tablename__,
+        target_id=target.id,
+        before=before,
+        after=after,
+        created_at=now,
     )
     db.session.add(entry)
     return entry

@@ -68,7 +68,8 @@ def item_balances(order):
     for item in order.items:
         cents, cancelled_by_refund = refunded.get(item.id, (0, False))
         appointment = item.appointment
-        credited = (appointment is not None and appointment.status == AppointmentStatus.CANCELLED
-                    and not cancelled_by_refund)
+        credited = (
+            appointment is not None and appointment.status == AppointmentStatus.CANCELLED and not cancelled_by_refund
+        )
         balances.append(ItemBalance(item, item.card_cents, cents, credited))
     return balances

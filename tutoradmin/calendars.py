@@ -62,8 +62,9 @@ def load_calendars(tutors, first_day, last_day, now):
     busy = defaultdict(list)
 
     for rule in db.session.execute(
-        select(WeeklyRule.tutor_id, WeeklyRule.weekday, WeeklyRule.start_time, WeeklyRule.end_time)
-        .where(WeeklyRule.tutor_id.in_(ids))
+        select(WeeklyRule.tutor_id, WeeklyRule.weekday, WeeklyRule.start_time, WeeklyRule.end_time).where(
+            WeeklyRule.tutor_id.in_(ids)
+        )
     ):
         rules[rule.tutor_id][rule.weekday].append((rule.start_time, rule.end_time))
 

@@ -59,9 +59,7 @@ def sweep_expired_holds(now):
     its cells are passing to an appointment, and the payment deletes it itself. Holds are
     locked in id order, as the payment locks its own, so two sweeps never deadlock.
     """
-    expired = (
-        select(Hold.id).where(~Hold.active_at(now)).order_by(Hold.id).with_for_update(skip_locked=True)
-    )
+    expired = select(Hold.id).where(~Hold.active_at(now)).order_by(Hold.id).with_for_update(skip_locked=True)
     result = db.session.execute(
         delete(Hold).where(Hold.id.in_(expired.scalar_subquery())).execution_options(synchronize_session=False)
     )
@@ -226,10 +224,7 @@ def merge_guest_cart(guest_cart, user):
     user_cart = get_or_create_cart(user=user)
     dropped = 0
     for item in list(guest_cart.items):
-        clash = any(
-            overlaps(kept.starts_at, kept.ends_at, item.starts_at, item.ends_at)
-            for kept in user_cart.items
-        )
+        clash = any(overlaps(kept.starts_at, kept.ends_at, item.starts_at, item.ends_at) for kept in user_cart.items)
         if clash:
             dropped += 1
             _release_hold(item.hold_id)  # before the item, as in remove_item
@@ -277,7 +272,8 @@ def _reserved_uses(cart, coupon):
     if coupon.max_redemptions is None:
         return 0
     return db.session.scalar(
-        select(func.count()).select_from(Order)
+        select(func.count())
+        .select_from(Order)
         .where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING.value, Order.coupon_id == coupon.id)
     )
 

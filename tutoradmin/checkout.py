@@ -67,7 +67,8 @@ def quote(cart, user, now):
 
 def _pending_order(cart):
     return db.session.scalar(
-        select(Order).where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING.value)
+        select(Order)
+        .where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING.value)
         .order_by(Order.id.desc())
     )
 
@@ -102,7 +103,8 @@ def abandon(order, gateway):
 def expire_abandoned(now, gateway):
     """Fail the pending orders none of whose sessions is still held; returns how many."""
     live_hold = (
-        select(OrderItem.id).join(Hold, Hold.id == OrderItem.hold_id)
+        select(OrderItem.id)
+        .join(Hold, Hold.id == OrderItem.hold_id)
         .where(OrderItem.order_id == Order.id, Hold.active_at(now))
     )
     orders = db.session.scalars(
@@ -120,16 +122,22 @@ def _reserve_coupon(coupon_id):
 
 
 def _has_paid(user):
-    return db.session.scalar(
-        select(Order.id).where(Order.user_id == user.id, Order.status.in_(fulfilment.BOOKED_STATUSES)).limit(1)
-    ) is not None
+    return (
+        db.session.scalar(
+            select(Order.id).where(Order.user_id == user.id, Order.status.in_(fulfilment.BOOKED_STATUSES)).limit(1)
+        )
+        is not None
+    )
 
 
 def _unused_account(cart):
     """The account this guest cart's latest attempt created, while nobody has signed in or paid with it."""
     account = db.session.scalar(
-        select(User).join(Order, Order.user_id == User.id).where(Order.cart_id == cart.id)
-        .order_by(Order.id.desc()).limit(1)
+        select(User)
+        .join(Order, Order.user_id == User.id)
+        .where(Order.cart_id == cart.id)
+        .order_by(Order.id.desc())
+        .limit(1)
     )
     if account is None or account.last_login_at is not None or _has_paid(account):
         return None
@@ -163,8 +171,14 @@ def _buyer(cart, user, billing, password):
         unused.phone = billing.phone or None
         return unused, False
     try:
-        created = create_user(email, password, role=Role.STUDENT, first_name=billing.first_name,
-                              last_name=billing.last_name, phone=billing.phone or None)
+        created = create_user(
+            email,
+            password,
+            role=Role.STUDENT,
+            first_name=billing.first_name,
+            last_name=billing.last_name,
+            phone=billing.phone or None,
+        )
     except AccountError as exc:
         raise CheckoutError(str(exc), code="email_taken" if str(exc) == EMAIL_TAKEN else None) from exc
     return created, True
@@ -177,22 +191,40 @@ def _build_order(cart, buyer, billing, current, now):
     discounts = allocate(summary.discount_cents, prices)
     credit_shares = allocate(current.credit_cents, [p - d for p, d in zip(prices, discounts)])
     order = Order(
-        user=buyer, cart_id=cart.id, status=OrderStatus.PENDING.value,
-        subtotal_cents=summary.subtotal_cents, discount_cents=summary.discount_cents,
-        credit_cents=current.credit_cents, total_cents=current.total_cents,
+        user=buyer,
+        cart_id=cart.id,
+        status=OrderStatus.PENDING.value,
+        subtotal_cents=summary.subtotal_cents,
+        discount_cents=summary.discount_cents,
+        credit_cents=current.credit_cents,
+        total_cents=current.total_cents,
         coupon_id=summary.coupon.id if summary.coupon and summary.discount_cents else None,
-        billing_first_name=billing.first_name, billing_last_name=billing.last_name,
-        billing_email=normalize_email(billing.email), billing_phone=billing.phone,
-        billing_address=billing.address, billing_city=billing.city, billing_province=billing.province,
-        billing_postal_code=billing.postal_code, billing_country=billing.country, created_at=now,
+        billing_first_name=billing.first_name,
+        billing_last_name=billing.last_name,
+        billing_email=normalize_email(billing.email),
+        billing_phone=billing.phone,
+        billing_address=billing.address,
+        billing_city=billing.city,
+        billing_province=billing.province,
+        billing_postal_code=billing.postal_code,
+        billing_country=billing.country,
+        created_at=now,
     )
     for item, discount, credit in zip(held, discounts, credit_shares):
-        order.items.append(OrderItem(
-            course_id=item.course_id, tutor_id=item.tutor_id, starts_at=item.starts_at, ends_at=item.ends_at,
-            duration_minutes=item.duration_minutes, price_cents=item.price_cents, discount_cents=discount,
-            credit_cents=credit, tutor_earnings_cents=tutor_earnings(item.tutor, item.duration_minutes),
-            hold_id=item.hold_id,
-        ))
+        order.items.append(
+            OrderItem(
+                course_id=item.course_id,
+                tutor_id=item.tutor_id,
+                starts_at=item.starts_at,
+                ends_at=item.ends_at,
+                duration_minutes=item.duration_minutes,
+                price_cents=item.price_cents,
+                discount_cents=discount,
+                credit_cents=credit,
+                tutor_earnings_cents=tutor_earnings(item.tutor, item.duration_minutes),
+                hold_id=item.hold_id,
+            )
+        )
     db.session.add(order)
     db.session.flush()
     return order
@@ -244,9 +276,15 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
     started = gateway.create_payment(order, customer_id, key, save_card=save_card, payment_method_id=payment_method_id)
     # A saved card may need the customer to authenticate (3-D Secure) before the bank pays.
     status = PaymentStatus.REQUIRES_ACTION if started.status == "requires_action" else PaymentStatus.PENDING
-    payment = Payment(order=order, provider=gateway.name, gateway_payment_id=started.payment_id,
-                      idempotency_key=key, amount_cents=order.total_cents,
-                      status=status.value, created_at=now)
+    payment = Payment(
+        order=order,
+        provider=gateway.name,
+        gateway_payment_id=started.payment_id,
+        idempotency_key=key,
+        amount_cents=order.total_cents,
+        status=status.value,
+        created_at=now,
+    )
     db.session.add(payment)
     db.session.flush()
     return order, payment

@@ -42,9 +42,7 @@ KEPT_PASSWORD = "(compte existant, mot de passe inchangé)"
 def seed_demo_command():
     """Load the demo data (only what is missing) and print the demo accounts."""
     if current_app.config["PRODUCTION"]:
-        raise click.ClickException(
-            "Refusé : les données de démonstration ne peuvent pas être chargées en production."
-        )
+        raise click.ClickException("Refusé : les données de démonstration ne peuvent pas être chargées en production.")
     report = seed_demo(now=utcnow())
     db.session.commit()
     if report.created:

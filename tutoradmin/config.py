@@ -46,9 +46,9 @@ def _database_url(env):
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tutoradmin.sqlite3'}"
     # Hosting providers still hand out the legacy scheme; SQLAlchemy wants the driver named.
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

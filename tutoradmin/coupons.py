@@ -74,7 +74,8 @@ def take_use(coupon_id):
 def give_back_use(coupon_id):
     """Uncount one use of the coupon (an order that will not be paid)."""
     db.session.execute(
-        update(Coupon).where(Coupon.id == coupon_id, Coupon.redemptions_count > 0)
+        update(Coupon)
+        .where(Coupon.id == coupon_id, Coupon.redemptions_count > 0)
         .values(redemptions_count=Coupon.redemptions_count - 1)
     )
 

@@ -20,8 +20,9 @@ class CreditError(DomainError):
 
 def signed_cents():
     """SQL: a ledger line's amount, positive for a credit and negative for a debit (sum it for a balance)."""
-    return case((CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents),
-                else_=-CreditEntry.amount_cents)
+    return case(
+        (CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents), else_=-CreditEntry.amount_cents
+    )
 
 
 def _balance_query(user_id):
@@ -93,21 +94,30 @@ def adjust(student, kind, amount_cents, reason, actor, now):
             raise CreditError(_debit_refusal(before, available))
     entry = add_entry(student.id, kind, amount_cents, reason, now, created_by_id=actor.id)
     after = before + amount_cents if kind == CreditKind.CREDIT else before - amount_cents
-    audit.record(actor, "credit.adjusted", student, now, before={"solde_cents": before},
-                 after={"solde_cents": after, "operation": str(kind), "montant_cents": amount_cents, "motif": reason})
+    audit.record(
+        actor,
+        "credit.adjusted",
+        student,
+        now,
+        before={"solde_cents": before},
+        after={"solde_cents": after, "operation": str(kind), "montant_cents": amount_cents, "motif": reason},
+    )
     return entry
 
 
 def _debit_refusal(balance, available):
     if available == balance:
         return f"Le solde de crédit n'est que de {money(balance)}."
-    return (f"Le crédit disponible n'est que de {money(max(available, 0))} : {money(balance - available)} "
-            "sont réservés par une commande en attente de paiement.")
+    return (
+        f"Le crédit disponible n'est que de {money(max(available, 0))} : {money(balance - available)} "
+        "sont réservés par une commande en attente de paiement."
+    )
 
 
 def history(user_id):
     """A student's ledger, newest first."""
     return db.session.scalars(
-        select(CreditEntry).where(CreditEntry.user_id == user_id).order_by(CreditEntry.created_at.desc(),
-                                                                           CreditEntry.id.desc())
+        select(CreditEntry)
+        .where(CreditEntry.user_id == user_id)
+        .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
     ).all()

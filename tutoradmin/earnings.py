@@ -37,9 +37,7 @@ def payable():
 def in_month(tutor_id, start):
     """SQL condition: the tutor's sessions starting in the local month beginning on `start`."""
     begins, ends = month_bounds(start)
-    return and_(
-        Appointment.tutor_id == tutor_id, Appointment.starts_at >= begins, Appointment.starts_at < ends
-    )
+    return and_(Appointment.tutor_id == tutor_id, Appointment.starts_at >= begins, Appointment.starts_at < ends)
 
 
 def month_totals(tutor_ids, months):
@@ -49,21 +47,20 @@ def month_totals(tutor_ids, months):
     begins, _ = month_bounds(months[0])
     _, ends = month_bounds(months[-1])
     # Each session is placed in its local month by comparing with the months' UTC boundaries.
-    month_index = case(
-        *[(Appointment.starts_at < month_bounds(m)[1], i) for i, m in enumerate(months)]
-    )
+    month_index = case(*[(Appointment.starts_at < month_bounds(m)[1], i) for i, m in enumerate(months)])
     rows = db.session.execute(
         sessions(
-            Appointment.tutor_id, month_index,
-            func.sum(Appointment.duration_minutes), func.sum(session_earnings()),
+            Appointment.tutor_id,
+            month_index,
+            func.sum(Appointment.duration_minutes),
+            func.sum(session_earnings()),
         )
         .where(
-            Appointment.tutor_id.in_(tutor_ids), payable(),
-            Appointment.starts_at >= begins, Appointment.starts_at < ends,
+            Appointment.tutor_id.in_(tutor_ids),
+            payable(),
+            Appointment.starts_at >= begins,
+            Appointment.starts_at < ends,
         )
         .group_by(Appointment.tutor_id, month_index)
     )
-    return {
-        (tutor_id, months[index]): (int(minutes), int(cents))
-        for tutor_id, index, minutes, cents in rows
-    }
+    return {(tutor_id, months[index]): (int(minutes), int(cents)) for tutor_id, index, minutes, cents in rows}

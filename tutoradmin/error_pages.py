@@ -25,8 +25,7 @@ class PageError(HTTPException):
 
 def wants_json():
     """Whether the client gets JSON back: it called the API, sent JSON or asked for it."""
-    return (request.path.startswith("/api/") or request.is_json
-            or request.accept_mimetypes.best == "application/json")
+    return request.path.startswith("/api/") or request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def _respond(code, message):

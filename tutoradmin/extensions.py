@@ -27,7 +27,8 @@ class Base(DeclarativeBase):
 # The exclusion constraint on appointments (models/appointments.py) compares tutor ids with a
 # GiST index, which needs btree_gist; a trusted extension, so the database owner may create it.
 event.listen(
-    Base.metadata, "before_create",
+    Base.metadata,
+    "before_create",
     DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
 )
 

@@ -27,8 +27,10 @@ from .models import (
 from .occupancy import SlotTaken, cell_count, occupy, release_appointment, transfer_hold_to_appointment
 
 SLOT_LOST = "Créneau pris par quelqu'un d'autre avant la confirmation du paiement : remboursé automatiquement."
-CREDIT_SPENT = ("Commande payée après son abandon, alors que le crédit qu'elle utilisait avait servi à une autre "
-                "commande : paiement par carte remboursé, aucune séance réservée.")
+CREDIT_SPENT = (
+    "Commande payée après son abandon, alors que le crédit qu'elle utilisait avait servi à une autre "
+    "commande : paiement par carte remboursé, aucune séance réservée."
+)
 BOOKED_STATUSES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value, OrderStatus.REFUNDED.value)
 
 
@@ -48,8 +50,11 @@ def _lock_holds(order):
     if not hold_ids:
         return {}
     holds = db.session.scalars(
-        select(Hold).where(Hold.id.in_(hold_ids)).order_by(Hold.id).with_for_update().execution_options(
-            populate_existing=True)
+        select(Hold)
+        .where(Hold.id.in_(hold_ids))
+        .order_by(Hold.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     return {hold.id: hold for hold in holds}
 
@@ -60,7 +65,11 @@ def _take_time(item, appointment, hold):
     Never fewer: a handover that moved fewer cells than the session covers is undone and the
     time taken afresh, which either gets all of it or raises SlotTaken.
     """
-    if hold is not None and (hold.tutor_id, hold.starts_at, hold.ends_at) == (item.tutor_id, item.starts_at, item.ends_at):
+    if hold is not None and (hold.tutor_id, hold.starts_at, hold.ends_at) == (
+        item.tutor_id,
+        item.starts_at,
+        item.ends_at,
+    ):
         moved = transfer_hold_to_appointment(hold.id, appointment.id)
         db.session.execute(delete(Hold).where(Hold.id == hold.id))
         if moved == cell_count(item.starts_at, item.ends_at):
@@ -78,8 +87,13 @@ def _book_item(order, item, hold, now):
     try:
         with db.session.begin_nested():
             appointment = Appointment(
-                order_item_id=item.id, student_id=order.user_id, tutor_id=item.tutor_id, course_id=item.course_id,
-                starts_at=item.starts_at, ends_at=item.ends_at, duration_minutes=item.duration_minutes,
+                order_item_id=item.id,
+                student_id=order.user_id,
+                tutor_id=item.tutor_id,
+                course_id=item.course_id,
+                starts_at=item.starts_at,
+                ends_at=item.ends_at,
+                duration_minutes=item.duration_minutes,
                 created_at=now,
             )
             db.session.add(appointment)
@@ -103,8 +117,14 @@ def _refund_lost_item(order, item, now, gateway):
         return True
     payment = next((p for p in order.payments if p.status == PaymentStatus.SUCCEEDED), None)
     key = f"order-item-{item.id}-slot-lost"
-    refund = Refund(order=order, payment_id=payment.id if payment else None, amount_cents=card_part,
-                    reason=SLOT_LOST, idempotency_key=key, created_at=now)
+    refund = Refund(
+        order=order,
+        payment_id=payment.id if payment else None,
+        amount_cents=card_part,
+        reason=SLOT_LOST,
+        idempotency_key=key,
+        created_at=now,
+    )
     refund.items.append(RefundItem(order_item_id=item.id, amount_cents=card_part, cancels_appointment=True))
     db.session.add(refund)
     return refunds.send(refund, payment, gateway, now)
@@ -124,24 +144,47 @@ def book_order(order, now, gateway):
             lost.append(item)
             given_back += _refund_lost_item(order, item, now, gateway)
             continue
-        db.session.add(AppointmentChange(appointment_id=appointment.id, kind=ChangeKind.CREATED.value,
-                                         new_starts_at=item.starts_at, created_at=now))
+        db.session.add(
+            AppointmentChange(
+                appointment_id=appointment.id,
+                kind=ChangeKind.CREATED.value,
+                new_starts_at=item.starts_at,
+                created_at=now,
+            )
+        )
     order.paid_at = now
     # A refund the gateway refused leaves the order refundable from the refund page.
     if not given_back:
         order.status = OrderStatus.PAID.value
     else:
-        order.status = (OrderStatus.REFUNDED if given_back == len(order.items) else OrderStatus.PARTIALLY_REFUNDED).value
+        order.status = (
+            OrderStatus.REFUNDED if given_back == len(order.items) else OrderStatus.PARTIALLY_REFUNDED
+        ).value
     if order.coupon_id is not None:
-        db.session.add(CouponRedemption(coupon_id=order.coupon_id, order_id=order.id, user_id=order.user_id,
-                                        discount_cents=order.discount_cents, created_at=now))
+        db.session.add(
+            CouponRedemption(
+                coupon_id=order.coupon_id,
+                order_id=order.id,
+                user_id=order.user_id,
+                discount_cents=order.discount_cents,
+                created_at=now,
+            )
+        )
     if order.credit_cents:
-        credits.add_entry(order.user_id, CreditKind.DEBIT, order.credit_cents,
-                          f"Utilisé pour la commande #{order.id}", now, order_id=order.id)
+        credits.add_entry(
+            order.user_id,
+            CreditKind.DEBIT,
+            order.credit_cents,
+            f"Utilisé pour la commande #{order.id}",
+            now,
+            order_id=order.id,
+        )
     _empty_cart(order)
     # A guest's account is announced once its first booking is paid (a no-op for existing accounts).
     announce_signup(order.user, now)
-    outbox.emit(OutboxEventType.BOOKING_CREATED, _booking_payload(order, lost), f"booking.created:order:{order.id}", now)
+    outbox.emit(
+        OutboxEventType.BOOKING_CREATED, _booking_payload(order, lost), f"booking.created:order:{order.id}", now
+    )
     return lost
 
 
@@ -151,10 +194,14 @@ def _empty_cart(order):
         return
     db.session.execute(update(Cart).where(Cart.id == order.cart_id).values(coupon_id=None))
     for item in order.items:
-        db.session.execute(delete(CartItem).where(
-            CartItem.cart_id == order.cart_id, CartItem.course_id == item.course_id,
-            CartItem.starts_at == item.starts_at, CartItem.duration_minutes == item.duration_minutes,
-        ))
+        db.session.execute(
+            delete(CartItem).where(
+                CartItem.cart_id == order.cart_id,
+                CartItem.course_id == item.course_id,
+                CartItem.starts_at == item.starts_at,
+                CartItem.duration_minutes == item.duration_minutes,
+            )
+        )
 
 
 def _booking_payload(order, lost):
@@ -163,8 +210,13 @@ def _booking_payload(order, lost):
         "email": order.user.email,
         "first_name": order.user.first_name,
         "sessions": [
-            {"course": i.course.title, "starts_at": i.starts_at.isoformat(), "local": local_datetime(i.starts_at),
-             "duration_minutes": i.duration_minutes, "refunded": i in lost}
+            {
+                "course": i.course.title,
+                "starts_at": i.starts_at.isoformat(),
+                "local": local_datetime(i.starts_at),
+                "duration_minutes": i.duration_minutes,
+                "refunded": i in lost,
+            }
             for i in order.items
         ],
     }

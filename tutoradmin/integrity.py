@@ -43,8 +43,9 @@ class Check:
 
 def _covers(owner):
     """SQL condition: the cell lies within its owner's time, for its owner's tutor."""
-    return and_(SlotLock.tutor_id == owner.tutor_id, SlotLock.cell_start >= owner.starts_at,
-                SlotLock.cell_start < owner.ends_at)
+    return and_(
+        SlotLock.tutor_id == owner.tutor_id, SlotLock.cell_start >= owner.starts_at, SlotLock.cell_start < owner.ends_at
+    )
 
 
 def _appointments_without_their_cells(_connection):
@@ -80,10 +81,12 @@ def _cells_without_rightful_owner(_connection):
         select(SlotLock.id, SlotLock.tutor_id, SlotLock.cell_start)
         .outerjoin(Appointment, Appointment.id == SlotLock.appointment_id)
         .outerjoin(Hold, Hold.id == SlotLock.hold_id)
-        .where(or_(
-            and_(SlotLock.appointment_id.is_not(None), or_(~Appointment.occupying(), ~_covers(Appointment))),
-            and_(SlotLock.hold_id.is_not(None), ~_covers(Hold)),
-        ))
+        .where(
+            or_(
+                and_(SlotLock.appointment_id.is_not(None), or_(~Appointment.occupying(), ~_covers(Appointment))),
+                and_(SlotLock.hold_id.is_not(None), ~_covers(Hold)),
+            )
+        )
         .order_by(SlotLock.id)
     )
 
@@ -92,8 +95,15 @@ def _overlapping_appointments(_connection):
     other = aliased(Appointment)
     return (
         select(Appointment.id, other.id.label("other_id"), Appointment.tutor_id)
-        .join(other, and_(other.tutor_id == Appointment.tutor_id, other.id > Appointment.id,
-                          other.starts_at < Appointment.ends_at, Appointment.starts_at < other.ends_at))
+        .join(
+            other,
+            and_(
+                other.tutor_id == Appointment.tutor_id,
+                other.id > Appointment.id,
+                other.starts_at < Appointment.ends_at,
+                Appointment.starts_at < other.ends_at,
+            ),
+        )
         .where(Appointment.occupying(), other.status.in_(OCCUPYING_STATUSES))
         .order_by(Appointment.id, other.id)
     )
@@ -105,8 +115,7 @@ def _holds_without_cart_item(_connection):
 
 
 def _paid_orders_without_payment(_connection):
-    succeeded = select(Payment.id).where(Payment.order_id == Order.id,
-                                         Payment.status == PaymentStatus.SUCCEEDED.value)
+    succeeded = select(Payment.id).where(Payment.order_id == Order.id, Payment.status == PaymentStatus.SUCCEEDED.value)
     return (
         select(Order.id, Order.status, Order.total_cents)
         .where(Order.status.in_(BOOKED_STATUSES), Order.total_cents > 0, ~succeeded.exists())
@@ -115,20 +124,27 @@ def _paid_orders_without_payment(_connection):
 
 
 def _negative_credit_balances(_connection):
-    signed = case((CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents),
-                  else_=-CreditEntry.amount_cents)
+    signed = case(
+        (CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents), else_=-CreditEntry.amount_cents
+    )
     balance = func.sum(signed)
     return (
         select(CreditEntry.user_id, balance.label("balance_cents"))
-        .group_by(CreditEntry.user_id).having(balance < 0).order_by(CreditEntry.user_id)
+        .group_by(CreditEntry.user_id)
+        .having(balance < 0)
+        .order_by(CreditEntry.user_id)
     )
 
 
 CHECKS = (
-    Check("appointments_without_their_cells", "Séances sans exactement leurs cellules de temps",
-          _appointments_without_their_cells),
-    Check("holds_without_their_cells", "Réservations temporaires sans leurs cellules de temps",
-          _holds_without_their_cells),
+    Check(
+        "appointments_without_their_cells",
+        "Séances sans exactement leurs cellules de temps",
+        _appointments_without_their_cells,
+    ),
+    Check(
+        "holds_without_their_cells", "Réservations temporaires sans leurs cellules de temps", _holds_without_their_cells
+    ),
     Check("cells_without_owner", "Cellules de temps sans propriétaire légitime", _cells_without_rightful_owner),
     Check("overlapping_appointments", "Séances d'un même tuteur qui se chevauchent", _overlapping_appointments),
     Check("holds_without_cart_item", "Réservations temporaires sans article de panier", _holds_without_cart_item),

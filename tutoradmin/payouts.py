@@ -115,8 +115,12 @@ def _session_lines(tutor_id, start, payout=None):
         condition = or_(condition, Appointment.order_item_id.in_(taken_back))
     rows = db.session.execute(
         earnings.sessions(
-            Appointment.id, Appointment.starts_at, Course.title, Appointment.duration_minutes,
-            earnings.session_earnings(), Appointment.status,
+            Appointment.id,
+            Appointment.starts_at,
+            Course.title,
+            Appointment.duration_minutes,
+            earnings.session_earnings(),
+            Appointment.status,
         )
         .join(Course, Course.id == Appointment.course_id)
         .where(earnings.in_month(tutor_id, start), condition)
@@ -124,8 +128,12 @@ def _session_lines(tutor_id, start, payout=None):
     )
     return [
         SessionLine(
-            appointment_id=id_, starts_at=starts_at, course=title, duration_minutes=minutes,
-            earnings_cents=cents, refunded_after_payment=status != AppointmentStatus.COMPLETED,
+            appointment_id=id_,
+            starts_at=starts_at,
+            course=title,
+            duration_minutes=minutes,
+            earnings_cents=cents,
+            refunded_after_payment=status != AppointmentStatus.COMPLETED,
         )
         for id_, starts_at, title, minutes, cents, status in rows
     ]
@@ -138,18 +146,14 @@ def _totals(tutor_id, start):
 
 def _scheduled_count(tutor_id, start):
     return db.session.scalar(
-        select(func.count()).select_from(Appointment).where(
-            earnings.in_month(tutor_id, start), Appointment.status == AppointmentStatus.SCHEDULED.value
-        )
+        select(func.count())
+        .select_from(Appointment)
+        .where(earnings.in_month(tutor_id, start), Appointment.status == AppointmentStatus.SCHEDULED.value)
     )
 
 
 def _adjustments(condition, lock=False):
-    query = (
-        select(PayoutAdjustment)
-        .where(condition)
-        .order_by(PayoutAdjustment.created_at, PayoutAdjustment.id)
-    )
+    query = select(PayoutAdjustment).where(condition).order_by(PayoutAdjustment.created_at, PayoutAdjustment.id)
     return db.session.scalars(query.with_for_update() if lock else query).all()
 
 
@@ -191,17 +195,28 @@ def statement(tutor, year, month, now):
     is_over = month_is_over(start, now)
     if payout is not None and payout.status == PayoutStatus.PAID:
         return Statement(
-            tutor=tutor, month=start, sessions=_session_lines(tutor.id, start, payout),
-            minutes=payout.minutes, earnings_cents=payout.earnings_cents,
+            tutor=tutor,
+            month=start,
+            sessions=_session_lines(tutor.id, start, payout),
+            minutes=payout.minutes,
+            earnings_cents=payout.earnings_cents,
             adjustments=_adjustments(PayoutAdjustment.applied_payout_id == payout.id),
-            payout=payout, is_over=is_over,
+            payout=payout,
+            is_over=is_over,
         )
     minutes, earned_cents = _totals(tutor.id, start)
     applied, carried = _fit(earned_cents, pending_adjustments(tutor.id))
     return Statement(
-        tutor=tutor, month=start, sessions=_session_lines(tutor.id, start),
-        minutes=minutes, earnings_cents=earned_cents, adjustments=applied, carried=carried,
-        payout=payout, scheduled_count=_scheduled_count(tutor.id, start), is_over=is_over,
+        tutor=tutor,
+        month=start,
+        sessions=_session_lines(tutor.id, start),
+        minutes=minutes,
+        earnings_cents=earned_cents,
+        adjustments=applied,
+        carried=carried,
+        payout=payout,
+        scheduled_count=_scheduled_count(tutor.id, start),
+        is_over=is_over,
     )
 
 
@@ -237,9 +252,7 @@ def months_of(tutor, now, count=12):
     months = [add_months(current, i) for i in range(1 - count, 1)]
     totals = earnings.month_totals([tutor.id], months)
     payouts = _payouts_by_key(TutorPayout.tutor_id == tutor.id)
-    lines = [
-        _month_line(m, totals.get((tutor.id, m)), payouts.get((tutor.id, m))) for m in months
-    ]
+    lines = [_month_line(m, totals.get((tutor.id, m)), payouts.get((tutor.id, m))) for m in months]
     return list(reversed(lines))
 
 
@@ -290,8 +303,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     today = to_local(now).date()
     if not month_is_over(start, now):
         raise PayoutError(
-            f"Ce mois n'est pas terminé ({label}) : il pourra être payé à partir du "
-            f"{local_date(after_month)}."
+            f"Ce mois n'est pas terminé ({label}) : il pourra être payé à partir du {local_date(after_month)}."
         )
     paid_moment = _paid_moment(paid_at, now)
     paid_day = to_local(paid_moment).date()
@@ -299,8 +311,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
         raise PayoutError("La date de paiement ne peut pas être dans le futur.")
     if paid_day < after_month:
         raise PayoutError(
-            f"La date de paiement doit suivre la fin du mois payé (le {local_date(after_month)} "
-            "ou après)."
+            f"La date de paiement doit suivre la fin du mois payé (le {local_date(after_month)} ou après)."
         )
 
     payout = find_payout(tutor.id, start, lock=True)
@@ -337,13 +348,24 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     db.session.flush()
     for adjustment in applied:
         adjustment.applied_payout_id = payout.id
-    record(actor, "payout.paid", payout, now, before=before, after={
-        "tutor_id": tutor.id, "month": f"{year}-{month:02d}", "minutes": minutes,
-        "earnings_cents": earned_cents, "adjustments_cents": adjustments_cents,
-        "amount_cents": payout.amount_cents, "confirmation_number": confirmation,
-        "paid_at": paid_moment.isoformat(),
-        "adjustment_ids": [adjustment.id for adjustment in applied],
-    })
+    record(
+        actor,
+        "payout.paid",
+        payout,
+        now,
+        before=before,
+        after={
+            "tutor_id": tutor.id,
+            "month": f"{year}-{month:02d}",
+            "minutes": minutes,
+            "earnings_cents": earned_cents,
+            "adjustments_cents": adjustments_cents,
+            "amount_cents": payout.amount_cents,
+            "confirmation_number": confirmation,
+            "paid_at": paid_moment.isoformat(),
+            "adjustment_ids": [adjustment.id for adjustment in applied],
+        },
+    )
     return payout
 
 
@@ -364,9 +386,7 @@ def record_refund_adjustment(order_item, amount_cents, reason, now):
     reason = (reason or "").strip()
     if not reason:
         raise PayoutError("Indiquez le motif de l'ajustement.")
-    existing = db.session.scalar(
-        select(PayoutAdjustment).where(PayoutAdjustment.order_item_id == order_item.id)
-    )
+    existing = db.session.scalar(select(PayoutAdjustment).where(PayoutAdjustment.order_item_id == order_item.id))
     if existing is not None:
         return existing
     appointment = order_item.appointment
@@ -380,20 +400,19 @@ def record_refund_adjustment(order_item, amount_cents, reason, now):
     earned = db.session.scalar(earnings.sessions(earnings.session_earnings()).where(Appointment.id == appointment.id))
     if amount_cents is None:
         amount_cents = earned
-    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not (
-        0 < amount_cents <= earned
-    ):
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not (0 < amount_cents <= earned):
         raise PayoutError(
             "Montant d'ajustement invalide : il doit être positif et ne peut dépasser les gains "
             "du tuteur pour cette séance."
         )
     adjustment = PayoutAdjustment(
-        tutor_id=appointment.tutor_id, amount_cents=-amount_cents,
-        reason=f"Séance du {local_date(to_local(appointment.starts_at).date())} remboursée après "
-               f"paiement : {reason}",
-        order_item_id=order_item.id, source_payout_id=payout.id, created_at=now,
+        tutor_id=appointment.tutor_id,
+        amount_cents=-amount_cents,
+        reason=f"Séance du {local_date(to_local(appointment.starts_at).date())} remboursée après paiement : {reason}",
+        order_item_id=order_item.id,
+        source_payout_id=payout.id,
+        created_at=now,
     )
     db.session.add(adjustment)
     db.session.flush()
     return adjustment
-

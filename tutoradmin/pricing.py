@@ -35,9 +35,7 @@ def allocate(total_cents, weights):
     if total_cents == 0 or weight_sum == 0:
         return [0] * len(weights)
     shares = [total_cents * w // weight_sum for w in weights]
-    remainders = sorted(
-        range(len(weights)), key=lambda i: (-(total_cents * weights[i] % weight_sum), i)
-    )
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total_cents * weights[i] % weight_sum), i))
     for i in remainders[: total_cents - sum(shares)]:
         shares[i] += 1
     return shares

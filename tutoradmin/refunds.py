@@ -38,8 +38,10 @@ def _shares(balances, cancelled_ids, amount_cents):
     """Split the amount: the cancelled sessions first, then the others, never past an item's balance."""
     shares = {}
     remaining = amount_cents
-    for group in ([b for b in balances if b.item.id in cancelled_ids],
-                  [b for b in balances if b.item.id not in cancelled_ids]):
+    for group in (
+        [b for b in balances if b.item.id in cancelled_ids],
+        [b for b in balances if b.item.id not in cancelled_ids],
+    ):
         room = [max(0, b.refundable_cents) for b in group]
         taken = min(remaining, sum(room))
         for balance, share in zip(group, _capped(taken, room)):
@@ -92,13 +94,25 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
     balances = item_balances(order)
     _validate(order, amount_cents, cancelled_ids, reason, balances)
     payment = next(p for p in reversed(order.payments) if p.status == PaymentStatus.SUCCEEDED)
-    refund = Refund(order=order, payment_id=payment.id, amount_cents=amount_cents, reason=reason,
-                    idempotency_key=key, created_by_id=getattr(actor, "id", None), created_at=now)
+    refund = Refund(
+        order=order,
+        payment_id=payment.id,
+        amount_cents=amount_cents,
+        reason=reason,
+        idempotency_key=key,
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+    )
     shares = _shares(balances, cancelled_ids, amount_cents)
     for balance in balances:
         if shares.get(balance.item.id) or balance.item.id in cancelled_ids:
-            refund.items.append(RefundItem(order_item_id=balance.item.id, amount_cents=shares.get(balance.item.id, 0),
-                                           cancels_appointment=balance.item.id in cancelled_ids))
+            refund.items.append(
+                RefundItem(
+                    order_item_id=balance.item.id,
+                    amount_cents=shares.get(balance.item.id, 0),
+                    cancels_appointment=balance.item.id in cancelled_ids,
+                )
+            )
     db.session.add(refund)
     db.session.flush()
     if not send(refund, payment, gateway, now):
@@ -107,15 +121,34 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
         if balance.item.id in cancelled_ids:
             _cancel_session(order, balance.item, reason, actor, now)
     order.status = (OrderStatus.REFUNDED if refundable_cents(order) == 0 else OrderStatus.PARTIALLY_REFUNDED).value
-    audit.record(actor, "refund.created", order, now,
-                 before={"statut": status_before},
-                 after={"remboursement": refund.id, "montant_cents": amount_cents, "motif": reason,
-                        "seances_annulees": sorted(cancelled_ids), "statut": order.status})
-    outbox.emit(OutboxEventType.REFUND_PROCESSED, {
-        "order_id": order.id, "refund_id": refund.id, "email": order.user.email,
-        "first_name": order.user.first_name, "amount_cents": amount_cents, "amount": money(amount_cents),
-        "reason": reason,
-    }, f"refund.processed:refund:{refund.id}", now)
+    audit.record(
+        actor,
+        "refund.created",
+        order,
+        now,
+        before={"statut": status_before},
+        after={
+            "remboursement": refund.id,
+            "montant_cents": amount_cents,
+            "motif": reason,
+            "seances_annulees": sorted(cancelled_ids),
+            "statut": order.status,
+        },
+    )
+    outbox.emit(
+        OutboxEventType.REFUND_PROCESSED,
+        {
+            "order_id": order.id,
+            "refund_id": refund.id,
+            "email": order.user.email,
+            "first_name": order.user.first_name,
+            "amount_cents": amount_cents,
+            "amount": money(amount_cents),
+            "reason": reason,
+        },
+        f"refund.processed:refund:{refund.id}",
+        now,
+    )
     return refund
 
 
@@ -129,22 +162,39 @@ def refund_unbookable(order, payment, reason, now, gateway):
     order.paid_at = now
     for item in order.items:
         item.flagged_at, item.flag_reason = now, reason
-    refund = Refund(order=order, payment_id=payment.id, amount_cents=payment.amount_cents, reason=reason,
-                    idempotency_key=f"order-{order.id}-payment-{payment.id}-unbookable", created_at=now)
+    refund = Refund(
+        order=order,
+        payment_id=payment.id,
+        amount_cents=payment.amount_cents,
+        reason=reason,
+        idempotency_key=f"order-{order.id}-payment-{payment.id}-unbookable",
+        created_at=now,
+    )
     # The card paid each session its price less its shares of the coupon and the credit.
-    refund.items.extend(RefundItem(order_item_id=item.id, amount_cents=item.card_cents, cancels_appointment=False)
-                        for item in order.items)
+    refund.items.extend(
+        RefundItem(order_item_id=item.id, amount_cents=item.card_cents, cancels_appointment=False)
+        for item in order.items
+    )
     db.session.add(refund)
     db.session.flush()
     if not send(refund, payment, gateway, now):
         order.status = OrderStatus.PAID.value
         return False
     order.status = OrderStatus.REFUNDED.value
-    outbox.emit(OutboxEventType.REFUND_PROCESSED, {
-        "order_id": order.id, "refund_id": refund.id, "email": order.user.email,
-        "first_name": order.user.first_name, "amount_cents": refund.amount_cents, "amount": money(refund.amount_cents),
-        "reason": reason,
-    }, f"refund.processed:refund:{refund.id}", now)
+    outbox.emit(
+        OutboxEventType.REFUND_PROCESSED,
+        {
+            "order_id": order.id,
+            "refund_id": refund.id,
+            "email": order.user.email,
+            "first_name": order.user.first_name,
+            "amount_cents": refund.amount_cents,
+            "amount": money(refund.amount_cents),
+            "reason": reason,
+        },
+        f"refund.processed:refund:{refund.id}",
+        now,
+    )
     return True
 
 
@@ -164,6 +214,13 @@ def _cancel_session(order, item, reason, actor, now):
     appointment = item.appointment
     appointments.cancel(appointment, f"Remboursement : {reason}", actor, now, give_credit=False)
     if item.credit_cents:
-        credits.add_entry(order.user_id, CreditKind.CREDIT, item.credit_cents,
-                          f"Crédit rendu — remboursement de la commande #{order.id}", now,
-                          order_id=order.id, appointment_id=appointment.id, created_by_id=getattr(actor, "id", None))
+        credits.add_entry(
+            order.user_id,
+            CreditKind.CREDIT,
+            item.credit_cents,
+            f"Crédit rendu — remboursement de la commande #{order.id}",
+            now,
+            order_id=order.id,
+            appointment_id=appointment.id,
+            created_by_id=getattr(actor, "id", None),
+        )

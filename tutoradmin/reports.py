@@ -78,8 +78,9 @@ def months(start, end):
     periods, first = [], start.replace(day=1)
     while first <= end:
         following = next_month(first)
-        periods.append(Period(max(first, start), min(following, end + timedelta(days=1)),
-                              month_label(first), f"{first:%Y-%m}"))
+        periods.append(
+            Period(max(first, start), min(following, end + timedelta(days=1)), month_label(first), f"{first:%Y-%m}")
+        )
         first = following
     return periods
 
@@ -87,8 +88,7 @@ def months(start, end):
 def years(start, end):
     """Local calendar years from `start` to `end` (both included), cut to those days."""
     return [
-        Period(max(date(year, 1, 1), start), min(date(year + 1, 1, 1), end + timedelta(days=1)),
-               str(year), str(year))
+        Period(max(date(year, 1, 1), start), min(date(year + 1, 1, 1), end + timedelta(days=1)), str(year), str(year))
         for year in range(start.year, end.year + 1)
     ]
 
@@ -160,8 +160,12 @@ def collected_entries(by_session=False):
     if not by_session:
         return select(Payment.succeeded_at.label("at"), Payment.amount_cents.label("cents")).where(succeeded)
     return (
-        select(Payment.succeeded_at.label("at"), OrderItem.card_cents.label("cents"),
-               OrderItem.course_id, OrderItem.tutor_id)
+        select(
+            Payment.succeeded_at.label("at"),
+            OrderItem.card_cents.label("cents"),
+            OrderItem.course_id,
+            OrderItem.tutor_id,
+        )
         .join(OrderItem, OrderItem.order_id == Payment.order_id)
         .where(succeeded)
     )
@@ -173,8 +177,12 @@ def refunded_entries(by_session=False):
     if not by_session:
         return select(Refund.processed_at.label("at"), Refund.amount_cents.label("cents")).where(succeeded)
     return (
-        select(Refund.processed_at.label("at"), RefundItem.amount_cents.label("cents"),
-               OrderItem.course_id, OrderItem.tutor_id)
+        select(
+            Refund.processed_at.label("at"),
+            RefundItem.amount_cents.label("cents"),
+            OrderItem.course_id,
+            OrderItem.tutor_id,
+        )
         .join(RefundItem, RefundItem.refund_id == Refund.id)
         .join(OrderItem, OrderItem.id == RefundItem.order_item_id)
         .where(succeeded)
@@ -184,8 +192,12 @@ def refunded_entries(by_session=False):
 def tutor_cost_entries():
     """Tutor cost: what the statements pay for completed sessions, by session date (per session)."""
     return (
-        select(Appointment.starts_at.label("at"), earnings.session_earnings().label("cents"),
-               Appointment.course_id, Appointment.tutor_id)
+        select(
+            Appointment.starts_at.label("at"),
+            earnings.session_earnings().label("cents"),
+            Appointment.course_id,
+            Appointment.tutor_id,
+        )
         .join(Tutor, Tutor.id == Appointment.tutor_id)
         .outerjoin(OrderItem, OrderItem.id == Appointment.order_item_id)
         .where(earnings.payable())
@@ -200,8 +212,11 @@ def tutor_cost_entries():
 COLLECTED, REFUNDED, TUTOR_COST, COLLECTED_SPLIT, REFUNDED_SPLIT = range(5)
 #: The Figures field of each measure; the split ones are the same money, per course and tutor.
 FIELDS = {
-    COLLECTED: "collected_cents", REFUNDED: "refunded_cents", TUTOR_COST: "tutor_cost_cents",
-    COLLECTED_SPLIT: "collected_cents", REFUNDED_SPLIT: "refunded_cents",
+    COLLECTED: "collected_cents",
+    REFUNDED: "refunded_cents",
+    TUTOR_COST: "tutor_cost_cents",
+    COLLECTED_SPLIT: "collected_cents",
+    REFUNDED_SPLIT: "refunded_cents",
 }
 PER_PERIOD, PER_YEAR, PER_COURSE, PER_TUTOR = range(4)
 KEYS = ("course_id", "tutor_id")
@@ -227,7 +242,7 @@ def _index_of(value, bounds, before=0):
     middle = len(bounds) // 2
     return case(
         (value < bounds[middle], _index_of(value, bounds[:middle], before)),
-        else_=_index_of(value, bounds[middle + 1:], before + middle + 1),
+        else_=_index_of(value, bounds[middle + 1 :], before + middle + 1),
     )
 
 
@@ -269,8 +284,13 @@ def _facts(periods, per_session):
 def _per_period(facts):
     money = facts.c.measure.in_([_number(m) for m in (COLLECTED, REFUNDED, TUTOR_COST)])
     return (
-        select(_number(PER_PERIOD).label("axis"), facts.c.measure, facts.c.period.label("key"),
-               _nothing(String).label("name"), func.sum(facts.c.cents))
+        select(
+            _number(PER_PERIOD).label("axis"),
+            facts.c.measure,
+            facts.c.period.label("key"),
+            _nothing(String).label("name"),
+            func.sum(facts.c.cents),
+        )
         .where(money)
         .group_by(facts.c.measure, facts.c.period)
     )
@@ -282,11 +302,13 @@ def _per_year(facts, periods):
     january = [i for i, p in enumerate(periods) if i and p.start.month == 1]
     yearly = select(facts.c.measure, _index_of(facts.c.period, january).label("year"), facts.c.cents)
     yearly = yearly.where(money).subquery()
-    return (
-        select(_number(PER_YEAR).label("axis"), yearly.c.measure, yearly.c.year,
-               _nothing(String).label("name"), func.sum(yearly.c.cents))
-        .group_by(yearly.c.measure, yearly.c.year)
-    )
+    return select(
+        _number(PER_YEAR).label("axis"),
+        yearly.c.measure,
+        yearly.c.year,
+        _nothing(String).label("name"),
+        func.sum(yearly.c.cents),
+    ).group_by(yearly.c.measure, yearly.c.year)
 
 
 def _per_share(facts, axis, model, name):
@@ -314,8 +336,7 @@ PLANNER_SETTINGS = {
 
 def _execute(statement):
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(*[func.set_config(name, value, True)
-                                    for name, value in PLANNER_SETTINGS.items()]))
+        db.session.execute(select(*[func.set_config(name, value, True) for name, value in PLANNER_SETTINGS.items()]))
     return db.session.execute(statement).all()
 
 
@@ -339,8 +360,7 @@ def revenue_series(periods):
 def _shares(sums, names, axis, total):
     """Courses or tutors by net revenue; money no session accounts for (if any) as its own line."""
     shares = sorted(
-        (Share(key, names[(kind, key)], Figures(**found)) for (kind, key), found in sums.items()
-         if kind == axis),
+        (Share(key, names[(kind, key)], Figures(**found)) for (kind, key), found in sums.items() if kind == axis),
         key=lambda share: (-share.figures.net_cents, share.name),
     )
     attributed = sum((share.figures for share in shares), Figures())
@@ -369,7 +389,8 @@ def revenue_report(start, end):
     periods, calendar_years = months(start, end), years(start, end)
     facts = _facts(periods, per_session=True)
     sums, names = _run(
-        _per_period(facts), _per_year(facts, periods),
+        _per_period(facts),
+        _per_year(facts, periods),
         _per_share(facts, PER_COURSE, Course, Course.title),
         _per_share(facts, PER_TUTOR, Tutor, Tutor.display_name),
     )
@@ -377,7 +398,11 @@ def revenue_report(start, end):
     yearly = [(p, Figures(**sums.get((PER_YEAR, i), {}))) for i, p in enumerate(calendar_years)]
     total = sum((figures for _period, figures in monthly), Figures())
     return RevenueReport(
-        start=start, end=end, months=monthly, years=yearly, total=total,
+        start=start,
+        end=end,
+        months=monthly,
+        years=yearly,
+        total=total,
         by_course=_shares(sums, names, PER_COURSE, total),
         by_tutor=_shares(sums, names, PER_TUTOR, total),
     )

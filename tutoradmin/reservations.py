@@ -12,8 +12,9 @@ def student_appointments(student_id, now):
     rows = db.session.scalars(
         select(Appointment)
         .where(Appointment.student_id == student_id)
-        .options(selectinload(Appointment.course), selectinload(Appointment.tutor),
-                 selectinload(Appointment.meeting_link))
+        .options(
+            selectinload(Appointment.course), selectinload(Appointment.tutor), selectinload(Appointment.meeting_link)
+        )
         .order_by(Appointment.starts_at)
     ).all()
     upcoming = [a for a in rows if a.ends_at > now]

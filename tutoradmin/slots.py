@@ -60,9 +60,7 @@ class BookingRules:
 
     @classmethod
     def from_config(cls, config):
-        return cls(
-            config["BOOKING_LEAD_TIME_HOURS"], config["BOOKING_HORIZON_DAYS"], config["HOLD_MINUTES"]
-        )
+        return cls(config["BOOKING_LEAD_TIME_HOURS"], config["BOOKING_HORIZON_DAYS"], config["HOLD_MINUTES"])
 
     def window(self, now):
         return BookingWindow.from_settings(now, self.lead_hours, self.horizon_days)
@@ -167,8 +165,7 @@ def days_with_slots(calendars, days, duration_minutes, window):
     return [
         day
         for day in days
-        if first <= day <= last
-        and any(tutor_slots(calendar, day, duration_minutes, window) for calendar in calendars)
+        if first <= day <= last and any(tutor_slots(calendar, day, duration_minutes, window) for calendar in calendars)
     ]
 
 

@@ -40,16 +40,23 @@ def reply(ticket, author, body, internal, now):
         raise SupportError("Écrivez un message.")
     if ticket.status == TicketStatus.CLOSED and not internal:
         raise SupportError("Ce billet est fermé : rouvrez-le avant de répondre à l'étudiant.")
-    message = TicketMessage(ticket=ticket, author_id=author.id, body=body, is_internal=bool(internal),
-                            created_at=now)
+    message = TicketMessage(ticket=ticket, author_id=author.id, body=body, is_internal=bool(internal), created_at=now)
     db.session.add(message)
     ticket.updated_at = now
     if not internal:
         if ticket.status == TicketStatus.OPEN:
             ticket.status = TicketStatus.IN_PROGRESS.value
         db.session.flush()
-        outbox.emit(OutboxEventType.TICKET_REPLIED, {
-            "ticket_id": ticket.id, "subject": ticket.subject, "email": ticket.student.email,
-            "first_name": ticket.student.first_name, "message": body,
-        }, f"ticket.replied:message:{message.id}", now)
+        outbox.emit(
+            OutboxEventType.TICKET_REPLIED,
+            {
+                "ticket_id": ticket.id,
+                "subject": ticket.subject,
+                "email": ticket.student.email,
+                "first_name": ticket.student.first_name,
+                "message": body,
+            },
+            f"ticket.replied:message:{message.id}",
+            now,
+        )
     return message

@@ -51,8 +51,9 @@ def receive(payload, signature, gateway, now):
     intent = payment_object(event)
     if db.session.scalar(select(GatewayEvent.id).where(GatewayEvent.event_id == event["id"])) is not None:
         return False
-    record = GatewayEvent(provider=gateway.name, event_id=event["id"], event_type=event["type"],
-                          payload=event, received_at=now)
+    record = GatewayEvent(
+        provider=gateway.name, event_id=event["id"], event_type=event["type"], payload=event, received_at=now
+    )
     try:
         with db.session.begin_nested():
             db.session.add(record)

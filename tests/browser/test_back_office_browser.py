@@ -86,8 +86,15 @@ def test_an_administrator_marks_a_finished_month_paid_and_it_locks(page, live_se
     for day in (3, 10):
         starts_at = _local(month.replace(day=day), 10)
         order = make.order(items=0, course=course, tutor=tutor)
-        item = OrderItem(course=course, tutor=tutor, starts_at=starts_at, ends_at=starts_at + timedelta(hours=1),
-                         duration_minutes=60, price_cents=4500, tutor_earnings_cents=3000)
+        item = OrderItem(
+            course=course,
+            tutor=tutor,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            duration_minutes=60,
+            price_cents=4500,
+            tutor_earnings_cents=3000,
+        )
         order.items.append(item)
         make.appointment(tutor=tutor, course=course, starts_at=starts_at, status="completed", order_item=item)
     db.session.commit()
@@ -126,7 +133,8 @@ def test_the_date_picker_of_a_booking_without_payment_speaks_french(page, live_s
 
     picker = page.locator(".daterangepicker:visible")
     expect(picker.locator("select.monthselect:visible option")).to_have_text(
-        ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."])
+        ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+    )
     expect(picker.locator(".applyBtn")).to_have_text("Appliquer")
     expect(picker.locator(".cancelBtn")).to_have_text("Annuler")
     expect(picker.get_by_role("columnheader", name="lu", exact=True)).to_have_count(1)

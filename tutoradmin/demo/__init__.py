@@ -95,8 +95,14 @@ def seed_demo(now, seed=data.DEMO_SEED):
     if not _has_history(student_list):
         # A generator of its own: the history does not depend on what this run had to create.
         counts = build_history(
-            random.Random(seed + 1), now, courses=courses, tutors=tutors, students=student_list,
-            profiles=profiles, office=office, coupons=coupons,
+            random.Random(seed + 1),
+            now,
+            courses=courses,
+            tutors=tutors,
+            students=student_list,
+            profiles=profiles,
+            office=office,
+            coupons=coupons,
         )
         for label, number in counts.items():
             report.count(label, number)
@@ -124,10 +130,14 @@ def _get_or_create_users(specs, passwords, created_at):
         if spec["email"] in existing:
             continue
         existing[spec["email"]] = User(
-            email=spec["email"], role=spec["role"], first_name=spec["first_name"],
-            last_name=spec["last_name"], phone=spec.get("phone"),
+            email=spec["email"],
+            role=spec["role"],
+            first_name=spec["first_name"],
+            last_name=spec["last_name"],
+            phone=spec.get("phone"),
             status=UserStatus.SUSPENDED.value if spec.get("suspended") else UserStatus.ACTIVE.value,
-            password_hash=passwords.hash, created_at=spec.get("created_at", created_at),
+            password_hash=passwords.hash,
+            created_at=spec.get("created_at", created_at),
         )
         db.session.add(existing[spec["email"]])
         created += 1
@@ -153,8 +163,13 @@ def _users(founded, passwords, report, today):
 def _tutors(founded, passwords, report):
     """The eight demo tutors in priority order, each with a tutor account."""
     specs = [
-        dict(email=data.tutor_email(t), role=Role.TUTOR.value, first_name=t["first_name"],
-             last_name=t["last_name"], phone=t["phone"])
+        dict(
+            email=data.tutor_email(t),
+            role=Role.TUTOR.value,
+            first_name=t["first_name"],
+            last_name=t["last_name"],
+            phone=t["phone"],
+        )
         for t in data.TUTORS
     ]
     users, created_users = _get_or_create_users(specs, passwords, founded)
@@ -168,9 +183,13 @@ def _tutors(founded, passwords, report):
         tutor = existing.get(user.id)
         if tutor is None:
             tutor = Tutor(
-                user=user, display_name=f"{profile['first_name']} {profile['last_name']}",
-                bio=profile["bio"], contact_email=spec["email"], phone=profile["phone"],
-                hourly_rate_cents=profile["hourly_rate_cents"], priority=profile["priority"],
+                user=user,
+                display_name=f"{profile['first_name']} {profile['last_name']}",
+                bio=profile["bio"],
+                contact_email=spec["email"],
+                phone=profile["phone"],
+                hourly_rate_cents=profile["hourly_rate_cents"],
+                priority=profile["priority"],
                 created_at=founded,
             )
             db.session.add(tutor)
@@ -185,9 +204,9 @@ def _tutors(founded, passwords, report):
 def _assignments(tutors, courses, founded, report):
     """Which tutor teaches which course (2 to 5 tutors per course)."""
     ids = [t.id for t in tutors]
-    existing = set(db.session.execute(
-        select(TutorCourse.tutor_id, TutorCourse.course_id).where(TutorCourse.tutor_id.in_(ids))
-    ))
+    existing = set(
+        db.session.execute(select(TutorCourse.tutor_id, TutorCourse.course_id).where(TutorCourse.tutor_id.in_(ids)))
+    )
     missing = [
         TutorCourse(tutor_id=tutor.id, course_id=courses[slug].id, created_at=founded)
         for tutor, profile in zip(tutors, data.TUTORS)
@@ -214,8 +233,7 @@ def _availability(rng, tutors, today, founded, report):
             continue
         rules = [(day, _parse_time(s), _parse_time(e)) for day, s, e in profile["rules"]]
         rows += [
-            WeeklyRule(tutor_id=tutor.id, weekday=d, start_time=s, end_time=e, created_at=founded)
-            for d, s, e in rules
+            WeeklyRule(tutor_id=tutor.id, weekday=d, start_time=s, end_time=e, created_at=founded) for d, s, e in rules
         ]
         rows += _exceptions(rng, tutor, rules, today)
         rows += _time_off(tutor, index, today)
@@ -245,12 +263,25 @@ def _exceptions(rng, tutor, rules, today):
     open_day = _next_day(today + timedelta(days=rng.randint(3, 10)), lambda d: not works(d))
     notes = data.EXCEPTION_NOTES
     return [
-        AvailabilityException(tutor_id=tutor.id, date=closed_day, kind=ExceptionKind.CLOSED.value,
-                              note=notes["closed_day"]),
-        AvailabilityException(tutor_id=tutor.id, date=partial_day, kind=ExceptionKind.CLOSED.value,
-                              start_time=opens, end_time=partial_end, note=notes["closed_hours"]),
-        AvailabilityException(tutor_id=tutor.id, date=open_day, kind=ExceptionKind.OPEN.value,
-                              start_time=time(10), end_time=time(13), note=notes["open"]),
+        AvailabilityException(
+            tutor_id=tutor.id, date=closed_day, kind=ExceptionKind.CLOSED.value, note=notes["closed_day"]
+        ),
+        AvailabilityException(
+            tutor_id=tutor.id,
+            date=partial_day,
+            kind=ExceptionKind.CLOSED.value,
+            start_time=opens,
+            end_time=partial_end,
+            note=notes["closed_hours"],
+        ),
+        AvailabilityException(
+            tutor_id=tutor.id,
+            date=open_day,
+            kind=ExceptionKind.OPEN.value,
+            start_time=time(10),
+            end_time=time(13),
+            note=notes["open"],
+        ),
     ]
 
 
@@ -263,8 +294,9 @@ def _time_off(tutor, index, today):
         reason = data.COMING_TIME_OFF_REASONS[index // 2 % 2]
         periods.append((start, start + timedelta(days=3), reason))
     return [
-        TimeOff(tutor_id=tutor.id, starts_at=local_day_bounds(first)[0],
-                ends_at=local_day_bounds(last)[0], reason=reason)
+        TimeOff(
+            tutor_id=tutor.id, starts_at=local_day_bounds(first)[0], ends_at=local_day_bounds(last)[0], reason=reason
+        )
         for first, last, reason in periods
     ]
 
@@ -278,9 +310,17 @@ def _coupons(today, founded, report):
         return None if offset is None else local_day_bounds(today + timedelta(days=offset))[0]
 
     missing = [
-        Coupon(code=c["code"], kind=c["kind"], value=c["value"], description=c["description"],
-               starts_at=day_start(c["starts"]), ends_at=day_start(c["ends"]),
-               max_redemptions=c["max"], active=c["active"], created_at=founded)
+        Coupon(
+            code=c["code"],
+            kind=c["kind"],
+            value=c["value"],
+            description=c["description"],
+            starts_at=day_start(c["starts"]),
+            ends_at=day_start(c["ends"]),
+            max_redemptions=c["max"],
+            active=c["active"],
+            created_at=founded,
+        )
         for c in data.COUPONS
         if c["code"] not in existing
     ]
@@ -307,4 +347,3 @@ def _has_password(user, passwords):
     if passwords.computed and user.password_hash == passwords.hash:
         return True
     return user.check_password(data.DEMO_PASSWORD)
-

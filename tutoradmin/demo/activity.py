@@ -37,18 +37,28 @@ def _meeting_url(rng, provider):
 
 def add_meeting_link(rng, now, appointment, tutor, provider):
     """The tutor adds a link a little after the booking; returns whether one was added."""
-    added = min(appointment.created_at + timedelta(hours=rng.uniform(1, 48)),
-                appointment.starts_at - timedelta(hours=1), now - timedelta(minutes=5))
+    added = min(
+        appointment.created_at + timedelta(hours=rng.uniform(1, 48)),
+        appointment.starts_at - timedelta(hours=1),
+        now - timedelta(minutes=5),
+    )
     if added <= appointment.created_at:
         return False
     added = added.replace(microsecond=0)
     appointment.meeting_link = MeetingLink(
-        provider=provider, url=_meeting_url(rng, provider), added_by_id=tutor.user_id,
-        created_at=added, updated_at=added,
+        provider=provider,
+        url=_meeting_url(rng, provider),
+        added_by_id=tutor.user_id,
+        created_at=added,
+        updated_at=added,
     )
-    appointment.changes.append(AppointmentChange(
-        kind=ChangeKind.MEETING_LINK.value, actor_id=tutor.user_id, created_at=added,
-    ))
+    appointment.changes.append(
+        AppointmentChange(
+            kind=ChangeKind.MEETING_LINK.value,
+            actor_id=tutor.user_id,
+            created_at=added,
+        )
+    )
     return True
 
 
@@ -58,14 +68,15 @@ def add_rating(rng, now, appointment):
     if rated_at >= now:
         return False
     appointment.rating = Rating(
-        student_id=appointment.student_id, score=weighted(rng, data.RATING_SCORES),
-        comment=rng.choice(data.RATING_COMMENTS), created_at=rated_at,
+        student_id=appointment.student_id,
+        score=weighted(rng, data.RATING_SCORES),
+        comment=rng.choice(data.RATING_COMMENTS),
+        created_at=rated_at,
     )
     return True
 
 
-def build_activity(rng, now, *, orders, appointments, tutors, students, office, refunds,
-                   manual_credits):
+def build_activity(rng, now, *, orders, appointments, tutors, students, office, refunds, manual_credits):
     """Tickets, payout statements and audit entries, once orders have ids; counts by label."""
     tickets = _tickets(rng, now, orders, appointments, students, office)
     payouts = _payouts(now, appointments, tutors, office["admin"])
@@ -99,8 +110,12 @@ def _tickets(rng, now, orders, appointments, students, office):
         opened = opened.replace(microsecond=0)
         authors = {"student": student.id, "staff": office["staff"].id, "admin": office["admin"].id}
         ticket = Ticket(
-            student_id=student.id, subject=spec["subject"], category=spec["category"],
-            priority=spec["priority"], status=spec["status"], created_at=opened,
+            student_id=student.id,
+            subject=spec["subject"],
+            category=spec["category"],
+            priority=spec["priority"],
+            status=spec["status"],
+            created_at=opened,
         )
         if spec["link"] == "appointment":
             appointment = _latest_before(appointments_of[student.id], opened, lambda a: a.starts_at)
@@ -109,10 +124,14 @@ def _tickets(rng, now, orders, appointments, students, office):
             order = _latest_before(orders_of[student.id], opened, lambda o: o.paid_at)
             ticket.order_id = order.id if order else None
         for who, body, internal, hours in spec["messages"]:
-            ticket.messages.append(TicketMessage(
-                author_id=authors[who], body=body, is_internal=internal,
-                created_at=opened + timedelta(hours=hours),
-            ))
+            ticket.messages.append(
+                TicketMessage(
+                    author_id=authors[who],
+                    body=body,
+                    is_internal=internal,
+                    created_at=opened + timedelta(hours=hours),
+                )
+            )
         ticket.updated_at = ticket.messages[-1].created_at
         if any(who != "student" for who, *_ in spec["messages"]):
             ticket.assignee_id = office["staff"].id
@@ -137,10 +156,11 @@ def _payouts(now, appointments, tutors, admin):
         total[0] += appointment.duration_minutes
         total[1] += appointment.order_item.tutor_earnings_cents
     ids = [t.id for t in tutors]
-    existing = set(db.session.execute(
-        select(TutorPayout.tutor_id, TutorPayout.year, TutorPayout.month)
-        .where(TutorPayout.tutor_id.in_(ids))
-    ))
+    existing = set(
+        db.session.execute(
+            select(TutorPayout.tutor_id, TutorPayout.year, TutorPayout.month).where(TutorPayout.tutor_id.in_(ids))
+        )
+    )
     number = {t.id: i for i, t in enumerate(tutors, start=1)}
     payouts = []
     for (tutor_id, year, month), (minutes, cents) in sorted(totals.items()):
@@ -148,8 +168,14 @@ def _payouts(now, appointments, tutors, admin):
             continue
         statement_day = add_months(today.replace(year=year, month=month, day=1), 1)
         payout = TutorPayout(
-            tutor_id=tutor_id, year=year, month=month, minutes=minutes, earnings_cents=cents,
-            adjustments_cents=0, amount_cents=cents, status=PayoutStatus.PENDING.value,
+            tutor_id=tutor_id,
+            year=year,
+            month=month,
+            minutes=minutes,
+            earnings_cents=cents,
+            adjustments_cents=0,
+            amount_cents=cents,
+            status=PayoutStatus.PENDING.value,
             created_at=local_instant(statement_day, time(8)),
         )
         if (year, month) < last_month:
@@ -165,36 +191,62 @@ def _audit_log(now, tutors, office, refunds, manual_credits, payouts):
     """A few sensitive actions: refunds, credits, the latest payouts, a rate and a role change."""
     staff, admin, accountant = office["staff"], office["admin"], office["accountant"]
     logs = [
-        AuditLog(actor_id=staff.id, action="refund.created", target_type="orders",
-                 target_id=order.id, after={"amount_cents": amount, "reason": reason},
-                 created_at=processed_at)
+        AuditLog(
+            actor_id=staff.id,
+            action="refund.created",
+            target_type="orders",
+            target_id=order.id,
+            after={"amount_cents": amount, "reason": reason},
+            created_at=processed_at,
+        )
         for order, amount, reason, processed_at, _ in refunds
     ]
     logs += [
-        AuditLog(actor_id=staff.id, action="credit.adjusted", target_type="users",
-                 target_id=student.id, after={"amount_cents": amount, "reason": reason},
-                 created_at=at)
+        AuditLog(
+            actor_id=staff.id,
+            action="credit.adjusted",
+            target_type="users",
+            target_id=student.id,
+            after={"amount_cents": amount, "reason": reason},
+            created_at=at,
+        )
         for student, amount, reason, at in manual_credits
     ]
     paid = [p for p in payouts if p.status == PayoutStatus.PAID]
     latest = max(((p.year, p.month) for p in paid), default=None)
     logs += [
-        AuditLog(actor_id=admin.id, action="payout.paid", target_type="tutor_payouts",
-                 target_id=p.id, created_at=p.paid_at,
-                 after={"confirmation_number": p.confirmation_number,
-                        "amount_cents": p.amount_cents})
+        AuditLog(
+            actor_id=admin.id,
+            action="payout.paid",
+            target_type="tutor_payouts",
+            target_id=p.id,
+            created_at=p.paid_at,
+            after={"confirmation_number": p.confirmation_number, "amount_cents": p.amount_cents},
+        )
         for p in paid
         if (p.year, p.month) == latest
     ]
     tutor = tutors[1]
-    logs.append(AuditLog(
-        actor_id=admin.id, action="tutor.rate_changed", target_type="tutors", target_id=tutor.id,
-        before={"hourly_rate_cents": tutor.hourly_rate_cents - 200},
-        after={"hourly_rate_cents": tutor.hourly_rate_cents}, created_at=now - timedelta(days=150),
-    ))
-    logs.append(AuditLog(
-        actor_id=admin.id, action="user.role_changed", target_type="users", target_id=accountant.id,
-        before={"role": "staff"}, after={"role": "accountant"},
-        created_at=accountant.created_at + timedelta(days=1),
-    ))
+    logs.append(
+        AuditLog(
+            actor_id=admin.id,
+            action="tutor.rate_changed",
+            target_type="tutors",
+            target_id=tutor.id,
+            before={"hourly_rate_cents": tutor.hourly_rate_cents - 200},
+            after={"hourly_rate_cents": tutor.hourly_rate_cents},
+            created_at=now - timedelta(days=150),
+        )
+    )
+    logs.append(
+        AuditLog(
+            actor_id=admin.id,
+            action="user.role_changed",
+            target_type="users",
+            target_id=accountant.id,
+            before={"role": "staff"},
+            after={"role": "accountant"},
+            created_at=accountant.created_at + timedelta(days=1),
+        )
+    )
     return logs

@@ -42,8 +42,7 @@ class HistoryBuilder:
     def __init__(self, rng, now, *, courses, tutors, students, profiles, office, coupons):
         self.rng = rng
         self.now = now
-        self.scheduler = Scheduler(rng, now, courses=courses, tutors=tutors, students=students,
-                                   profiles=profiles)
+        self.scheduler = Scheduler(rng, now, courses=courses, tutors=tutors, students=students, profiles=profiles)
         self.tutors = tutors
         self.students = students
         self.office = office
@@ -74,11 +73,17 @@ class HistoryBuilder:
         db.session.flush()
         for appointment in appointments:
             if appointment.status != AppointmentStatus.CANCELLED:
-                occupy(appointment.tutor_id, appointment.starts_at, appointment.ends_at,
-                       appointment_id=appointment.id)
+                occupy(appointment.tutor_id, appointment.starts_at, appointment.ends_at, appointment_id=appointment.id)
         counts = build_activity(
-            self.rng, self.now, orders=orders, appointments=appointments, tutors=self.tutors,
-            students=self.students, office=self.office, refunds=refunds, manual_credits=self.manual,
+            self.rng,
+            self.now,
+            orders=orders,
+            appointments=appointments,
+            tutors=self.tutors,
+            students=self.students,
+            office=self.office,
+            refunds=refunds,
+            manual_credits=self.manual,
         )
         db.session.flush()
         return {
@@ -98,8 +103,14 @@ class HistoryBuilder:
             self.credit_events[student.id].append((at, amount))
             self.manual.append((student, amount, reason, at))
             self.deferred_credits.append(
-                dict(user_id=student.id, kind=CreditKind.CREDIT.value, amount_cents=amount,
-                     reason=reason, created_by_id=self.staff.id, created_at=at)
+                dict(
+                    user_id=student.id,
+                    kind=CreditKind.CREDIT.value,
+                    amount_cents=amount,
+                    reason=reason,
+                    created_by_id=self.staff.id,
+                    created_at=at,
+                )
             )
 
     def _balance(self, student, at):
@@ -119,47 +130,80 @@ class HistoryBuilder:
         credits = allocate(credit, [p - d for p, d in zip(prices, discounts)])
         profile = plan.profile
         order = Order(
-            user=student, status=OrderStatus.PAID.value, subtotal_cents=subtotal,
-            discount_cents=discount, credit_cents=credit,
-            total_cents=subtotal - discount - credit, coupon=coupon,
-            billing_first_name=profile["first_name"], billing_last_name=profile["last_name"],
-            billing_email=profile["email"], billing_phone=profile["phone"],
-            billing_address=profile["address"], billing_city=profile["city"],
+            user=student,
+            status=OrderStatus.PAID.value,
+            subtotal_cents=subtotal,
+            discount_cents=discount,
+            credit_cents=credit,
+            total_cents=subtotal - discount - credit,
+            coupon=coupon,
+            billing_first_name=profile["first_name"],
+            billing_last_name=profile["last_name"],
+            billing_email=profile["email"],
+            billing_phone=profile["phone"],
+            billing_address=profile["address"],
+            billing_city=profile["city"],
             billing_postal_code=profile["postal_code"],
-            created_at=paid_at - timedelta(minutes=self.rng.randint(2, 15)), paid_at=paid_at,
+            created_at=paid_at - timedelta(minutes=self.rng.randint(2, 15)),
+            paid_at=paid_at,
         )
         for session, price, share, credit_share in zip(plan.sessions, prices, discounts, credits):
             item = OrderItem(
-                course=session.course, tutor=session.tutor, starts_at=session.starts_at,
-                ends_at=session.ends_at, duration_minutes=session.duration, price_cents=price,
-                discount_cents=share, credit_cents=credit_share,
+                course=session.course,
+                tutor=session.tutor,
+                starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                duration_minutes=session.duration,
+                price_cents=price,
+                discount_cents=share,
+                credit_cents=credit_share,
                 tutor_earnings_cents=tutor_earnings(session.tutor, session.duration),
             )
             item.appointment = Appointment(
-                student_id=student.id, tutor_id=session.tutor.id, course_id=session.course.id,
-                starts_at=session.starts_at, ends_at=session.ends_at,
-                duration_minutes=session.duration, status=AppointmentStatus.SCHEDULED.value,
-                created_by_id=student.id, created_at=paid_at,
-            )
-            item.appointment.changes.append(AppointmentChange(
-                kind=ChangeKind.CREATED.value, actor_id=student.id, new_starts_at=session.starts_at,
+                student_id=student.id,
+                tutor_id=session.tutor.id,
+                course_id=session.course.id,
+                starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                duration_minutes=session.duration,
+                status=AppointmentStatus.SCHEDULED.value,
+                created_by_id=student.id,
                 created_at=paid_at,
-            ))
+            )
+            item.appointment.changes.append(
+                AppointmentChange(
+                    kind=ChangeKind.CREATED.value,
+                    actor_id=student.id,
+                    new_starts_at=session.starts_at,
+                    created_at=paid_at,
+                )
+            )
             self._maybe_cancel(order, item, session.tutor)
             order.items.append(item)
         if order.total_cents > 0:
-            order.payments.append(Payment(
-                provider="simulated", gateway_payment_id=f"pi_sim_demo_{n}",
-                idempotency_key=f"demo-paiement-{n}", amount_cents=order.total_cents,
-                status=PaymentStatus.SUCCEEDED.value, created_at=order.created_at,
-                succeeded_at=paid_at,
-            ))
+            order.payments.append(
+                Payment(
+                    provider="simulated",
+                    gateway_payment_id=f"pi_sim_demo_{n}",
+                    idempotency_key=f"demo-paiement-{n}",
+                    amount_cents=order.total_cents,
+                    status=PaymentStatus.SUCCEEDED.value,
+                    created_at=order.created_at,
+                    succeeded_at=paid_at,
+                )
+            )
         if credit:
             self.credit_events[student.id].append((paid_at, -credit))
-            self.deferred_credits.append(dict(
-                user_id=student.id, kind=CreditKind.DEBIT.value, amount_cents=credit, order=order,
-                reason="Crédit utilisé pour une commande", created_at=paid_at,
-            ))
+            self.deferred_credits.append(
+                dict(
+                    user_id=student.id,
+                    kind=CreditKind.DEBIT.value,
+                    amount_cents=credit,
+                    order=order,
+                    reason="Crédit utilisé pour une commande",
+                    created_at=paid_at,
+                )
+            )
         if coupon is not None:
             coupon.redemptions_count += 1
         self.students_with_orders.add(student.id)
@@ -200,24 +244,40 @@ class HistoryBuilder:
         appointment.cancelled_at = at
         appointment.cancelled_by_id = actor_id
         appointment.cancellation_reason = reason
-        appointment.changes.append(AppointmentChange(
-            kind=ChangeKind.CANCELLED.value, actor_id=actor_id, previous_starts_at=item.starts_at,
-            reason=reason, created_at=at,
-        ))
+        appointment.changes.append(
+            AppointmentChange(
+                kind=ChangeKind.CANCELLED.value,
+                actor_id=actor_id,
+                previous_starts_at=item.starts_at,
+                reason=reason,
+                created_at=at,
+            )
+        )
         paid = item.price_cents - item.discount_cents
         if paid > 0:
             self.credit_events[order.user.id].append((at, paid))
-            self.deferred_credits.append(dict(
-                user_id=order.user.id, kind=CreditKind.CREDIT.value, amount_cents=paid, order=order,
-                appointment=appointment, created_by_id=actor_id, created_at=at,
-                reason=f"Annulation de la séance du {local_datetime(item.starts_at)}",
-            ))
+            self.deferred_credits.append(
+                dict(
+                    user_id=order.user.id,
+                    kind=CreditKind.CREDIT.value,
+                    amount_cents=paid,
+                    order=order,
+                    appointment=appointment,
+                    created_by_id=actor_id,
+                    created_at=at,
+                    reason=f"Annulation de la séance du {local_datetime(item.starts_at)}",
+                )
+            )
 
     def _refunds(self, orders):
         """Full refunds of one-session orders; partial ones of the last session of longer orders."""
+
         def refundable(order):
-            return (order.total_cents > 0 and order.credit_cents == 0 and all(
-                i.appointment.status != AppointmentStatus.CANCELLED for i in order.items))
+            return (
+                order.total_cents > 0
+                and order.credit_cents == 0
+                and all(i.appointment.status != AppointmentStatus.CANCELLED for i in order.items)
+            )
 
         singles = [o for o in orders if refundable(o) and len(o.items) == 1]
         multiples = [o for o in orders if refundable(o) and len(o.items) > 1]
@@ -231,22 +291,26 @@ class HistoryBuilder:
             processed_at = order.paid_at + (latest - order.paid_at) * self.rng.uniform(0.2, 0.8)
             processed_at = processed_at.replace(microsecond=0)
             reason = self.rng.choice(data.REFUND_REASONS)
-            amounts = [
-                (item, item.price_cents - item.discount_cents - item.credit_cents) for item in items
-            ]
+            amounts = [(item, item.price_cents - item.discount_cents - item.credit_cents) for item in items]
             amount = sum(a for _, a in amounts)
-            order.status = (OrderStatus.REFUNDED if amount == order.total_cents
-                            else OrderStatus.PARTIALLY_REFUNDED).value
+            order.status = (
+                OrderStatus.REFUNDED if amount == order.total_cents else OrderStatus.PARTIALLY_REFUNDED
+            ).value
             for item, _ in amounts:
                 appointment = item.appointment
                 appointment.status = AppointmentStatus.CANCELLED.value
                 appointment.cancelled_at = processed_at
                 appointment.cancelled_by_id = staff.id
                 appointment.cancellation_reason = reason
-                appointment.changes.append(AppointmentChange(
-                    kind=ChangeKind.REFUNDED.value, actor_id=staff.id,
-                    previous_starts_at=item.starts_at, reason=reason, created_at=processed_at,
-                ))
+                appointment.changes.append(
+                    AppointmentChange(
+                        kind=ChangeKind.REFUNDED.value,
+                        actor_id=staff.id,
+                        previous_starts_at=item.starts_at,
+                        reason=reason,
+                        created_at=processed_at,
+                    )
+                )
             refunds.append((order, amount, reason, processed_at, amounts))
         return refunds
 
@@ -263,9 +327,12 @@ class HistoryBuilder:
             return
         appointment.status = AppointmentStatus.COMPLETED.value
         appointment.completed_at = appointment.ends_at
-        appointment.changes.append(AppointmentChange(
-            kind=ChangeKind.COMPLETED.value, created_at=appointment.ends_at,
-        ))
+        appointment.changes.append(
+            AppointmentChange(
+                kind=ChangeKind.COMPLETED.value,
+                created_at=appointment.ends_at,
+            )
+        )
         if self.rng.random() < data.RATING_RATE:
             if add_rating(self.rng, self.now, appointment):
                 self.counts["évaluations"] += 1
@@ -275,29 +342,44 @@ class HistoryBuilder:
         for spec in self.deferred_credits:
             spec = dict(spec)
             order, appointment = spec.pop("order", None), spec.pop("appointment", None)
-            entries.append(CreditEntry(
-                order_id=order.id if order else None,
-                appointment_id=appointment.id if appointment else None, **spec,
-            ))
+            entries.append(
+                CreditEntry(
+                    order_id=order.id if order else None,
+                    appointment_id=appointment.id if appointment else None,
+                    **spec,
+                )
+            )
         return entries
 
     def _redemptions(self, orders):
         return [
-            CouponRedemption(coupon_id=o.coupon.id, order_id=o.id, user_id=o.user.id,
-                             discount_cents=o.discount_cents, created_at=o.paid_at)
+            CouponRedemption(
+                coupon_id=o.coupon.id,
+                order_id=o.id,
+                user_id=o.user.id,
+                discount_cents=o.discount_cents,
+                created_at=o.paid_at,
+            )
             for o in orders
             if o.coupon is not None
         ]
 
     def _write_refund(self, n, order, amount, reason, processed_at, amounts):
         refund = Refund(
-            order_id=order.id, payment_id=order.payments[0].id, amount_cents=amount, reason=reason,
-            status=RefundStatus.SUCCEEDED.value, gateway_refund_id=f"re_sim_demo_{n}",
-            idempotency_key=f"demo-remboursement-{n}", created_by_id=self.staff.id,
-            created_at=processed_at, processed_at=processed_at,
+            order_id=order.id,
+            payment_id=order.payments[0].id,
+            amount_cents=amount,
+            reason=reason,
+            status=RefundStatus.SUCCEEDED.value,
+            gateway_refund_id=f"re_sim_demo_{n}",
+            idempotency_key=f"demo-remboursement-{n}",
+            created_by_id=self.staff.id,
+            created_at=processed_at,
+            processed_at=processed_at,
         )
-        refund.items = [RefundItem(order_item=item, amount_cents=cents, cancels_appointment=True)
-                        for item, cents in amounts]
+        refund.items = [
+            RefundItem(order_item=item, amount_cents=cents, cancels_appointment=True) for item, cents in amounts
+        ]
         db.session.add(refund)
 
 

@@ -86,8 +86,9 @@ class Scheduler:
         self.agenda = Agenda()
         self.rules = defaultdict(lambda: defaultdict(list))
         self.course_tutors = {
-            slug: sorted((t for t, p in zip(tutors, data.TUTORS) if slug in p["courses"]),
-                         key=lambda t: (t.priority, t.id))
+            slug: sorted(
+                (t for t, p in zip(tutors, data.TUTORS) if slug in p["courses"]), key=lambda t: (t.priority, t.id)
+            )
             for slug in courses
         }
         self.preferences = {}
@@ -96,8 +97,10 @@ class Scheduler:
         """Working hours from the database; time off, closed days and existing locks are taken."""
         ids = [t.id for t in self.tutors]
         # Ordered, so that the same data gives the same plan on every database.
-        rules = select(WeeklyRule).where(WeeklyRule.tutor_id.in_(ids)).order_by(
-            WeeklyRule.tutor_id, WeeklyRule.weekday, WeeklyRule.start_time
+        rules = (
+            select(WeeklyRule)
+            .where(WeeklyRule.tutor_id.in_(ids))
+            .order_by(WeeklyRule.tutor_id, WeeklyRule.weekday, WeeklyRule.start_time)
         )
         for row in db.session.scalars(rules):
             self.rules[row.tutor_id][row.weekday].append((row.start_time, row.end_time))
@@ -125,8 +128,13 @@ class Scheduler:
             last_day = min(next_month - timedelta(days=1), self.today - timedelta(days=1))
             days = (last_day - month).days + 1
             if days > 0:
-                expected = (data.BASE_MONTHLY_ORDERS * data.SEASONALITY[month.month]
-                            * data.MONTHLY_GROWTH ** index * days / (next_month - month).days)
+                expected = (
+                    data.BASE_MONTHLY_ORDERS
+                    * data.SEASONALITY[month.month]
+                    * data.MONTHLY_GROWTH**index
+                    * days
+                    / (next_month - month).days
+                )
                 for _ in range(round(expected)):
                     plans.append(self._plan_order(month + timedelta(days=self.rng.randrange(days))))
             month = next_month
@@ -173,8 +181,7 @@ class Scheduler:
             return None
         first = plan.sessions[0].starts_at
         if future:
-            paid_at = min(self.now - timedelta(minutes=self.rng.randint(60, 10 * 24 * 60)),
-                          first - timedelta(hours=12))
+            paid_at = min(self.now - timedelta(minutes=self.rng.randint(60, 10 * 24 * 60)), first - timedelta(hours=12))
         else:
             paid_at = first - timedelta(minutes=self.rng.randint(24 * 60, 10 * 24 * 60))
         plan.paid_at = paid_at.replace(second=self.rng.randint(0, 59), microsecond=0)

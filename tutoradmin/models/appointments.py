@@ -34,21 +34,24 @@ class Appointment(db.Model):
         duration_check(),
         AppointmentStatus.check("status", "status_allowed"),
         CheckConstraint("ends_at > starts_at", name="end_after_start"),
-        CheckConstraint(
-            "status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_date"
-        ),
+        CheckConstraint("status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_date"),
         Index("ix_appointments_tutor_starts", "tutor_id", "starts_at"),
         Index("ix_appointments_status_starts", "status", "starts_at"),
         # Covering the revenue report's join of sessions to their order items (reports.py).
-        Index("ix_appointments_item_sessions", "order_item_id", "status", "starts_at",
-              "tutor_id", "course_id", "duration_minutes"),
+        Index(
+            "ix_appointments_item_sessions",
+            "order_item_id",
+            "status",
+            "starts_at",
+            "tutor_id",
+            "course_id",
+            "duration_minutes",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Empty for sessions that staff booked without payment.
-    order_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("order_items.id", ondelete="RESTRICT"), unique=True
-    )
+    order_item_id: Mapped[int | None] = mapped_column(ForeignKey("order_items.id", ondelete="RESTRICT"), unique=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     tutor_id: Mapped[int] = mapped_column(ForeignKey("tutors.id", ondelete="RESTRICT"))
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True)
@@ -146,16 +149,12 @@ class AppointmentChange(db.Model):
     __table_args__ = (ChangeKind.check("kind", "kind_allowed"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(
-        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
-    )
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(20))
     previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     new_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    previous_tutor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tutors.id", ondelete="SET NULL")
-    )
+    previous_tutor_id: Mapped[int | None] = mapped_column(ForeignKey("tutors.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -179,9 +178,7 @@ class MeetingLink(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(
-        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
-    )
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), unique=True)
     provider: Mapped[str] = mapped_column(String(10))
     url: Mapped[str] = mapped_column(String(500))
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -198,9 +195,7 @@ class Rating(db.Model):
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    appointment_id: Mapped[int] = mapped_column(
-        ForeignKey("appointments.id", ondelete="CASCADE"), unique=True
-    )
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), unique=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")

@@ -13,14 +13,10 @@ class Cart(db.Model):
     """A student's cart, or a guest's tied to a browser session key."""
 
     __tablename__ = "carts"
-    __table_args__ = (
-        CheckConstraint("user_id IS NOT NULL OR session_key IS NOT NULL", name="has_owner"),
-    )
+    __table_args__ = (CheckConstraint("user_id IS NOT NULL OR session_key IS NOT NULL", name="has_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     session_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -52,9 +48,7 @@ class CartItem(db.Model):
     duration_minutes: Mapped[int] = mapped_column(Integer)
     price_cents: Mapped[int] = mapped_column(Integer)
     # Cleared when the hold expires and is swept: the cart then offers to hold it again.
-    hold_id: Mapped[int | None] = mapped_column(
-        ForeignKey("holds.id", ondelete="SET NULL"), unique=True
-    )
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id", ondelete="SET NULL"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cart: Mapped[Cart] = relationship(back_populates="items")
@@ -106,8 +100,7 @@ class SlotLock(db.Model):
     __table_args__ = (
         UniqueConstraint("tutor_id", "cell_start"),
         CheckConstraint(
-            "(hold_id IS NULL AND appointment_id IS NOT NULL) OR "
-            "(hold_id IS NOT NULL AND appointment_id IS NULL)",
+            "(hold_id IS NULL AND appointment_id IS NOT NULL) OR (hold_id IS NOT NULL AND appointment_id IS NULL)",
             name="single_owner",
         ),
     )
@@ -115,11 +108,7 @@ class SlotLock(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     tutor_id: Mapped[int] = mapped_column(ForeignKey("tutors.id", ondelete="CASCADE"))
     cell_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    hold_id: Mapped[int | None] = mapped_column(
-        ForeignKey("holds.id", ondelete="CASCADE"), index=True
-    )
-    appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
-    )
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
 
     hold: Mapped[Hold | None] = relationship(back_populates="locks")

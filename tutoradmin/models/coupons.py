@@ -26,16 +26,13 @@ class Coupon(db.Model):
         # Percent coupons hold a whole percentage; fixed ones an amount in cents.
         CheckConstraint("value > 0", name="value_positive"),
         CheckConstraint("kind <> 'percent' OR value <= 100", name="percent_at_most_100"),
-        CheckConstraint(
-            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="end_after_start"
-        ),
+        CheckConstraint("starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="end_after_start"),
         business_instant_check("starts_at", "starts_within_business_years"),
         business_instant_check("ends_at", "ends_within_business_years"),
         CheckConstraint("max_redemptions IS NULL OR max_redemptions > 0", name="max_positive"),
         # The counter is bumped with an UPDATE at payment time, so the limit holds under races.
         CheckConstraint(
-            "redemptions_count >= 0 AND "
-            "(max_redemptions IS NULL OR redemptions_count <= max_redemptions)",
+            "redemptions_count >= 0 AND (max_redemptions IS NULL OR redemptions_count <= max_redemptions)",
             name="redemptions_within_limit",
         ),
     )

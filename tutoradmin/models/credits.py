@@ -31,9 +31,7 @@ class CreditEntry(db.Model):
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
-    appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointments.id", ondelete="SET NULL")
-    )
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -57,12 +55,12 @@ _BALANCE_SQL = (
 SQLITE_BALANCE_TRIGGERS = {
     "credit_entries_balance_not_negative_insert": f"""
         CREATE TRIGGER credit_entries_balance_not_negative_insert AFTER INSERT ON credit_entries
-        WHEN NEW.kind = 'debit' AND ({_BALANCE_SQL.format('NEW.user_id')}) < 0
+        WHEN NEW.kind = 'debit' AND ({_BALANCE_SQL.format("NEW.user_id")}) < 0
         BEGIN SELECT RAISE(ABORT, '{NEGATIVE_BALANCE}'); END""",
     "credit_entries_balance_not_negative_update": f"""
         CREATE TRIGGER credit_entries_balance_not_negative_update
         AFTER UPDATE OF user_id, kind, amount_cents ON credit_entries
-        WHEN ({_BALANCE_SQL.format('NEW.user_id')}) < 0 OR ({_BALANCE_SQL.format('OLD.user_id')}) < 0
+        WHEN ({_BALANCE_SQL.format("NEW.user_id")}) < 0 OR ({_BALANCE_SQL.format("OLD.user_id")}) < 0
         BEGIN SELECT RAISE(ABORT, '{NEGATIVE_BALANCE}'); END""",
 }
 POSTGRESQL_BALANCE_FUNCTION = f"""

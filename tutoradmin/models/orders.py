@@ -46,12 +46,9 @@ class Order(db.Model):
             "subtotal_cents >= 0 AND discount_cents >= 0 AND credit_cents >= 0 AND total_cents >= 0",
             name="amounts_not_negative",
         ),
-        CheckConstraint(
-            "total_cents = subtotal_cents - discount_cents - credit_cents", name="total_consistent"
-        ),
+        CheckConstraint("total_cents = subtotal_cents - discount_cents - credit_cents", name="total_consistent"),
         CheckConstraint("currency = 'CAD'", name="currency_cad"),
-        CheckConstraint("status = 'pending' OR status = 'failed' OR paid_at IS NOT NULL",
-                        name="paid_has_date"),
+        CheckConstraint("status = 'pending' OR status = 'failed' OR paid_at IS NOT NULL", name="paid_has_date"),
         Index("ix_orders_status_paid_at", "status", "paid_at"),
         # The order lists show the latest orders first.
         Index("ix_orders_created_at", "created_at"),
@@ -101,15 +98,21 @@ class OrderItem(db.Model):
         CheckConstraint("ends_at > starts_at", name="end_after_start"),
         CheckConstraint("price_cents > 0", name="price_positive"),
         CheckConstraint(
-            "discount_cents >= 0 AND credit_cents >= 0 "
-            "AND discount_cents + credit_cents <= price_cents",
+            "discount_cents >= 0 AND credit_cents >= 0 AND discount_cents + credit_cents <= price_cents",
             name="shares_within_price",
         ),
         CheckConstraint("tutor_earnings_cents >= 0", name="earnings_not_negative"),
         # Covering indexes: the revenue report joins items to payments and to sessions in
         # index order, without reading the table (reports.py).
-        Index("ix_order_items_order_shares", "order_id", "course_id", "tutor_id",
-              "price_cents", "discount_cents", "credit_cents"),
+        Index(
+            "ix_order_items_order_shares",
+            "order_id",
+            "course_id",
+            "tutor_id",
+            "price_cents",
+            "discount_cents",
+            "credit_cents",
+        ),
         Index("ix_order_items_earnings", "id", "course_id", "tutor_id", "tutor_earnings_cents"),
     )
 
@@ -170,8 +173,7 @@ class Payment(db.Model):
         PaymentStatus.check("status", "status_allowed"),
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("provider IN ('stripe', 'simulated')", name="provider_allowed"),
-        CheckConstraint("status <> 'succeeded' OR succeeded_at IS NOT NULL",
-                        name="succeeded_has_date"),
+        CheckConstraint("status <> 'succeeded' OR succeeded_at IS NOT NULL", name="succeeded_has_date"),
         # Both cover the revenue report's reads of payments (reports.py).
         Index("ix_payments_status_succeeded_at", "status", "succeeded_at", "amount_cents"),
         Index("ix_payments_order_succeeded", "order_id", "status", "succeeded_at", "amount_cents"),
@@ -230,9 +232,7 @@ class Refund(db.Model):
 
     order: Mapped[Order] = relationship(back_populates="refunds")
     created_by: Mapped["User | None"] = relationship()  # noqa: F821
-    items: Mapped[list["RefundItem"]] = relationship(
-        back_populates="refund", cascade="all, delete-orphan"
-    )
+    items: Mapped[list["RefundItem"]] = relationship(back_populates="refund", cascade="all, delete-orphan")
 
 
 class RefundItem(db.Model):
@@ -246,9 +246,7 @@ class RefundItem(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"))
-    order_item_id: Mapped[int] = mapped_column(
-        ForeignKey("order_items.id", ondelete="RESTRICT"), index=True
-    )
+    order_item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id", ondelete="RESTRICT"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     cancels_appointment: Mapped[bool] = mapped_column(Boolean, default=True)
 

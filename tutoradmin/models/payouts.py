@@ -28,9 +28,7 @@ class TutorPayout(db.Model):
         CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
         CheckConstraint(f"year BETWEEN {BUSINESS_YEARS.start} AND {BUSINESS_YEARS.stop - 1}", name="year_range"),
         CheckConstraint("minutes >= 0 AND earnings_cents >= 0", name="totals_not_negative"),
-        CheckConstraint(
-            "amount_cents = earnings_cents + adjustments_cents", name="amount_consistent"
-        ),
+        CheckConstraint("amount_cents = earnings_cents + adjustments_cents", name="amount_consistent"),
         CheckConstraint(
             "status <> 'paid' OR (paid_at IS NOT NULL AND confirmation_number IS NOT NULL "
             "AND confirmation_number <> '')",
@@ -68,12 +66,8 @@ class PayoutAdjustment(db.Model):
     tutor_id: Mapped[int] = mapped_column(ForeignKey("tutors.id", ondelete="RESTRICT"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
-    order_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("order_items.id", ondelete="SET NULL"), unique=True
-    )
-    source_payout_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tutor_payouts.id", ondelete="RESTRICT")
-    )
+    order_item_id: Mapped[int | None] = mapped_column(ForeignKey("order_items.id", ondelete="SET NULL"), unique=True)
+    source_payout_id: Mapped[int | None] = mapped_column(ForeignKey("tutor_payouts.id", ondelete="RESTRICT"))
     # Empty until a statement takes the adjustment into account.
     applied_payout_id: Mapped[int | None] = mapped_column(
         ForeignKey("tutor_payouts.id", ondelete="RESTRICT"), index=True

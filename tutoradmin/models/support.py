@@ -73,9 +73,7 @@ class Ticket(db.Model):
     priority: Mapped[str] = mapped_column(String(20), default=TicketPriority.MEDIUM.value)
     status: Mapped[str] = mapped_column(String(20), default=TicketStatus.OPEN.value)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    appointment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointments.id", ondelete="SET NULL")
-    )
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

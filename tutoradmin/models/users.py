@@ -117,4 +117,3 @@ class User(UserMixin, db.Model):
 
     def __str__(self):
         return self.full_name
-

@@ -69,9 +69,7 @@ class StripeGateway:
             params.update(payment_method=payment_method_id, confirm=True)
             params["automatic_payment_methods"]["allow_redirects"] = "never"
         try:
-            intent = self.client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": idempotency_key}
-            )
+            intent = self.client.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
         return PaymentStart(intent.id, intent.client_secret, intent.status)
@@ -99,9 +97,7 @@ class StripeGateway:
             methods = self.client.v1.payment_methods.list(params={"customer": customer_id, "type": "card"})
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
-        return [
-            Card(m.id, m.card.brand, m.card.last4, m.card.exp_month, m.card.exp_year) for m in methods.data
-        ]
+        return [Card(m.id, m.card.brand, m.card.last4, m.card.exp_month, m.card.exp_year) for m in methods.data]
 
     def refund(self, payment_id, amount_cents, idempotency_key):
         try:

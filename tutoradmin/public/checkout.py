@@ -29,9 +29,14 @@ def _gateway():
 
 def _billing(form):
     return checkouts.Billing(
-        first_name=form.first_name.data.strip(), last_name=form.last_name.data.strip(), email=form.email.data,
-        phone=form.phone.data.strip(), address=form.address.data.strip(), city=form.city.data.strip(),
-        province=form.province.data, postal_code=(form.postal_code.data or "").strip().upper(),
+        first_name=form.first_name.data.strip(),
+        last_name=form.last_name.data.strip(),
+        email=form.email.data,
+        phone=form.phone.data.strip(),
+        address=form.address.data.strip(),
+        city=form.city.data.strip(),
+        province=form.province.data,
+        postal_code=(form.postal_code.data or "").strip().upper(),
     )
 
 
@@ -68,8 +73,14 @@ def checkout():
         saved_card = (user and form.saved_card.data) or None
         try:
             order, payment = checkouts.start_checkout(
-                cart, _billing(form), now, gateway, user=user, password=form.password.data,
-                save_card=bool(user and form.save_card.data), payment_method_id=saved_card,
+                cart,
+                _billing(form),
+                now,
+                gateway,
+                user=user,
+                password=form.password.data,
+                save_card=bool(user and form.save_card.data),
+                payment_method_id=saved_card,
             )
         except (checkouts.CheckoutError, GatewayError) as exc:
             db.session.rollback()
@@ -86,13 +97,22 @@ def checkout():
             if saved_card and payment.status != PaymentStatus.REQUIRES_ACTION:
                 # Charged already: no card form, the return page waits for Stripe's event.
                 return redirect(url_for("public.payment_return", commande=order.id))
-            return render_template("public/payment_stripe.html", order=order,
-                                   client_secret=gateway.client_secret(payment.gateway_payment_id),
-                                   publishable_key=gateway.publishable_key,
-                                   authenticate=payment.status == PaymentStatus.REQUIRES_ACTION)
+            return render_template(
+                "public/payment_stripe.html",
+                order=order,
+                client_secret=gateway.client_secret(payment.gateway_payment_id),
+                publishable_key=gateway.publishable_key,
+                authenticate=payment.status == PaymentStatus.REQUIRES_ACTION,
+            )
     status = 400 if request.method == "POST" else 200
-    return render_template("public/checkout.html", form=form, quote=current, email_taken=email_taken,
-                           saved_cards=saved_cards, guest=user is None), status
+    return render_template(
+        "public/checkout.html",
+        form=form,
+        quote=current,
+        email_taken=email_taken,
+        saved_cards=saved_cards,
+        guest=user is None,
+    ), status
 
 
 def _is_session_order(order):
@@ -129,21 +149,24 @@ def simulated_payment(payment_id):
         if outcome not in OUTCOMES:
             abort(400)
         message = None if outcome == "success" else CARD_DECLINED
-        event = gateway.event(OUTCOMES[outcome], payment.gateway_payment_id, payment.order_id,
-                              payment.amount_cents, message)
+        event = gateway.event(
+            OUTCOMES[outcome], payment.gateway_payment_id, payment.order_id, payment.amount_cents, message
+        )
         webhooks.receive(*gateway.sign(event), gateway, utcnow())
         db.session.commit()
         if outcome == "success":
             return redirect(url_for("public.payment_return", commande=payment.order_id))
-        flash(CARD_DECLINED if outcome == "decline" else "L'authentification a été refusée. " + CARD_DECLINED,
-              "danger")
+        flash(CARD_DECLINED if outcome == "decline" else "L'authentification a été refusée. " + CARD_DECLINED, "danger")
         return redirect(url_for("public.checkout"))
     return render_template("public/payment_simulated.html", payment=payment, form=form, authenticate=False)
 
 
 def _confirmation(order):
-    lines = [escape(f"{i.course.title} — {local_datetime(i.starts_at)} ({i.duration_minutes} min)")
-             for i in order.items if i.flagged_at is None]
+    lines = [
+        escape(f"{i.course.title} — {local_datetime(i.starts_at)} ({i.duration_minutes} min)")
+        for i in order.items
+        if i.flagged_at is None
+    ]
     message = Markup("Paiement confirmé. Vos séances sont réservées :<br>") + Markup("<br>").join(lines)
     if any(i.flagged_at for i in order.items):
         message += Markup("<br>") + escape("Un créneau a été pris entre-temps : il vous a été remboursé.")

@@ -57,41 +57,76 @@ class LogoutForm(BaseForm):
     """Logging out is a POST so that a link on another site cannot do it."""
 
 
-PROVINCES = [SelectChoice(code, name) for code, name in [
-    ("QC", "Québec"), ("ON", "Ontario"), ("NB", "Nouveau-Brunswick"), ("NS", "Nouvelle-Écosse"),
-    ("PE", "Île-du-Prince-Édouard"), ("NL", "Terre-Neuve-et-Labrador"), ("MB", "Manitoba"),
-    ("SK", "Saskatchewan"), ("AB", "Alberta"), ("BC", "Colombie-Britannique"), ("YT", "Yukon"),
-    ("NT", "Territoires du Nord-Ouest"), ("NU", "Nunavut"),
-]]
+PROVINCES = [
+    SelectChoice(code, name)
+    for code, name in [
+        ("QC", "Québec"),
+        ("ON", "Ontario"),
+        ("NB", "Nouveau-Brunswick"),
+        ("NS", "Nouvelle-Écosse"),
+        ("PE", "Île-du-Prince-Édouard"),
+        ("NL", "Terre-Neuve-et-Labrador"),
+        ("MB", "Manitoba"),
+        ("SK", "Saskatchewan"),
+        ("AB", "Alberta"),
+        ("BC", "Colombie-Britannique"),
+        ("YT", "Yukon"),
+        ("NT", "Territoires du Nord-Ouest"),
+        ("NU", "Nunavut"),
+    ]
+]
 
 
 class CheckoutForm(BaseForm):
     """Billing details; guests also choose the password of the account created for them."""
 
     # `autocomplete` hints let browsers fill the address and offer to generate the new password.
-    first_name = StringField("Prénom", validators=[DataRequired(REQUIRED), Length(max=100)],
-                             render_kw={"autocomplete": "given-name"})
-    last_name = StringField("Nom", validators=[DataRequired(REQUIRED), Length(max=100)],
-                            render_kw={"autocomplete": "family-name"})
-    email = EmailField("Adresse courriel", validators=[
-        DataRequired(REQUIRED), Email("Adresse courriel invalide.", check_deliverability=False), Length(max=254),
-    ], render_kw={"autocomplete": "email"})
-    phone = StringField("Téléphone", validators=[DataRequired(REQUIRED), Length(max=40)],
-                        render_kw={"autocomplete": "tel"})
-    address = StringField("Adresse", validators=[DataRequired(REQUIRED), Length(max=255)],
-                          render_kw={"autocomplete": "street-address"})
-    city = StringField("Ville", validators=[DataRequired(REQUIRED), Length(max=100)],
-                       render_kw={"autocomplete": "address-level2"})
+    first_name = StringField(
+        "Prénom", validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "given-name"}
+    )
+    last_name = StringField(
+        "Nom", validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "family-name"}
+    )
+    email = EmailField(
+        "Adresse courriel",
+        validators=[
+            DataRequired(REQUIRED),
+            Email("Adresse courriel invalide.", check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    phone = StringField(
+        "Téléphone", validators=[DataRequired(REQUIRED), Length(max=40)], render_kw={"autocomplete": "tel"}
+    )
+    address = StringField(
+        "Adresse", validators=[DataRequired(REQUIRED), Length(max=255)], render_kw={"autocomplete": "street-address"}
+    )
+    city = StringField(
+        "Ville", validators=[DataRequired(REQUIRED), Length(max=100)], render_kw={"autocomplete": "address-level2"}
+    )
     province = SelectField("Province", choices=PROVINCES, default="QC", render_kw={"autocomplete": "address-level1"})
     postal_code = StringField("Code postal", validators=[Length(max=10)], render_kw={"autocomplete": "postal-code"})
-    password = PasswordField("Mot de passe du compte", validators=[
-        Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200,
-                           message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."),
-        not_common,
-    ], render_kw={"autocomplete": "new-password"})
-    password_confirm = PasswordField("Confirmer le mot de passe", validators=[
-        EqualTo("password", "Les mots de passe ne correspondent pas."),
-    ], render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "Mot de passe du compte",
+        validators=[
+            Optional(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
+            ),
+            not_common,
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        "Confirmer le mot de passe",
+        validators=[
+            EqualTo("password", "Les mots de passe ne correspondent pas."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
     save_card = BooleanField("Sauvegarder cette carte pour les prochains achats")
     # Sent by the saved cards' radio buttons; a hidden field would come first in the form data and hide the choice.
     saved_card = StringField()

@@ -38,8 +38,7 @@ def login_limits(view):
     Counting failures per account alone would let anyone lock the owner out by typing wrong
     passwords from elsewhere: the owner, from an address with no failures, still signs in.
     """
-    view = limiter.limit(_login_limit, methods=["POST"], key_func=_account_and_address,
-                         deduct_when=_failed_login)(view)
+    view = limiter.limit(_login_limit, methods=["POST"], key_func=_account_and_address, deduct_when=_failed_login)(view)
     return limiter.limit(_login_limit, methods=["POST"])(view)
 
 

@@ -27,5 +27,6 @@ def dashboard():
     if current_user.role != Role.STUDENT:
         abort(403)
     upcoming, past = student_appointments(current_user.id, utcnow())
-    return render_template("public/dashboard.html", upcoming=upcoming, past=past[:20],
-                           status_labels=APPOINTMENT_STATUS_LABELS)
+    return render_template(
+        "public/dashboard.html", upcoming=upcoming, past=past[:20], status_labels=APPOINTMENT_STATUS_LABELS
+    )

@@ -16,7 +16,6 @@ from .columns import (
 from .sales import MONEY_COLUMNS, OrderColumns
 
 
-
 def _exports(formatters, money_columns):
     """Export formatters: as listed, but amounts as plain dollars a spreadsheet can add up."""
     return {**formatters, **{name: money_export for name in money_columns}}
@@ -34,8 +33,13 @@ class PayoutColumns:
     """A tutor's monthly statement, for the accountant and for the tutor."""
 
     column_list = [
-        "year", "month", "minutes", *PAYOUT_MONEY_COLUMNS,
-        "status", "paid_at", "confirmation_number",
+        "year",
+        "month",
+        "minutes",
+        *PAYOUT_MONEY_COLUMNS,
+        "status",
+        "paid_at",
+        "confirmation_number",
     ]
     column_sortable_list = ["year", "month", "amount_cents", "status", "paid_at"]
     column_default_sort = [("year", True), ("month", True)]

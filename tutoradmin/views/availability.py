@@ -125,7 +125,8 @@ class TimeOffView(TimeOffColumns, SecureModelView):
     allowed_roles = OFFICE
     column_list = ["tutor"] + TimeOffColumns.column_list
     column_filters = [
-        FilterLike("tutor.display_name", "Tuteur"), *local_day_filters(TimeOff.starts_at, "Début"),
+        FilterLike("tutor.display_name", "Tuteur"),
+        *local_day_filters(TimeOff.starts_at, "Début"),
     ]
     form_columns = ["tutor"] + TimeOffColumns.form_columns
     form_args = {**TimeOffColumns.form_args, "tutor": OFFICE_TUTOR_FIELD}

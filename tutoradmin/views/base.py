@@ -34,11 +34,7 @@ class RoleRequired:
     allowed_roles = frozenset()
 
     def is_accessible(self):
-        return (
-            current_user.is_authenticated
-            and current_user.is_active
-            and current_user.role in self.allowed_roles
-        )
+        return current_user.is_authenticated and current_user.is_active and current_user.role in self.allowed_roles
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:

@@ -58,8 +58,16 @@ class CourseView(SecureModelView):
     can_delete = False
     column_list = ["title", "sigle", "institution", "rate_cents", "tutors", "active"]
     column_details_list = [
-        "slug", "title", "full_name", "sigle", "institution", "description",
-        "rate_cents", "tutors", "active", "created_at",
+        "slug",
+        "title",
+        "full_name",
+        "sigle",
+        "institution",
+        "description",
+        "rate_cents",
+        "tutors",
+        "active",
+        "created_at",
     ]
     column_searchable_list = ["title", "full_name", "sigle", "slug", "institution"]
     column_filters = [BooleanEqualFilter(Course.active, "Actif")]
@@ -79,8 +87,15 @@ class CourseView(SecureModelView):
     }
     column_formatters = {"rate_cents": money_column, "created_at": datetime_column}
     form_columns = [
-        "title", "slug", "full_name", "sigle", "institution", "description",
-        "rate_cents", "tutors", "active",
+        "title",
+        "slug",
+        "full_name",
+        "sigle",
+        "institution",
+        "description",
+        "rate_cents",
+        "tutors",
+        "active",
     ]
     form_overrides = {"rate_cents": MoneyField}
     form_args = {
@@ -100,11 +115,25 @@ class TutorView(SecureModelView):
     allowed_roles = OFFICE
     can_delete = False
     column_list = [
-        "display_name", "user", "hourly_rate_cents", "priority", "contact_email", "phone", "active",
+        "display_name",
+        "user",
+        "hourly_rate_cents",
+        "priority",
+        "contact_email",
+        "phone",
+        "active",
     ]
     column_details_list = [
-        "display_name", "user", "bio", "contact_email", "phone", "hourly_rate_cents",
-        "priority", "courses", "active", "created_at",
+        "display_name",
+        "user",
+        "bio",
+        "contact_email",
+        "phone",
+        "hourly_rate_cents",
+        "priority",
+        "courses",
+        "active",
+        "created_at",
     ]
     column_searchable_list = ["display_name", "contact_email", "phone"]
     column_filters = [BooleanEqualFilter(Tutor.active, "Actif")]
@@ -124,8 +153,15 @@ class TutorView(SecureModelView):
     }
     column_formatters = {"hourly_rate_cents": money_column, "created_at": datetime_column}
     form_columns = [
-        "user", "display_name", "bio", "contact_email", "phone",
-        "hourly_rate_cents", "priority", "courses", "active",
+        "user",
+        "display_name",
+        "bio",
+        "contact_email",
+        "phone",
+        "hourly_rate_cents",
+        "priority",
+        "courses",
+        "active",
     ]
     form_overrides = {"hourly_rate_cents": MoneyField}
     form_args = {
@@ -140,9 +176,7 @@ class TutorView(SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         with db.session.no_autoflush:
-            taken = db.session.scalar(
-                select(Tutor.id).where(Tutor.user_id == model.user.id, Tutor.id != model.id)
-            )
+            taken = db.session.scalar(select(Tutor.id).where(Tutor.user_id == model.user.id, Tutor.id != model.id))
         if taken is not None:
             raise ValidationError("Ce compte a déjà un profil de tuteur.")
         if not is_created:
@@ -153,14 +187,28 @@ class CouponColumns:
     """A coupon and its usage (paid orders and the discount they got), for the office and the accountant."""
 
     column_list = [
-        "code", "kind", "value", "starts_at", "ends_at", "paid_redemptions", "discount_given_cents",
-        "redemptions_count", "max_redemptions", "active",
+        "code",
+        "kind",
+        "value",
+        "starts_at",
+        "ends_at",
+        "paid_redemptions",
+        "discount_given_cents",
+        "redemptions_count",
+        "max_redemptions",
+        "active",
     ]
     column_details_list = column_list + ["description", "created_at"]
     column_searchable_list = ["code", "description"]
     column_filters = [BooleanEqualFilter(Coupon.active, "Actif")]
     column_sortable_list = [
-        "code", "starts_at", "ends_at", "paid_redemptions", "discount_given_cents", "redemptions_count", "active",
+        "code",
+        "starts_at",
+        "ends_at",
+        "paid_redemptions",
+        "discount_given_cents",
+        "redemptions_count",
+        "active",
     ]
     column_default_sort = ("created_at", True)
     column_labels = {
@@ -196,7 +244,14 @@ class CouponView(CouponColumns, SecureModelView):
     allowed_roles = OFFICE
     can_delete = False
     form_columns = [
-        "code", "description", "kind", "value", "starts_at", "ends_at", "max_redemptions", "active",
+        "code",
+        "description",
+        "kind",
+        "value",
+        "starts_at",
+        "ends_at",
+        "max_redemptions",
+        "active",
     ]
     form_choices = {"kind": choices(COUPON_KIND_LABELS)}
     form_overrides = {"starts_at": LocalDateTimeField, "ends_at": LocalDateTimeField}
@@ -207,9 +262,7 @@ class CouponView(CouponColumns, SecureModelView):
                 InputRequired(),
                 NumberRange(min=1, message="La valeur doit être positive."),
             ],
-            "description": (
-                "Pourcentage entier (ex. 15) ou montant fixe en cents (ex. 1000 = 10,00 $)."
-            ),
+            "description": ("Pourcentage entier (ex. 15) ou montant fixe en cents (ex. 1000 = 10,00 $)."),
         },
         "max_redemptions": {
             "validators": [NumberRange(min=1, message="Au moins une utilisation.")],

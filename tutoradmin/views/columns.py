@@ -60,28 +60,34 @@ def lines(rows):
 
 def order_items_column(_view, _context, order, _name):
     """An order's sessions, one per line, with their price and why one was flagged for the office."""
-    return lines([
-        f"{item.course.title} — {item.tutor.display_name} — "
-        f"{local_datetime(item.starts_at)} ({item.duration_minutes} min) — {money(item.price_cents)}"
-        + (f" — Signalée : {item.flag_reason}" if item.flagged_at else "")
-        for item in order.items
-    ])
+    return lines(
+        [
+            f"{item.course.title} — {item.tutor.display_name} — "
+            f"{local_datetime(item.starts_at)} ({item.duration_minutes} min) — {money(item.price_cents)}"
+            + (f" — Signalée : {item.flag_reason}" if item.flagged_at else "")
+            for item in order.items
+        ]
+    )
 
 
 def order_payments_column(_view, _context, order, _name):
-    return lines([
-        f"{money(p.amount_cents)} — {PAYMENT_STATUS_LABELS.get(p.status, p.status)} — "
-        f"{'Stripe' if p.provider == 'stripe' else 'simulé'} {p.gateway_payment_id}"
-        for p in order.payments
-    ])
+    return lines(
+        [
+            f"{money(p.amount_cents)} — {PAYMENT_STATUS_LABELS.get(p.status, p.status)} — "
+            f"{'Stripe' if p.provider == 'stripe' else 'simulé'} {p.gateway_payment_id}"
+            for p in order.payments
+        ]
+    )
 
 
 def order_refunds_column(_view, _context, order, _name):
-    return lines([
-        f"{money(r.amount_cents)} — {REFUND_STATUS_LABELS.get(r.status, r.status)} — "
-        f"{local_datetime(r.processed_at or r.created_at)}"
-        for r in order.refunds
-    ])
+    return lines(
+        [
+            f"{money(r.amount_cents)} — {REFUND_STATUS_LABELS.get(r.status, r.status)} — "
+            f"{local_datetime(r.processed_at or r.created_at)}"
+            for r in order.refunds
+        ]
+    )
 
 
 def session_time_column(_view, _context, model, _name):

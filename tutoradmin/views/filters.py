@@ -6,6 +6,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from ..localtime import local_day_bounds
 
+
 class _LocalDayFilter(BaseSQLAFilter):
     """A filter whose value is a local date (AAAA-MM-JJ) compared with a UTC timestamp column."""
 

@@ -31,8 +31,9 @@ class CancelAppointmentForm(BaseForm):
 
 
 class MeetingLinkForm(BaseForm):
-    url = StringField("Lien de la rencontre (Zoom, Teams ou Meet)",
-                      validators=[DataRequired(REQUIRED), Length(max=500)])
+    url = StringField(
+        "Lien de la rencontre (Zoom, Teams ou Meet)", validators=[DataRequired(REQUIRED), Length(max=500)]
+    )
 
 
 class BookAppointmentForm(BaseForm):
@@ -41,15 +42,21 @@ class BookAppointmentForm(BaseForm):
     tutor_id = SelectField("Tuteur", coerce=int, validators=[InputRequired(REQUIRED)])
     starts_at = LocalDateTimeField("Début (heure de Montréal)", validators=[InputRequired(REQUIRED)])
     duration_minutes = SelectField(
-        "Durée", coerce=int, choices=[SelectChoice(d, f"{d} minutes") for d in SESSION_DURATIONS],
+        "Durée",
+        coerce=int,
+        choices=[SelectChoice(d, f"{d} minutes") for d in SESSION_DURATIONS],
         validators=[InputRequired(REQUIRED)],
     )
 
 
 class CreditAdjustmentForm(BaseForm):
-    direction = SelectField("Opération", choices=[
-        SelectChoice("credit", "Ajouter du crédit"), SelectChoice("debit", "Retirer du crédit"),
-    ])
+    direction = SelectField(
+        "Opération",
+        choices=[
+            SelectChoice("credit", "Ajouter du crédit"),
+            SelectChoice("debit", "Retirer du crédit"),
+        ],
+    )
     amount = MoneyField("Montant ($)", validators=[InputRequired(REQUIRED)])
     reason = TextAreaField("Motif", validators=REASON)
 

@@ -25,8 +25,12 @@ def _signed(cents):
 def _revenue_rows(last, this):
     """(label, this month, last month, difference) lines comparing two months' Figures."""
     rows = [
-        (label, money(getattr(this, name)), money(getattr(last, name)),
-         _signed(getattr(this, name) - getattr(last, name)))
+        (
+            label,
+            money(getattr(this, name)),
+            money(getattr(last, name)),
+            _signed(getattr(this, name) - getattr(last, name)),
+        )
         for label, name in AMOUNTS
     ]
     return rows + [(MARGIN_RATE, percent(this.margin_rate), percent(last.margin_rate), "")]
@@ -45,14 +49,14 @@ class OverviewView(SecureIndexView):
             "Coupons actifs": _count_active(Coupon),
             "Billets sans réponse": support.unanswered_count(),
         }
-        (last_month, last), (this_month, this) = reports.month_over_month(
-            local_today(utcnow())
-        )
+        (last_month, last), (this_month, this) = reports.month_over_month(local_today(utcnow()))
         recent_orders = db.session.scalars(
             select(Order).options(selectinload(Order.user)).order_by(Order.created_at.desc()).limit(10)
         ).all()
         return self.render(
-            "admin/overview.html", counts=counts, recent_orders=recent_orders,
+            "admin/overview.html",
+            counts=counts,
+            recent_orders=recent_orders,
             revenue_months=(this_month.label, last_month.label),
             revenue_rows=_revenue_rows(last, this),
         )

@@ -41,10 +41,7 @@ def hours(minutes):
 
 def paid_note(payout):
     """Payé le 5 avril 2026 — confirmation VIR-0001."""
-    return (
-        f"Payé le {local_date(to_local(payout.paid_at).date())} — "
-        f"confirmation {payout.confirmation_number}"
-    )
+    return f"Payé le {local_date(to_local(payout.paid_at).date())} — confirmation {payout.confirmation_number}"
 
 
 #: What the statement templates use to display values.
@@ -71,14 +68,15 @@ class StatementView(SecureView):
 
     def _page(self, tutor, month, form=None, error=None, status=200):
         now = utcnow()
-        context = {"tutor": tutor, "month": month, "error": error, "statement": None,
-                   "overview": None}
+        context = {"tutor": tutor, "month": month, "error": error, "statement": None, "overview": None}
         if tutor is not None:
             statement = context["statement"] = payouts.statement(tutor, month.year, month.month, now)
             # A month still running cannot be paid: no form until it is over.
             if self.can_mark_paid() and statement.is_over and not statement.is_paid:
                 form = form or MarkPaidForm(
-                    formdata=None, tutor=tutor.id, month=f"{month:%Y-%m}",
+                    formdata=None,
+                    tutor=tutor.id,
+                    month=f"{month:%Y-%m}",
                     paid_on=to_local(now).date().isoformat(),
                 )
                 context["form"] = form
@@ -86,9 +84,7 @@ class StatementView(SecureView):
             context["overview"] = payouts.month_overview(month.year, month.month)
             context["month_is_over"] = month_is_over(month, now)
         tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
-        return self.render(
-            "admin/payouts.html", title=self.title, tutors=tutors, **context, **DISPLAY
-        ), status
+        return self.render("admin/payouts.html", title=self.title, tutors=tutors, **context, **DISPLAY), status
 
     @expose("/")
     def index(self):
@@ -125,8 +121,13 @@ class PayoutView(StatementView):
         try:
             paid_on = parse_date(form.paid_on.data, "date du paiement") if form.paid_on.data else None
             payout = payouts.mark_paid(
-                tutor, month.year, month.month, form.confirmation_number.data, paid_on,
-                current_user, utcnow(),
+                tutor,
+                month.year,
+                month.month,
+                form.confirmation_number.data,
+                paid_on,
+                current_user,
+                utcnow(),
             )
             db.session.commit()
         except (ParamError, payouts.PayoutError) as exc:

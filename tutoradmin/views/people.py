@@ -60,25 +60,32 @@ def _newest(model, owner_column, order_column, student):
 
 
 def _orders_column(_view, _context, student, _name):
-    return lines([
-        f"#{o.id} — {local_datetime(o.created_at)} — {ORDER_STATUS_LABELS.get(o.status, o.status)} — "
-        f"{money(o.total_cents)}" for o in _newest(Order, Order.user_id, Order.created_at, student)
-    ])
+    return lines(
+        [
+            f"#{o.id} — {local_datetime(o.created_at)} — {ORDER_STATUS_LABELS.get(o.status, o.status)} — "
+            f"{money(o.total_cents)}"
+            for o in _newest(Order, Order.user_id, Order.created_at, student)
+        ]
+    )
 
 
 def _appointments_column(_view, _context, student, _name):
-    return lines([
-        f"{local_datetime(a.starts_at)} — {a.course.title} avec {a.tutor.display_name} — "
-        f"{APPOINTMENT_STATUS_LABELS.get(a.status, a.status)}"
-        for a in _newest(Appointment, Appointment.student_id, Appointment.starts_at, student)
-    ])
+    return lines(
+        [
+            f"{local_datetime(a.starts_at)} — {a.course.title} avec {a.tutor.display_name} — "
+            f"{APPOINTMENT_STATUS_LABELS.get(a.status, a.status)}"
+            for a in _newest(Appointment, Appointment.student_id, Appointment.starts_at, student)
+        ]
+    )
 
 
 def _tickets_column(_view, _context, student, _name):
-    return lines([
-        f"#{t.id} — {local_datetime(t.created_at)} — {t.subject} — {TICKET_STATUS_LABELS.get(t.status, t.status)}"
-        for t in _newest(Ticket, Ticket.student_id, Ticket.created_at, student)
-    ])
+    return lines(
+        [
+            f"#{t.id} — {local_datetime(t.created_at)} — {t.subject} — {TICKET_STATUS_LABELS.get(t.status, t.status)}"
+            for t in _newest(Ticket, Ticket.student_id, Ticket.created_at, student)
+        ]
+    )
 
 
 class StudentView(RowsModelView):
@@ -88,7 +95,13 @@ class StudentView(RowsModelView):
     can_create = False
     can_delete = False
     column_list = [
-        "email", "first_name", "last_name", "phone", "status", "created_at", "last_login_at",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "status",
+        "created_at",
+        "last_login_at",
     ]
     column_details_list = column_list + ["credit", "orders", "appointments", "tickets"]
     column_extra_row_actions = [
@@ -99,13 +112,19 @@ class StudentView(RowsModelView):
     column_default_sort = ("created_at", True)
     column_filters = [STATUS_FILTER]
     column_labels = {
-        **USER_LABELS, "credit": "Solde de crédit", "orders": "Commandes", "appointments": "Rendez-vous",
+        **USER_LABELS,
+        "credit": "Solde de crédit",
+        "orders": "Commandes",
+        "appointments": "Rendez-vous",
         "tickets": "Billets de support",
     }
     column_formatters = USER_FORMATTERS
     column_formatters_detail = {
-        **USER_FORMATTERS, "credit": _credit_column, "orders": _orders_column,
-        "appointments": _appointments_column, "tickets": _tickets_column,
+        **USER_FORMATTERS,
+        "credit": _credit_column,
+        "orders": _orders_column,
+        "appointments": _appointments_column,
+        "tickets": _tickets_column,
     }
     form_columns = ["first_name", "last_name", "phone", "status"]
     form_choices = {"status": choices(USER_STATUS_LABELS)}
@@ -121,15 +140,22 @@ class StudentView(RowsModelView):
         form = CreditAdjustmentForm()
         if form.validate_on_submit():
             done = perform(
-                lambda: credits.adjust(student, form.direction.data, form.amount.data, form.reason.data,
-                                       current_user, utcnow()),
-                "Crédit ajusté.", url_for(".credit", id=student.id),
+                lambda: credits.adjust(
+                    student, form.direction.data, form.amount.data, form.reason.data, current_user, utcnow()
+                ),
+                "Crédit ajusté.",
+                url_for(".credit", id=student.id),
             )
             if done:
                 return done
-        return self.render("admin/student_credit.html", student=student, form=form,
-                           balance=credits.balance_cents(student.id), reserved=credits.reserved_cents(student.id),
-                           entries=credits.history(student.id)), form_status()
+        return self.render(
+            "admin/student_credit.html",
+            student=student,
+            form=form,
+            balance=credits.balance_cents(student.id),
+            reserved=credits.reserved_cents(student.id),
+            entries=credits.history(student.id),
+        ), form_status()
 
     def rows(self):
         return User.role == Role.STUDENT.value
@@ -144,11 +170,23 @@ class UserView(SecureModelView):
     allowed_roles = ADMIN_ONLY
     can_delete = False
     column_list = [
-        "email", "first_name", "last_name", "role", "status", "created_at", "last_login_at",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "status",
+        "created_at",
+        "last_login_at",
     ]
     column_details_list = [
-        "email", "first_name", "last_name", "phone", "role", "status",
-        "created_at", "last_login_at",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "role",
+        "status",
+        "created_at",
+        "last_login_at",
     ]
     column_searchable_list = ["email", "first_name", "last_name"]
     column_sortable_list = ["email", "last_name", "role", "status", "created_at", "last_login_at"]
@@ -160,9 +198,7 @@ class UserView(SecureModelView):
     form_extra_fields = {
         "password": NewPasswordField(
             "Nouveau mot de passe",
-            description=(
-                "Obligatoire à la création ; laisser vide pour garder le mot de passe actuel."
-            ),
+            description=("Obligatoire à la création ; laisser vide pour garder le mot de passe actuel."),
         )
     }
     form_choices = {"role": choices(ROLE_LABELS), "status": choices(USER_STATUS_LABELS)}
@@ -196,7 +232,13 @@ class AuditLogView(ReadOnlyModelView):
     allowed_roles = ADMIN_ONLY
     column_list = ["created_at", "actor", "action", "target_type", "target_id"]
     column_details_list = [
-        "created_at", "actor", "action", "target_type", "target_id", "before", "after",
+        "created_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "before",
+        "after",
     ]
     column_searchable_list = ["action", "target_type"]
     column_sortable_list = ["created_at", "action"]

@@ -33,13 +33,25 @@ class RefundColumns:
     order_endpoint = "orders"
 
     column_list = [
-        "id", "order", "amount_cents", "status", "reason",
-        "created_at", "processed_at", "gateway_refund_id",
+        "id",
+        "order",
+        "amount_cents",
+        "status",
+        "reason",
+        "created_at",
+        "processed_at",
+        "gateway_refund_id",
     ]
     column_details_list = column_list + ["failure_message", "created_by"]
     column_export_list = [
-        "id", "order_id", "amount_cents", "status", "reason",
-        "created_at", "processed_at", "gateway_refund_id",
+        "id",
+        "order_id",
+        "amount_cents",
+        "status",
+        "reason",
+        "created_at",
+        "processed_at",
+        "gateway_refund_id",
     ]
     column_sortable_list = ["id", "amount_cents", "status", "created_at", "processed_at"]
     column_default_sort = ("created_at", True)
@@ -79,8 +91,10 @@ def _session_label(balance):
     item = balance.item
     appointment = item.appointment
     state = " (déjà annulée)" if appointment is not None and not balance.cancellable else ""
-    return (f"{item.course.title} — {item.tutor.display_name} — {local_datetime(item.starts_at)} "
-            f"({item.duration_minutes} min) — payé par carte {money(balance.card_cents)}{state}")
+    return (
+        f"{item.course.title} — {item.tutor.display_name} — {local_datetime(item.starts_at)} "
+        f"({item.duration_minutes} min) — payé par carte {money(balance.card_cents)}{state}"
+    )
 
 
 class RefundView(RefundColumns, ReadOnlyModelView):
@@ -103,8 +117,14 @@ class RefundView(RefundColumns, ReadOnlyModelView):
         if form.validate_on_submit():
             try:
                 refund = refunds.refund_order(
-                    order, form.amount.data, form.sessions.data or [], form.reason.data, current_user,
-                    utcnow(), get_gateway(current_app.config), form.request_key.data,
+                    order,
+                    form.amount.data,
+                    form.sessions.data or [],
+                    form.reason.data,
+                    current_user,
+                    utcnow(),
+                    get_gateway(current_app.config),
+                    form.request_key.data,
                 )
             except refunds.RefundError as exc:
                 db.session.rollback()
@@ -114,9 +134,17 @@ class RefundView(RefundColumns, ReadOnlyModelView):
                 if refund.status == "failed":
                     flash(f"Le remboursement a été refusé par le processeur : {refund.failure_message}", "error")
                 else:
-                    flash(f"Remboursement de {money(refund.amount_cents)} effectué "
-                          f"(référence {refund.gateway_refund_id}).", "success")
+                    flash(
+                        f"Remboursement de {money(refund.amount_cents)} effectué "
+                        f"(référence {refund.gateway_refund_id}).",
+                        "success",
+                    )
                 return redirect(url_for(".refund_order", order_id=order.id))
-        return self.render("admin/refund_order.html", order=order, balances=balances, form=form,
-                           refundable=refundable,
-                           status_labels=REFUND_STATUS_LABELS), form_status()
+        return self.render(
+            "admin/refund_order.html",
+            order=order,
+            balances=balances,
+            form=form,
+            refundable=refundable,
+            status_labels=REFUND_STATUS_LABELS,
+        ), form_status()

@@ -36,8 +36,12 @@ AMOUNTS = [
 MARGIN_RATE = "Marge (%)"
 HEADERS = [header for header, _name in AMOUNTS] + [MARGIN_RATE]
 COLORS = {
-    "collected_cents": "#1f5fa8", "refunded_cents": "#d9822b", "net_cents": "#2a9d8f",
-    "tutor_cost_cents": "#8e6bbf", "margin_cents": "#264653", "margin_rate": "#e63946",
+    "collected_cents": "#1f5fa8",
+    "refunded_cents": "#d9822b",
+    "net_cents": "#2a9d8f",
+    "tutor_cost_cents": "#8e6bbf",
+    "margin_cents": "#264653",
+    "margin_rate": "#e63946",
 }
 
 
@@ -58,14 +62,18 @@ TABLE_SLUGS = ("mensuel", "annuel", "cours", "tuteurs")
 def tables_of(report):
     """The page's four tables, in order (a table the report left empty has no rows)."""
     return [
-        Table("mensuel", "Par mois", "Mois",
-              [(p.label, p.key, figures) for p, figures in report.months], report.total),
-        Table("annuel", "Par année", "Année",
-              [(p.label, p.key, figures) for p, figures in report.years], report.total),
-        Table("cours", "Cumul par cours", "Cours",
-              [(s.name, s.name, s.figures) for s in report.by_course], report.total),
-        Table("tuteurs", "Cumul par tuteur", "Tuteur",
-              [(s.name, s.name, s.figures) for s in report.by_tutor], report.total),
+        Table("mensuel", "Par mois", "Mois", [(p.label, p.key, figures) for p, figures in report.months], report.total),
+        Table("annuel", "Par année", "Année", [(p.label, p.key, figures) for p, figures in report.years], report.total),
+        Table(
+            "cours", "Cumul par cours", "Cours", [(s.name, s.name, s.figures) for s in report.by_course], report.total
+        ),
+        Table(
+            "tuteurs",
+            "Cumul par tuteur",
+            "Tuteur",
+            [(s.name, s.name, s.figures) for s in report.by_tutor],
+            report.total,
+        ),
     ]
 
 
@@ -107,13 +115,22 @@ GRID = {"gridcolor": "#e5ecf6", "zerolinecolor": "#c9d3e0", "automargin": True}
 def _figure(traces, **layout):
     """A Plotly figure as plain data: building it through graph_objects would validate every
     property on every request, which costs more than the report's queries (tests validate)."""
-    return {"data": traces, "layout": {
-        # Decimal comma and thin-space thousands, as in 1 234,56 $.
-        "separators": ", ", "height": 420, "paper_bgcolor": "white", "plot_bgcolor": "white",
-        "font": {"family": "system-ui, sans-serif"}, "margin": {"l": 60, "r": 60, "t": 50, "b": 40},
-        # Above the plot: slanted month names below it would run into a legend there.
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, "hovermode": "x unified", **layout,
-    }}
+    return {
+        "data": traces,
+        "layout": {
+            # Decimal comma and thin-space thousands, as in 1 234,56 $.
+            "separators": ", ",
+            "height": 420,
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "font": {"family": "system-ui, sans-serif"},
+            "margin": {"l": 60, "r": 60, "t": 50, "b": 40},
+            # Above the plot: slanted month names below it would run into a legend there.
+            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            "hovermode": "x unified",
+            **layout,
+        },
+    }
 
 
 def _series_figure(rows):
@@ -122,22 +139,47 @@ def _series_figure(rows):
     traces = []
     for header, name in AMOUNTS:
         line = name in ("net_cents", "margin_cents")
-        traces.append({
-            "type": "scatter" if line else "bar", **({"mode": "lines+markers"} if line else {}),
-            "x": labels, "y": _dollar_values(rows, name), "name": header,
-            "marker": {"color": COLORS[name]}, "hovertemplate": "%{y:,.2f} $",
-        })
-    traces.append({
-        "type": "scatter", "mode": "lines+markers", "x": labels, "y": _rate_values(rows),
-        "name": MARGIN_RATE, "yaxis": "y2", "hovertemplate": "%{y:.1f} %",
-        "line": {"dash": "dot", "color": COLORS["margin_rate"]}, "marker": {"color": COLORS["margin_rate"]},
-    })
+        traces.append(
+            {
+                "type": "scatter" if line else "bar",
+                **({"mode": "lines+markers"} if line else {}),
+                "x": labels,
+                "y": _dollar_values(rows, name),
+                "name": header,
+                "marker": {"color": COLORS[name]},
+                "hovertemplate": "%{y:,.2f} $",
+            }
+        )
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": labels,
+            "y": _rate_values(rows),
+            "name": MARGIN_RATE,
+            "yaxis": "y2",
+            "hovertemplate": "%{y:.1f} %",
+            "line": {"dash": "dot", "color": COLORS["margin_rate"]},
+            "marker": {"color": COLORS["margin_rate"]},
+        }
+    )
     return _figure(
-        traces, barmode="group", xaxis={"type": "category", "tickangle": -45, "automargin": True, **GRID},
+        traces,
+        barmode="group",
+        xaxis={"type": "category", "tickangle": -45, "automargin": True, **GRID},
         yaxis={"title": {"text": "Montant ($)"}, "tickformat": ",.0f", **GRID},
-        yaxis2={"title": {"text": MARGIN_RATE}, "overlaying": "y", "side": "right", "ticksuffix": " %",
-                "tickformat": ".0f", "rangemode": "tozero", "showgrid": False,
-                "tickmode": "linear", "tick0": 0, "dtick": 10},
+        yaxis2={
+            "title": {"text": MARGIN_RATE},
+            "overlaying": "y",
+            "side": "right",
+            "ticksuffix": " %",
+            "tickformat": ".0f",
+            "rangemode": "tozero",
+            "showgrid": False,
+            "tickmode": "linear",
+            "tick0": 0,
+            "dtick": 10,
+        },
     )
 
 
@@ -145,13 +187,24 @@ def _shares_figure(rows):
     """Horizontal bars per course or tutor, the largest net revenue on top."""
     names = [label for label, *_rest in rows][::-1]
     traces = [
-        {"type": "bar", "orientation": "h", "y": names, "x": _dollar_values(rows, name)[::-1],
-         "name": header, "marker": {"color": COLORS[name]}, "hovertemplate": "%{x:,.2f} $"}
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": names,
+            "x": _dollar_values(rows, name)[::-1],
+            "name": header,
+            "marker": {"color": COLORS[name]},
+            "hovertemplate": "%{x:,.2f} $",
+        }
         for header, name in AMOUNTS[2:]
     ]
     return _figure(
-        traces, barmode="group", hovermode="y unified", height=max(320, 90 + 60 * len(rows)),
-        xaxis={"title": {"text": "Montant ($)"}, "tickformat": ",.0f", **GRID}, yaxis=GRID,
+        traces,
+        barmode="group",
+        hovermode="y unified",
+        height=max(320, 90 + 60 * len(rows)),
+        xaxis={"title": {"text": "Montant ($)"}, "tickformat": ",.0f", **GRID},
+        yaxis=GRID,
     )
 
 
@@ -166,8 +219,15 @@ def _chart(table):
     figure = figure_of(table)
     if figure is None:
         return None
-    return Markup(plotly.io.to_html(figure, full_html=False, include_plotlyjs=False, validate=False,
-                                    config={"displaylogo": False, "responsive": True}))
+    return Markup(
+        plotly.io.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=False,
+            validate=False,
+            config={"displaylogo": False, "responsive": True},
+        )
+    )
 
 
 def _csv(table):
@@ -175,8 +235,11 @@ def _csv(table):
     writer = csv.writer(out)
     writer.writerow([table.header] + HEADERS)
     for _label, csv_label, figures in table.rows:
-        writer.writerow([csv_label] + [_dollars(getattr(figures, name)) for _header, name in AMOUNTS]
-                        + [_csv_percent(figures.margin_rate)])
+        writer.writerow(
+            [csv_label]
+            + [_dollars(getattr(figures, name)) for _header, name in AMOUNTS]
+            + [_csv_percent(figures.margin_rate)]
+        )
     return out.getvalue()
 
 
@@ -240,10 +303,15 @@ class RevenuePage:
         report = reports.revenue_report(start, end)
         period = {"debut": start.isoformat(), "fin": end.isoformat()}
         return self.render(
-            "admin/revenue.html", error=None, form=period, report=report,
+            "admin/revenue.html",
+            error=None,
+            form=period,
+            report=report,
             period_label=f"Du {local_date(start)} au {local_date(end)}",
-            summary=list(zip(HEADERS, _cells(report.total))), headers=HEADERS,
-            sections=_sections(report, period), plotly_url=url_for(".plotly_js", v=plotly.__version__),
+            summary=list(zip(HEADERS, _cells(report.total))),
+            headers=HEADERS,
+            sections=_sections(report, period),
+            plotly_url=url_for(".plotly_js", v=plotly.__version__),
         )
 
     @expose("/export/<table>.csv")
@@ -264,7 +332,8 @@ class RevenuePage:
         tables = {t.slug: t for t in tables_of(report)}
         filename = f"revenus-{table}-{start.isoformat()}-au-{end.isoformat()}.csv"
         return Response(
-            _csv(tables[table]), mimetype="text/csv",
+            _csv(tables[table]),
+            mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 

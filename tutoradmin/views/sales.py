@@ -58,13 +58,26 @@ class AppointmentView(SecureModelView):
     can_delete = False
     column_list = ["starts_at", "course", "tutor", "student", "duration_minutes", "status"]
     column_details_list = [
-        "id", "starts_at", "course", "tutor", "student", "duration_minutes", "status",
-        "order_item", "cancelled_at", "cancellation_reason", "completed_at", "created_at",
+        "id",
+        "starts_at",
+        "course",
+        "tutor",
+        "student",
+        "duration_minutes",
+        "status",
+        "order_item",
+        "cancelled_at",
+        "cancellation_reason",
+        "completed_at",
+        "created_at",
     ]
     column_sortable_list = ["starts_at", "duration_minutes", "status"]
     column_default_sort = ("starts_at", True)
     column_searchable_list = [
-        "student.email", "student.last_name", "tutor.display_name", "course.title",
+        "student.email",
+        "student.last_name",
+        "tutor.display_name",
+        "course.title",
     ]
     column_filters = [
         FilterEqual(Appointment.status, "Statut", options=choices(APPOINTMENT_STATUS_LABELS)),
@@ -127,32 +140,51 @@ class AppointmentView(SecureModelView):
             f"Étudiant : {appointment.student.full_name} ({appointment.student.email})",
             f"Crédit qui sera accordé : {money(appointments.paid_for(appointment))}",
         ]
-        return self.render("admin/action_form.html", title="Annuler un rendez-vous", summary=summary, form=form,
-                           submit_label="Annuler le rendez-vous", back_url=url_for(".index_view")), form_status()
+        return self.render(
+            "admin/action_form.html",
+            title="Annuler un rendez-vous",
+            summary=summary,
+            form=form,
+            submit_label="Annuler le rendez-vous",
+            back_url=url_for(".index_view"),
+        ), form_status()
 
     @expose("/reserver", methods=("GET", "POST"))
     def book(self):
         """Book a session without payment (make-up or goodwill session)."""
         form = BookAppointmentForm()
         form.student_id.choices = [
-            SelectChoice(u.id, f"{u.full_name} — {u.email}") for u in appointments.bookable_students()]
+            SelectChoice(u.id, f"{u.full_name} — {u.email}") for u in appointments.bookable_students()
+        ]
         form.tutor_id.choices = [SelectChoice(t.id, t.display_name) for t in appointments.active_tutors()]
-        form.course_id.choices = [SelectChoice(c.id, c.title) for c in db.session.scalars(
-            db.select(Course).where(Course.active.is_(True)).order_by(Course.title))]
+        form.course_id.choices = [
+            SelectChoice(c.id, c.title)
+            for c in db.session.scalars(db.select(Course).where(Course.active.is_(True)).order_by(Course.title))
+        ]
         if form.validate_on_submit():
             done = perform(
                 lambda: appointments.book_without_payment(
-                    db.session.get(User, form.student_id.data), db.session.get(Tutor, form.tutor_id.data),
-                    db.session.get(Course, form.course_id.data), form.starts_at.data, form.duration_minutes.data,
-                    current_user, utcnow(),
+                    db.session.get(User, form.student_id.data),
+                    db.session.get(Tutor, form.tutor_id.data),
+                    db.session.get(Course, form.course_id.data),
+                    form.starts_at.data,
+                    form.duration_minutes.data,
+                    current_user,
+                    utcnow(),
                 ),
                 "Rendez-vous réservé sans paiement.",
                 lambda appointment: url_for(".details_view", id=appointment.id),
             )
             if done:
                 return done
-        return self.render("admin/action_form.html", title="Réserver une séance sans paiement", summary=[],
-                           form=form, submit_label="Réserver", back_url=url_for(".index_view")), form_status()
+        return self.render(
+            "admin/action_form.html",
+            title="Réserver une séance sans paiement",
+            summary=[],
+            form=form,
+            submit_label="Réserver",
+            back_url=url_for(".index_view"),
+        ), form_status()
 
 
 class FlaggedFilter(BaseSQLAFilter):
@@ -174,13 +206,33 @@ class OrderColumns:
 
     column_list = ["id", "created_at", "user", "status", *MONEY_COLUMNS, "coupon", "paid_at"]
     column_details_list = [
-        "id", "created_at", "paid_at", "user", "status", *MONEY_COLUMNS, "coupon",
-        "items", "payments", "refunds",
-        "billing_first_name", "billing_last_name", "billing_email", "billing_phone",
-        "billing_address", "billing_city", "billing_province", "billing_postal_code",
+        "id",
+        "created_at",
+        "paid_at",
+        "user",
+        "status",
+        *MONEY_COLUMNS,
+        "coupon",
+        "items",
+        "payments",
+        "refunds",
+        "billing_first_name",
+        "billing_last_name",
+        "billing_email",
+        "billing_phone",
+        "billing_address",
+        "billing_city",
+        "billing_province",
+        "billing_postal_code",
     ]
     column_export_list = [
-        "id", "created_at", "paid_at", "billing_email", "status", *MONEY_COLUMNS, "coupon",
+        "id",
+        "created_at",
+        "paid_at",
+        "billing_email",
+        "status",
+        *MONEY_COLUMNS,
+        "coupon",
     ]
     column_sortable_list = ["id", "created_at", "paid_at", "status", "total_cents"]
     column_default_sort = ("created_at", True)

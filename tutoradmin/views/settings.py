@@ -25,16 +25,26 @@ class SettingsView(SecureView):
         gateway = get_gateway(config)
         rows = [(label, f"{config[key]} {unit}", key) for key, label, unit in BOOKING_SETTINGS]
         payments = [
-            ("Processeur de paiement", "Stripe" if not gateway.simulated else "Simulé (aucune clé Stripe)",
-             "STRIPE_SECRET_KEY"),
-            ("Secret du webhook Stripe", "configuré" if config.get("STRIPE_WEBHOOK_SECRET") else "absent",
-             "STRIPE_WEBHOOK_SECRET"),
+            (
+                "Processeur de paiement",
+                "Stripe" if not gateway.simulated else "Simulé (aucune clé Stripe)",
+                "STRIPE_SECRET_KEY",
+            ),
+            (
+                "Secret du webhook Stripe",
+                "configuré" if config.get("STRIPE_WEBHOOK_SECRET") else "absent",
+                "STRIPE_WEBHOOK_SECRET",
+            ),
         ]
         system = [
             ("Base de données", make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name(), "DATABASE_URL"),
-            ("Limites de connexion", config.get("RATELIMIT_STORAGE_URI", "memory://").split(":", 1)[0],
-             "RATELIMIT_STORAGE_URI"),
+            (
+                "Limites de connexion",
+                config.get("RATELIMIT_STORAGE_URI", "memory://").split(":", 1)[0],
+                "RATELIMIT_STORAGE_URI",
+            ),
             ("Mandataires inverses de confiance", str(config["TRUSTED_PROXIES"]), "TRUSTED_PROXIES"),
         ]
-        return self.render("admin/settings.html", sections=[
-            ("Réservations", rows), ("Paiements", payments), ("Système", system)])
+        return self.render(
+            "admin/settings.html", sections=[("Réservations", rows), ("Paiements", payments), ("Système", system)]
+        )

@@ -61,11 +61,28 @@ class TicketView(SecureModelView):
     can_create = False
     can_delete = False
     column_list = [
-        "id", "created_at", "student", "subject", "category", "priority", "status", "assignee",
+        "id",
+        "created_at",
+        "student",
+        "subject",
+        "category",
+        "priority",
+        "status",
+        "assignee",
     ]
     column_details_list = [
-        "id", "created_at", "updated_at", "student", "subject", "category", "priority",
-        "status", "assignee", "order_id", "appointment_id", "messages",
+        "id",
+        "created_at",
+        "updated_at",
+        "student",
+        "subject",
+        "category",
+        "priority",
+        "status",
+        "assignee",
+        "order_id",
+        "appointment_id",
+        "messages",
     ]
     column_searchable_list = ["subject", "student.email", "student.last_name"]
     column_sortable_list = ["id", "created_at", "priority", "status"]
@@ -127,7 +144,16 @@ class TicketView(SecureModelView):
             )
             if done:
                 return done
-        summary = [f"Billet #{ticket.id} — {ticket.subject}", f"Étudiant : {ticket.student.full_name} ({ticket.student.email})"]
+        summary = [
+            f"Billet #{ticket.id} — {ticket.subject}",
+            f"Étudiant : {ticket.student.full_name} ({ticket.student.email})",
+        ]
         summary += [_message_line(m) for m in ticket.messages]
-        return self.render("admin/action_form.html", title="Répondre au billet", summary=summary, form=form,
-                           submit_label="Envoyer", back_url=url_for(".index_view")), form_status()
+        return self.render(
+            "admin/action_form.html",
+            title="Répondre au billet",
+            summary=summary,
+            form=form,
+            submit_label="Envoyer",
+            back_url=url_for(".index_view"),
+        ), form_status()

@@ -47,8 +47,14 @@ class MyAppointmentView(OwnRowsModelView):
     column_list = ["starts_at", "course", "student", "duration_minutes", "status"]
     # Listed explicitly: the order and its amounts must never reach a tutor's page.
     column_details_list = [
-        "starts_at", "course", "student", "duration_minutes", "status",
-        "meeting_link", "cancelled_at", "cancellation_reason",
+        "starts_at",
+        "course",
+        "student",
+        "duration_minutes",
+        "status",
+        "meeting_link",
+        "cancelled_at",
+        "cancellation_reason",
     ]
     column_sortable_list = ["starts_at", "status"]
     column_default_sort = ("starts_at", True)
@@ -95,7 +101,8 @@ class MyAppointmentView(OwnRowsModelView):
         if form.validate_on_submit():
             done = perform(
                 lambda: appointments.set_meeting_link(appointment, form.url.data, current_user, utcnow()),
-                "Lien de la rencontre enregistré.", url_for(".index_view"),
+                "Lien de la rencontre enregistré.",
+                url_for(".index_view"),
             )
             if done:
                 return done
@@ -128,8 +135,14 @@ class MyAppointmentView(OwnRowsModelView):
             f"({appointment.duration_minutes} min)",
             f"Étudiant : {appointment.student.full_name}",
         ]
-        return self.render("admin/action_form.html", title=title, summary=summary, form=form,
-                           submit_label=submit_label, back_url=url_for(".index_view")), form_status()
+        return self.render(
+            "admin/action_form.html",
+            title=title,
+            summary=summary,
+            form=form,
+            submit_label=submit_label,
+            back_url=url_for(".index_view"),
+        ), form_status()
 
 
 class MyPayoutView(PayoutColumns, OwnRowsModelView):
@@ -147,8 +160,11 @@ class MyPayoutView(PayoutColumns, OwnRowsModelView):
     def index_view(self):
         tutor, now = self._tutor(), utcnow()
         self._template_args.update(
-            tutor=tutor, months=payouts.months_of(tutor, now), current_month=month_of(now),
-            pending=payouts.pending_adjustments(tutor.id), **DISPLAY,
+            tutor=tutor,
+            months=payouts.months_of(tutor, now),
+            current_month=month_of(now),
+            pending=payouts.pending_adjustments(tutor.id),
+            **DISPLAY,
         )
         return super().index_view()
 
@@ -161,9 +177,7 @@ class MyPayoutView(PayoutColumns, OwnRowsModelView):
             statement = payouts.statement(tutor, month.year, month.month, utcnow())
         except (ParamError, payouts.PayoutError) as exc:
             raise PageError(400, str(exc)) from exc
-        return self.render(
-            "admin/my_statement.html", tutor=tutor, month=month, statement=statement, **DISPLAY
-        )
+        return self.render("admin/my_statement.html", tutor=tutor, month=month, statement=statement, **DISPLAY)
 
 
 class MyProfileView(OwnRowsModelView):
