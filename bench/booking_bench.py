@@ -18,18 +18,18 @@ import sys
 import tempfile
 import threading
 import time as clock
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from sqlalchemy import insert
+from werkzeug.serving import make_server
 
-from tutoradmin import create_app  # noqa: E402
-from tutoradmin.extensions import db  # noqa: E402
-from tutoradmin.localtime import LOCAL_TZ, local_instant  # noqa: E402
-from tutoradmin.models import (  # noqa: E402
+from tutoradmin import create_app
+from tutoradmin.extensions import db
+from tutoradmin.localtime import LOCAL_TZ, local_instant
+from tutoradmin.models import (
     Appointment,
     AvailabilityException,
     Course,
@@ -48,7 +48,7 @@ BUSIEST_TUTORS = 16
 def build_dataset(seed=42):
     """Insert the dataset with bulk statements; returns the busiest course's slug."""
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     today = now.astimezone(LOCAL_TZ).date()
     users = [
         {

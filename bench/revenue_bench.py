@@ -22,19 +22,19 @@ import os
 import statistics
 import sys
 import time as clock
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from flask_migrate import upgrade
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import make_url
 
-from tutoradmin import create_app, reports  # noqa: E402
-from tutoradmin.extensions import db  # noqa: E402
-from tutoradmin.localtime import local_today  # noqa: E402
-from tutoradmin.models import OrderItem, Role, User  # noqa: E402
+from tutoradmin import create_app, reports
+from tutoradmin.extensions import db
+from tutoradmin.localtime import local_today
+from tutoradmin.models import OrderItem, Role, User
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench"
 PASSWORD = "banc-d-essai-revenus"
@@ -246,7 +246,7 @@ def main():
             "RATELIMIT_ENABLED": False,
         }
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if not args.keep:
         started = clock.perf_counter()
         reset_schema(app)

@@ -10,7 +10,6 @@ from tutoradmin import create_app
 from tutoradmin.extensions import db as _db
 from tutoradmin.extensions import limiter
 from tutoradmin.integrity import broken_invariants
-
 from tutoradmin.models import utcnow
 from tutoradmin.payments import get_gateway
 

@@ -2,7 +2,7 @@
 
 import itertools
 from datetime import time, timedelta
-from functools import lru_cache
+from functools import cache
 
 from werkzeug.security import generate_password_hash
 
@@ -28,7 +28,7 @@ DEFAULT_PASSWORD = "motdepasse-test"
 _sequence = itertools.count(1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _password_hash(password):
     # Hash once per password: real scrypt hashes, without paying for them on every user.
     return generate_password_hash(password, method="scrypt")
@@ -134,8 +134,8 @@ class Factories:
         order = self.order(items=items, card=False, **fields)
         prices = [item.price_cents for item in order.items]
         discounts = allocate(discount_cents, prices)
-        credit_shares = allocate(credit_cents, [p - d for p, d in zip(prices, discounts)])
-        for item, discount, credit in zip(order.items, discounts, credit_shares):
+        credit_shares = allocate(credit_cents, [p - d for p, d in zip(prices, discounts, strict=True)])
+        for item, discount, credit in zip(order.items, discounts, credit_shares, strict=True):
             item.discount_cents, item.credit_cents = discount, credit
         order.discount_cents, order.credit_cents = discount_cents, credit_cents
         order.total_cents = order.subtotal_cents - discount_cents - credit_cents

@@ -5,6 +5,7 @@ rules that matter to us (idempotency keys, card declines, refundable amounts, wh
 saved card) and records every request. It never talks to the network.
 """
 
+import contextlib
 import itertools
 import json
 import re
@@ -109,11 +110,9 @@ class FakeStripe:
         """What Stripe.js does when the customer confirms the Payment Element."""
         intent = self.intents[intent_id]
         method = self._card(card, None)
-        with self._lock:
-            try:
-                self._confirm(intent, method)
-            except StripeError:
-                pass  # Stripe.js shows the decline in the page; the intent keeps it as last_payment_error
+        # Stripe.js shows a decline in the page; the intent keeps it as last_payment_error.
+        with self._lock, contextlib.suppress(StripeError):
+            self._confirm(intent, method)
         return intent
 
     def event(self, event_type, intent_id):
@@ -462,8 +461,9 @@ class FakeStripe:
                             "error": {
                                 "type": "idempotency_error",
                                 "message": (
-                                    "Keys for idempotent requests can only be used with the same parameters they were first "
-                                    f"used with. Try using a key other than '{key}' if you meant to execute a different request."
+                                    "Keys for idempotent requests can only be used with the same parameters "
+                                    f"they were first used with. Try using a key other than '{key}' "
+                                    "if you meant to execute a different request."
                                 ),
                             }
                         },

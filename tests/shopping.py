@@ -72,33 +72,33 @@ def fill(cart, offer, *sessions, now, tutor=None, days=0):
 
 
 def billing(email="camille@example.com", **fields):
-    values = dict(
-        first_name="Camille",
-        last_name="Tremblay",
-        email=email,
-        phone="514 555-0101",
-        address="123, rue Saint-Denis",
-        city="Montréal",
-        province="QC",
-        postal_code="H2X 1Y4",
-    )
+    values = {
+        "first_name": "Camille",
+        "last_name": "Tremblay",
+        "email": email,
+        "phone": "514 555-0101",
+        "address": "123, rue Saint-Denis",
+        "city": "Montréal",
+        "province": "QC",
+        "postal_code": "H2X 1Y4",
+    }
     values.update(fields)
     return Billing(**values)
 
 
 def billing_form(email="camille@example.com", password=PASSWORD, **fields):
     """The checkout form's fields, a guest's password included."""
-    data = dict(
-        first_name="Camille",
-        last_name="Tremblay",
-        email=email,
-        phone="514 555-0101",
-        address="123, rue Saint-Denis",
-        city="Montréal",
-        province="QC",
-        postal_code="H2X 1Y4",
-        password=password,
-        password_confirm=password,
-    )
+    data = {
+        "first_name": "Camille",
+        "last_name": "Tremblay",
+        "email": email,
+        "phone": "514 555-0101",
+        "address": "123, rue Saint-Denis",
+        "city": "Montréal",
+        "province": "QC",
+        "postal_code": "H2X 1Y4",
+        "password": password,
+        "password_confirm": password,
+    }
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}

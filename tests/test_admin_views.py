@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 
 import pytest
@@ -41,25 +41,27 @@ def world(make, db):
     student = make.user(first_name="Léa", last_name="Tremblay")
     order = make.order(user=student, course=course, tutor=tutor)
     start = utcnow() + timedelta(days=20)
-    rows = dict(
-        course=course,
-        tutor=tutor,
-        student=student,
-        order=order,
-        appointment=make.appointment(student=student, tutor=tutor, course=course, order_item=order.items[0]),
-        coupon=make.coupon(code="RENTREE"),
-        rule=make.weekly_rule(tutor),
-        exception=_add(
+    rows = {
+        "course": course,
+        "tutor": tutor,
+        "student": student,
+        "order": order,
+        "appointment": make.appointment(student=student, tutor=tutor, course=course, order_item=order.items[0]),
+        "coupon": make.coupon(code="RENTREE"),
+        "rule": make.weekly_rule(tutor),
+        "exception": _add(
             db,
             AvailabilityException(
                 tutor=tutor, date=date(2030, 1, 8), kind="open", start_time=time(18), end_time=time(20)
             ),
         ),
-        time_off=_add(db, TimeOff(tutor=tutor, starts_at=start, ends_at=start + timedelta(days=1), reason="Congrès")),
-        payout=_add(
+        "time_off": _add(
+            db, TimeOff(tutor=tutor, starts_at=start, ends_at=start + timedelta(days=1), reason="Congrès")
+        ),
+        "payout": _add(
             db, TutorPayout(tutor=tutor, year=2030, month=1, minutes=90, earnings_cents=3750, amount_cents=3750)
         ),
-        refund=_add(
+        "refund": _add(
             db,
             Refund(
                 order=order,
@@ -70,8 +72,8 @@ def world(make, db):
                 processed_at=utcnow(),
             ),
         ),
-        ticket=_add(db, Ticket(student=student, subject="Lien Zoom manquant", category="technique")),
-        audit=_add(
+        "ticket": _add(db, Ticket(student=student, subject="Lien Zoom manquant", category="technique")),
+        "audit": _add(
             db,
             AuditLog(
                 action="tutor.rate_changed",
@@ -81,7 +83,7 @@ def world(make, db):
                 after={"rate": 2700},
             ),
         ),
-    )
+    }
     _add(
         db,
         Payment(
@@ -187,7 +189,7 @@ def _listed_ids(response):
 def test_the_appointment_list_filters_by_status_and_local_day(client, world, make, db, login_as):
     login_as("staff")
     evening = datetime(2030, 3, 4, 23, 30, tzinfo=LOCAL_TZ)  # 04:30 UTC the next day
-    late = make.appointment(starts_at=evening.astimezone(timezone.utc), status="cancelled", cancelled_at=utcnow())
+    late = make.appointment(starts_at=evening.astimezone(UTC), status="cancelled", cancelled_at=utcnow())
     db.session.commit()
     args = _filter_args(client.get("/admin/rendez-vous/").get_data(as_text=True))
     status, day = args[("Statut", "vaut")], args[("Date", "le")]

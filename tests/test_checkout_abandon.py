@@ -12,8 +12,8 @@ from tutoradmin.payments import get_gateway
 from tutoradmin.webhooks import PAYMENT_FAILED, failure_message
 
 from .factories import DEFAULT_PASSWORD
-from .test_checkout_http import add
 from .shopping import PASSWORD, billing, billing_form, count, fill, new_cart
+from .test_checkout_http import add
 
 
 def _pending_with_coupon(db, make, offer, gateway, now):
@@ -41,7 +41,7 @@ def test_an_order_whose_holds_have_all_expired_is_abandoned_and_its_coupon_use_r
 
 
 def test_an_abandoned_order_paid_after_all_is_booked_and_its_coupon_counted_again(db, make, offer, gateway, now):
-    coupon, cart, order, payment = _pending_with_coupon(db, make, offer, gateway, now)
+    coupon, _cart, order, payment = _pending_with_coupon(db, make, offer, gateway, now)
     expire_abandoned(now + timedelta(minutes=16), gateway)
     db.session.commit()
 
@@ -75,7 +75,7 @@ def test_an_abandoned_order_paid_after_its_coupon_was_used_up_by_someone_else_is
 
 
 def test_a_paid_order_takes_its_coupon_off_the_cart(db, make, offer, gateway, now):
-    coupon, cart, order, payment = _pending_with_coupon(db, make, offer, gateway, now)
+    _coupon, cart, _order, payment = _pending_with_coupon(db, make, offer, gateway, now)
 
     payment_succeeded(payment.gateway_payment_id, now, gateway)
     db.session.commit()

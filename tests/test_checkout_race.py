@@ -65,7 +65,7 @@ def test_a_single_use_coupon_checked_out_by_two_students_at_once_is_counted_once
     results = race(
         [
             lambda c=client, e=email: c.post("/checkout", data=billing_form(email=e, password=None))
-            for client, email in zip(clients, emails)
+            for client, email in zip(clients, emails, strict=True)
         ]
     )
 
@@ -87,7 +87,7 @@ def test_a_single_use_coupon_checked_out_by_two_students_at_once_is_counted_once
     assert [amount for _, _, amount in payments] == [3600, 4500]
     quiet()
     hooks = [app.test_client() for _ in payments]
-    results = race([lambda c=c, p=p: pay(c, gateway, p) for c, p in zip(hooks, payments)])
+    results = race([lambda c=c, p=p: pay(c, gateway, p) for c, p in zip(hooks, payments, strict=True)])
 
     assert [r.status_code for r in results] == [200, 200], results
     assert db.session.scalars(select(Order.status)).all() == ["paid", "paid"]
@@ -112,7 +112,7 @@ def test_many_students_racing_for_a_coupon_never_exceed_its_limit(app, db, make,
     results = race(
         [
             lambda c=client, e=email: c.post("/checkout", data=billing_form(email=e, password=None))
-            for client, email in zip(clients, emails)
+            for client, email in zip(clients, emails, strict=True)
         ]
     )
 

@@ -122,7 +122,9 @@ def test_a_late_payment_racing_a_new_checkout_for_the_same_credit_never_spends_i
 ):
     now, later = utcnow(), utcnow() + timedelta(minutes=16)
     student_id = student.id
-    order_id, first_credit, late_payment = _checkout(student_id, _cart(db, offer, offer.tutors[0], now), now, gateway)()
+    _order_id, first_credit, late_payment = _checkout(
+        student_id, _cart(db, offer, offer.tutors[0], now), now, gateway
+    )()
     db.session.commit()
     assert first_credit == CREDIT
     assert expire_abandoned(later, gateway) == 1

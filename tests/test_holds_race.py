@@ -2,6 +2,7 @@
 
 from datetime import time, timedelta
 from functools import partial
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
@@ -44,7 +45,7 @@ def race(clients, bodies, paths=None):
         response = client.post(path, json=body, headers={"Accept": "application/json"})
         return response.status_code, response.get_json()
 
-    return races.race([partial(post, *call) for call in zip(clients, paths, bodies)])
+    return races.race([partial(post, *call) for call in zip(clients, paths, bodies, strict=True)])
 
 
 def statuses(results):
@@ -93,7 +94,7 @@ def test_racing_for_overlapping_slots_of_one_tutor_never_double_books_them(app, 
     wins = sum(1 for status, _ in results if status == 200)
     assert wins == len(holds) == count(db, CartItem) >= 1
     assert {h.tutor_id for h in holds} == {tutor_id}
-    for earlier, later in zip(holds, holds[1:]):
+    for earlier, later in pairwise(holds):
         assert earlier.ends_at <= later.starts_at
     cells = sum((h.ends_at - h.starts_at) // timedelta(minutes=30) for h in holds)
     assert count(db, SlotLock) == cells
@@ -123,11 +124,12 @@ def test_one_student_adding_from_several_browsers_keeps_one_cart_without_overlap
     course, tutors, day = offer
     user = make.user()
     db.session.commit()
-    # Pairwise overlapping sessions, each with its own free tutor: only the cart's
-    # one-session-at-a-time rule can refuse them.
+    # Pairwise overlapping sessions, each with its own free tutor (the first six of eight): only the
+    # cart's one-session-at-a-time rule can refuse them.
     sessions = [(time(9), 60), (time(9), 90), (time(9), 120), (time(9, 30), 60), (time(9, 30), 90), (time(9, 30), 120)]
     requests = [
-        body(course, local_instant(day, start), duration, tutor) for (start, duration), tutor in zip(sessions, tutors)
+        body(course, local_instant(day, start), duration, tutor)
+        for (start, duration), tutor in zip(sessions, tutors, strict=False)
     ]
     clients = logged_in_clients(app, user, len(requests))
     user_id = user.id
@@ -149,7 +151,7 @@ def logged_in_clients(app, user, number):
 
 
 def test_adding_distinct_slots_from_several_browsers_at_once_fills_one_cart(app, db, offer, make, quiet):
-    course, tutors, day = offer
+    course, _tutors, day = offer
     user = make.user()
     db.session.commit()
     clients = logged_in_clients(app, user, 6)
@@ -164,7 +166,7 @@ def test_adding_distinct_slots_from_several_browsers_at_once_fills_one_cart(app,
 
 
 def test_removing_one_item_from_several_browsers_at_once_removes_it_once(app, db, offer, make, quiet):
-    course, tutors, day = offer
+    course, _tutors, day = offer
     user = make.user()
     cart = carts.get_or_create_cart(user=user)
     [item] = carts.add_slots(

@@ -1,7 +1,7 @@
 """`flask db upgrade` on an empty database gives exactly the models' schema."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -70,7 +70,7 @@ def test_downgrade_removes_everything(migrated_app):
 def test_the_migrated_database_refuses_two_overlapping_sessions_of_one_tutor(migrated_app):
     make = Factories(db)
     tutor = make.tutor(courses=[make.course()])
-    start = datetime(2027, 3, 1, 15, tzinfo=timezone.utc)
+    start = datetime(2027, 3, 1, 15, tzinfo=UTC)
     make.appointment(tutor=tutor, course=tutor.courses[0], starts_at=start)
     make.appointment(tutor=tutor, course=tutor.courses[0], starts_at=start, status="cancelled", cancelled_at=start)
     db.session.commit()

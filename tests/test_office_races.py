@@ -2,7 +2,7 @@
 
 import threading
 import time
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -21,8 +21,8 @@ from tutoradmin.models import (
     utcnow,
 )
 
-from .shopping import count
 from .races import logged_in, race
+from .shopping import count
 
 CLICKS = 4
 # Concurrency needs PostgreSQL's row locks: skipped on SQLite.
@@ -79,7 +79,7 @@ def test_a_session_cancelled_while_its_month_is_being_paid_is_either_left_out_or
         day=10, hour=10, minute=0, second=0, microsecond=0
     )
     staff, admin = make.user(role=Role.STAFF), make.user(role=Role.ADMIN)
-    order = make.booked_order(items=2, first_start=last_month.astimezone(timezone.utc))
+    order = make.booked_order(items=2, first_start=last_month.astimezone(UTC))
     cancelled, kept = order.items
     for item in order.items:
         item.appointment.status, item.appointment.completed_at = "completed", item.ends_at

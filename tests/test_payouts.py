@@ -1,9 +1,10 @@
 """Tutor statements: what counts, the arithmetic, payment and its lock, late refunds, completion."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tutoradmin.appointments import complete_past
 from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import (
     Appointment,
@@ -13,7 +14,6 @@ from tutoradmin.models import (
     PayoutAdjustment,
     TutorPayout,
 )
-from tutoradmin.appointments import complete_past
 from tutoradmin.payouts import (
     PayoutError,
     mark_paid,
@@ -24,11 +24,11 @@ from tutoradmin.payouts import (
 )
 
 # Mid-April 2026: March is over and payable; DST began on March 8.
-NOW = datetime(2026, 4, 10, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 4, 10, 15, 0, tzinfo=UTC)
 
 
 def local(*args):
-    return datetime(*args, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 @pytest.fixture
@@ -220,7 +220,7 @@ def test_a_paid_month_is_locked(db, tutor, admin, march, add_session):
     # A session added to the month afterwards does not change what was paid.
     add_session(local(2026, 3, 28, 10))
 
-    with pytest.raises(PayoutError, match="déjà payé.*VIR-0001"):
+    with pytest.raises(PayoutError, match=r"déjà payé.*VIR-0001"):
         _pay(tutor, admin, confirmation="VIR-0002")
 
     result = statement(tutor, 2026, 3, NOW)
@@ -256,7 +256,7 @@ def test_bad_payment_input_is_refused_in_french_and_writes_nothing(db, tutor, ad
 def test_a_month_with_a_session_still_scheduled_cannot_be_paid(db, tutor, admin, march, add_session):
     add_session(local(2026, 3, 31, 22), status="scheduled")
 
-    with pytest.raises(PayoutError, match="1 séance.*encore planifiées"):
+    with pytest.raises(PayoutError, match=r"1 séance.*encore planifiées"):
         _pay(tutor, admin)
 
     assert db.session.query(TutorPayout).count() == 0
@@ -380,7 +380,7 @@ def test_complete_past_completes_only_scheduled_sessions_that_have_ended(db, mak
 
 
 def test_flask_complete_appointments_prints_the_count(app, db, add_session):
-    hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     add_session(hour - timedelta(hours=3), status="scheduled")
     add_session(hour - timedelta(hours=5), status="scheduled")
     add_session(hour + timedelta(hours=5), status="scheduled")

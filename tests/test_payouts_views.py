@@ -1,7 +1,7 @@
 """Payout pages: who sees which statement, who may mark a month paid, and what bad input does."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,7 +22,7 @@ MY_URL = "/admin/mes-revenus/"
 
 
 def local(day, hour, minute=0):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_the_default_page_lists_last_months_tutors(client, login_as, month_of_wo
 
     page = _page(client.get(OFFICE_URL))
 
-    assert 'value="%s"' % f"{last_month:%Y-%m}" in page
+    assert f'value="{last_month:%Y-%m}"' in page
     assert "Amélie Tremblay" in page and money(6250) in page and "À payer" in page
     assert f"tuteur={month_of_work.id}&amp;mois={last_month:%Y-%m}" in client.get(OFFICE_URL).get_data(as_text=True)
 
@@ -295,7 +295,7 @@ def colleague_and_me(make, login, db, month_of_work, last_month):
 
 
 def test_a_tutor_sees_their_own_hours_earnings_and_rate(client, colleague_and_me, last_month):
-    me, other = colleague_and_me
+    _me, other = colleague_and_me
 
     page = _text(client.get(MY_URL))
 
@@ -307,7 +307,7 @@ def test_a_tutor_sees_their_own_hours_earnings_and_rate(client, colleague_and_me
 
 @pytest.mark.parametrize("extra", ["", "&tuteur={other}", "&tutor_id={other}&id={other}"])
 def test_a_tutor_statement_is_always_their_own(client, colleague_and_me, last_month, extra):
-    me, other = colleague_and_me
+    _me, other = colleague_and_me
     url = f"{MY_URL}releve/?mois={last_month:%Y-%m}" + extra.format(other=other.id)
 
     page = _page(client.get(url))

@@ -63,7 +63,7 @@ def test_allocate_always_sums_exactly_and_stays_within_a_cent_of_the_exact_share
         total = rng.randint(0, sum(weights) or 1)
         shares = allocate(total, weights)
         assert sum(shares) == total or sum(weights) == 0
-        for share, weight in zip(shares, weights):
+        for share, weight in zip(shares, weights, strict=True):
             exact = total * weight / sum(weights) if sum(weights) else 0
             assert abs(share - exact) < 1
             assert share >= 0

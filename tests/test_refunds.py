@@ -216,7 +216,7 @@ def _paid_month_session(db, make, staff, now):
 
 def test_cancelling_a_session_of_a_paid_month_for_a_credit_takes_the_tutor_earnings_back(db, make, staff):
     now = utcnow()
-    order, item = _paid_month_session(db, make, staff, now)
+    _order, item = _paid_month_session(db, make, staff, now)
 
     credit = appointments.cancel(item.appointment, "Séance contestée", staff, now)
     db.session.commit()

@@ -17,7 +17,7 @@ session staff booked without payment, A/X, completed on 2026-03-01 04:30 UTC (28
 locally), costs tutor X's rate, 25,00 $; a session still scheduled costs nothing. March is empty.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -45,7 +45,7 @@ BY_TUTOR = {"Tuteur X": (4050, 0, 2500 + 2500), "Tuteur Y": (5400 + 5750 + 6000,
 
 
 def utc(text):
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def paid_order(db, student, paid_at, lines, discount=(), credit=(), payment="succeeded", number=0):
@@ -284,7 +284,7 @@ def test_each_payment_falls_in_its_local_month_to_the_second(db, make):
 
 
 def test_net_margin_and_margin_rate(sales):
-    series = dict((p.key, f) for p, f in reports.revenue_series(reports.months(START, END)))
+    series = {p.key: f for p, f in reports.revenue_series(reports.months(START, END))}
     january = series["2026-01"]
     assert (january.net_cents, january.margin_cents) == (15200, 12700)
     assert january.margin_rate == Decimal(12700) / Decimal(15200)

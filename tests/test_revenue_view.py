@@ -185,14 +185,14 @@ def test_an_unknown_export_is_not_found(client, login_as):
 def test_the_monthly_export_matches_the_figures(client, login_as, sales):
     login_as("accountant")
     rows = _csv(client, ACCOUNTING_PAGE + "export/mensuel.csv" + PERIOD)
-    assert rows[0] == ["Mois"] + HEADERS
+    assert rows[0] == ["Mois", *HEADERS]
     assert rows[1:] == [_expected_row(month, *figures) for month, figures in MONTHLY.items()]
 
 
 def test_the_yearly_export_matches_the_figures(client, login_as, sales):
     login_as("staff")
     rows = _csv(client, OFFICE_PAGE + "export/annuel.csv" + PERIOD)
-    assert rows == [["Année"] + HEADERS, _expected_row("2026", 21200, 2000, 11000)]
+    assert rows == [["Année", *HEADERS], _expected_row("2026", 21200, 2000, 11000)]
     assert TOTAL.net_cents == 19200
 
 
@@ -200,7 +200,7 @@ def test_the_yearly_export_matches_the_figures(client, login_as, sales):
 def test_the_cumulative_exports_match_the_figures(client, login_as, sales, slug, header, expected):
     login_as("admin")
     rows = _csv(client, OFFICE_PAGE + f"export/{slug}.csv" + PERIOD)
-    assert rows[0] == [header] + HEADERS
+    assert rows[0] == [header, *HEADERS]
     assert sorted(rows[1:]) == sorted(_expected_row(name, *figures) for name, figures in expected.items())
 
 

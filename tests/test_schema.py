@@ -1,6 +1,6 @@
 """The database itself refuses rows that break the business rules (SQLite and PostgreSQL)."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from tutoradmin.models import (
     Appointment,
     AvailabilityException,
-    CartItem,
     Cart,
+    CartItem,
     Coupon,
     Course,
     CreditEntry,
@@ -199,19 +199,19 @@ def test_exception_dates_stay_within_the_business_years(db, make, day):
 def test_time_off_stays_within_the_business_years(db, make, year):
     tutor = make.tutor()
     db.session.commit()
-    start = datetime(year, 6, 1, tzinfo=timezone.utc)
+    start = datetime(year, 6, 1, tzinfo=UTC)
     _rejected(db, TimeOff(tutor_id=tutor.id, starts_at=start, ends_at=start + timedelta(days=1)))
 
 
 @pytest.mark.parametrize("field", ["starts_at", "ends_at"])
 def test_coupon_dates_stay_within_the_business_years(db, field):
-    _rejected(db, Coupon(code="ANCIEN", kind="fixed", value=500, **{field: datetime(1, 1, 1, 12, tzinfo=timezone.utc)}))
+    _rejected(db, Coupon(code="ANCIEN", kind="fixed", value=500, **{field: datetime(1, 1, 1, 12, tzinfo=UTC)}))
 
 
 def test_the_first_and_last_business_days_are_accepted(db, make):
     tutor = make.tutor()
-    first = datetime(2000, 1, 1, tzinfo=timezone.utc)
-    last = datetime(2100, 12, 31, 23, 59, tzinfo=timezone.utc)
+    first = datetime(2000, 1, 1, tzinfo=UTC)
+    last = datetime(2100, 12, 31, 23, 59, tzinfo=UTC)
     db.session.add_all(
         [
             AvailabilityException(tutor_id=tutor.id, date=date(2000, 1, 1), kind="closed"),
@@ -361,15 +361,15 @@ def test_a_cart_cannot_hold_the_same_session_twice(db, make):
     cart = Cart(session_key="abc")
     db.session.add(cart)
     db.session.flush()
-    fields = dict(
-        cart_id=cart.id,
-        course_id=course.id,
-        tutor_id=tutor.id,
-        starts_at=NOW,
-        ends_at=NOW + timedelta(hours=1),
-        duration_minutes=60,
-        price_cents=4500,
-    )
+    fields = {
+        "cart_id": cart.id,
+        "course_id": course.id,
+        "tutor_id": tutor.id,
+        "starts_at": NOW,
+        "ends_at": NOW + timedelta(hours=1),
+        "duration_minutes": 60,
+        "price_cents": 4500,
+    }
     db.session.add(CartItem(**fields))
     db.session.commit()
     _rejected(db, CartItem(**fields))

@@ -211,7 +211,7 @@ def test_tutor_sessions_never_overlap_and_follow_the_grid_and_working_hours(app,
         assert locks[appointment.id] == appointment.duration_minutes // 30
         if appointment.status == "completed":
             assert appointment.ends_at <= now and appointment.completed_at == appointment.ends_at
-            assert [c.kind for c in appointment.changes][0] == "created"
+            assert appointment.changes[0].kind == "created"
             assert appointment.changes[-1].kind == "completed"
         else:
             assert appointment.starts_at > now

@@ -1,6 +1,6 @@
 """The slot rules of SPEC §4, one by one, on the pure slot engine."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -134,8 +134,8 @@ def test_a_nine_oclock_rule_stays_nine_oclock_across_the_autumn_change():
     before = tutor_slots(cal, date(2026, 10, 25), 60, BookingWindow.from_settings(now))
     after = tutor_slots(cal, date(2026, 11, 1), 60, BookingWindow.from_settings(now))
     assert local_starts(before) == local_starts(after) == ["09:00"]
-    assert before[0].starts_at.astimezone(timezone.utc).hour == 13
-    assert after[0].starts_at.astimezone(timezone.utc).hour == 14
+    assert before[0].starts_at.astimezone(UTC).hour == 13
+    assert after[0].starts_at.astimezone(UTC).hour == 14
 
 
 def test_a_nine_oclock_rule_stays_nine_oclock_across_the_spring_change():
@@ -212,5 +212,5 @@ def test_find_slot_resolves_the_tutor_by_priority():
 
 def test_slot_instants_are_aware_utc_compatible():
     slot = tutor_slots(calendar(), MONDAY, 60, WINDOW)[0]
-    assert slot.starts_at == datetime(2026, 12, 7, 14, 0, tzinfo=timezone.utc)
+    assert slot.starts_at == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
     assert slot.local_date == MONDAY

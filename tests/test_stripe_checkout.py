@@ -224,7 +224,7 @@ def test_after_a_declined_card_in_the_page_a_saved_card_is_charged_on_a_new_inte
 
 
 def test_the_saved_cards_are_offered_and_the_chosen_one_is_charged_at_once(db, client, fake_stripe, student):
-    visa, mastercard = with_customer(db, fake_stripe, student, "pm_card_visa", "pm_card_mastercard")
+    _visa, mastercard = with_customer(db, fake_stripe, student, "pm_card_visa", "pm_card_mastercard")
     page = client.get("/checkout").get_data(as_text=True)
     assert "VISA •••• 4242 (12/2034)" in page and "MASTERCARD •••• 4444" in page
 

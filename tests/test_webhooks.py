@@ -232,7 +232,7 @@ def test_a_slot_taken_after_the_hold_expired_is_refunded_and_the_rest_stands(
     rival = make.user(email="rivale@example.com")
     rival_cart = new_cart(db, rival)
     [rival_item] = fill(rival_cart, offer, 9, now=later, tutor=lost.tutor)
-    rival_order, rival_payment = start_checkout(rival_cart, billing(rival.email), later, gateway, user=rival)
+    _rival_order, rival_payment = start_checkout(rival_cart, billing(rival.email), later, gateway, user=rival)
     payment_succeeded(rival_payment.gateway_payment_id, later, gateway)
     db.session.commit()
     assert rival_item.tutor_id == taken_tutor_id

@@ -189,7 +189,7 @@ def _build_order(cart, buyer, billing, current, now):
     held = summary.held
     prices = [i.price_cents for i in held]
     discounts = allocate(summary.discount_cents, prices)
-    credit_shares = allocate(current.credit_cents, [p - d for p, d in zip(prices, discounts)])
+    credit_shares = allocate(current.credit_cents, [p - d for p, d in zip(prices, discounts, strict=True)])
     order = Order(
         user=buyer,
         cart_id=cart.id,
@@ -210,7 +210,7 @@ def _build_order(cart, buyer, billing, current, now):
         billing_country=billing.country,
         created_at=now,
     )
-    for item, discount, credit in zip(held, discounts, credit_shares):
+    for item, discount, credit in zip(held, discounts, credit_shares, strict=True):
         order.items.append(
             OrderItem(
                 course_id=item.course_id,

@@ -13,11 +13,11 @@ from sqlalchemy.orm import aliased
 from .extensions import db
 from .fulfilment import BOOKED_STATUSES
 from .models import (
+    OCCUPYING_STATUSES,
     Appointment,
     CartItem,
     CreditEntry,
     CreditKind,
-    OCCUPYING_STATUSES,
     Hold,
     Order,
     Payment,

@@ -4,7 +4,7 @@ Times are stored as aware UTC instants; a local date or wall-clock time becomes 
 with zoneinfo, so that a 9:00 rule stays 9:00 across daylight-saving changes.
 """
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 #: The business's time zone, also Flask-Babel's (config.py).
@@ -19,7 +19,7 @@ def to_local(moment):
 
 def local_instant(day, moment):
     """The aware UTC instant of a local date and wall-clock time."""
-    return datetime.combine(day, moment, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, moment, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def local_day_bounds(day):

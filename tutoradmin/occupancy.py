@@ -5,7 +5,7 @@ unique key on (tutor, cell) lets only one owner have a cell, whatever the number
 of app servers or concurrent requests.
 """
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -27,8 +27,8 @@ class SlotTaken(DomainError):
 
 def cells(starts_at, ends_at):
     """UTC starts of the 30-minute cells covering [starts_at, ends_at)."""
-    start = starts_at.astimezone(timezone.utc)
-    end = ends_at.astimezone(timezone.utc)
+    start = starts_at.astimezone(UTC)
+    end = ends_at.astimezone(UTC)
     if start.minute % 30 or start.second or start.microsecond or (end - start) % CELL:
         raise ValueError("Sessions start on the 30-minute grid and last whole cells.")
     if end <= start:

@@ -44,7 +44,7 @@ def _shares(balances, cancelled_ids, amount_cents):
     ):
         room = [max(0, b.refundable_cents) for b in group]
         taken = min(remaining, sum(room))
-        for balance, share in zip(group, _capped(taken, room)):
+        for balance, share in zip(group, _capped(taken, room), strict=True):
             shares[balance.item.id] = shares.get(balance.item.id, 0) + share
         remaining -= taken
     return shares
@@ -53,7 +53,7 @@ def _shares(balances, cancelled_ids, amount_cents):
 def _capped(total, room):
     """Proportional shares of `total` that never exceed each item's room (total <= sum(room))."""
     shares = allocate(total, room)
-    return [min(share, cap) for share, cap in zip(shares, room)]
+    return [min(share, cap) for share, cap in zip(shares, room, strict=True)]
 
 
 def _validate(order, amount_cents, cancelled_ids, reason, balances):

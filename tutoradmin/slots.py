@@ -9,7 +9,7 @@ daylight-saving changes.
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from .localtime import LOCAL_TZ, local_day_bounds, local_instant
 from .models import SESSION_DURATIONS

@@ -1,7 +1,7 @@
 """In Chromium: the office refunds a session, the accountant reads the revenue charts, an administrator pays a tutor."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -75,7 +75,7 @@ def test_the_accountant_sees_the_revenue_charts_drawn(page, live_server, make, d
 
 
 def _local(day, hour):
-    return datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def test_an_administrator_marks_a_finished_month_paid_and_it_locks(page, live_server, make, db):

@@ -12,8 +12,6 @@ from datetime import time, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from . import data
-from .history import build_history
 from ..extensions import db
 from ..localtime import LOCAL_TZ, add_months, local_day_bounds, local_instant
 from ..models import (
@@ -31,6 +29,8 @@ from ..models import (
     UserStatus,
     WeeklyRule,
 )
+from . import data
+from .history import build_history
 
 
 @dataclass
@@ -163,13 +163,13 @@ def _users(founded, passwords, report, today):
 def _tutors(founded, passwords, report):
     """The eight demo tutors in priority order, each with a tutor account."""
     specs = [
-        dict(
-            email=data.tutor_email(t),
-            role=Role.TUTOR.value,
-            first_name=t["first_name"],
-            last_name=t["last_name"],
-            phone=t["phone"],
-        )
+        {
+            "email": data.tutor_email(t),
+            "role": Role.TUTOR.value,
+            "first_name": t["first_name"],
+            "last_name": t["last_name"],
+            "phone": t["phone"],
+        }
         for t in data.TUTORS
     ]
     users, created_users = _get_or_create_users(specs, passwords, founded)
@@ -178,7 +178,7 @@ def _tutors(founded, passwords, report):
     query = select(Tutor).where(Tutor.user_id.in_(user_ids))
     existing = {t.user_id: t for t in db.session.scalars(query)}
     tutors, created = [], 0
-    for spec, profile in zip(specs, data.TUTORS):
+    for spec, profile in zip(specs, data.TUTORS, strict=True):
         user = users[spec["email"]]
         tutor = existing.get(user.id)
         if tutor is None:
@@ -209,7 +209,7 @@ def _assignments(tutors, courses, founded, report):
     )
     missing = [
         TutorCourse(tutor_id=tutor.id, course_id=courses[slug].id, created_at=founded)
-        for tutor, profile in zip(tutors, data.TUTORS)
+        for tutor, profile in zip(tutors, data.TUTORS, strict=True)
         for slug in profile["courses"]
         if (tutor.id, courses[slug].id) not in existing
     ]
@@ -228,7 +228,7 @@ def _availability(rng, tutors, today, founded, report):
     query = select(WeeklyRule.tutor_id).where(WeeklyRule.tutor_id.in_(ids))
     with_rules = set(db.session.scalars(query))
     rows = []
-    for index, (tutor, profile) in enumerate(zip(tutors, data.TUTORS)):
+    for index, (tutor, profile) in enumerate(zip(tutors, data.TUTORS, strict=True)):
         if tutor.id in with_rules:
             continue
         rules = [(day, _parse_time(s), _parse_time(e)) for day, s, e in profile["rules"]]

@@ -5,8 +5,6 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from . import data
-from .schedule import weighted
 from ..extensions import db
 from ..localtime import LOCAL_TZ, add_months, local_instant
 from ..models import (
@@ -21,6 +19,8 @@ from ..models import (
     TicketMessage,
     TutorPayout,
 )
+from . import data
+from .schedule import weighted
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

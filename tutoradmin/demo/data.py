@@ -369,7 +369,7 @@ def tutor_email(tutor):
 def student_profiles():
     """The demo students, the demo account first, each with a billing address."""
     profiles = [DEMO_STUDENT]
-    for i, (first, last) in enumerate(zip(STUDENT_FIRST_NAMES, STUDENT_LAST_NAMES)):
+    for i, (first, last) in enumerate(zip(STUDENT_FIRST_NAMES, STUDENT_LAST_NAMES, strict=True)):
         city, area, postal, street = ADDRESSES[i % len(ADDRESSES)]
         profiles.append(
             {

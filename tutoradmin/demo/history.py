@@ -9,10 +9,7 @@ database ids (slot locks, credit entries, redemptions, refunds) come after one f
 from collections import defaultdict
 from datetime import timedelta
 
-from . import data
 from ..coupons import CouponError, check_usable, discount_cents
-from .activity import add_meeting_link, add_rating, build_activity
-from .schedule import Scheduler
 from ..extensions import db
 from ..formatting import local_datetime
 from ..models import (
@@ -34,6 +31,9 @@ from ..models import (
 )
 from ..occupancy import occupy
 from ..pricing import allocate, session_price, tutor_earnings
+from . import data
+from .activity import add_meeting_link, add_rating, build_activity
+from .schedule import Scheduler
 
 
 class HistoryBuilder:
@@ -49,7 +49,7 @@ class HistoryBuilder:
         self.staff = office["staff"]
         self.coupons = coupons
         self.students_with_orders = set()
-        self.providers = {t.id: p["meeting"] for t, p in zip(tutors, data.TUTORS)}
+        self.providers = {t.id: p["meeting"] for t, p in zip(tutors, data.TUTORS, strict=True)}
         self.credit_events = defaultdict(list)
         self.deferred_credits = []
         self.manual = []
@@ -103,14 +103,14 @@ class HistoryBuilder:
             self.credit_events[student.id].append((at, amount))
             self.manual.append((student, amount, reason, at))
             self.deferred_credits.append(
-                dict(
-                    user_id=student.id,
-                    kind=CreditKind.CREDIT.value,
-                    amount_cents=amount,
-                    reason=reason,
-                    created_by_id=self.staff.id,
-                    created_at=at,
-                )
+                {
+                    "user_id": student.id,
+                    "kind": CreditKind.CREDIT.value,
+                    "amount_cents": amount,
+                    "reason": reason,
+                    "created_by_id": self.staff.id,
+                    "created_at": at,
+                }
             )
 
     def _balance(self, student, at):
@@ -127,7 +127,7 @@ class HistoryBuilder:
         balance = self._balance(student, paid_at)
         credit = min(balance, subtotal - discount) if balance > 0 and self.rng.random() < 0.7 else 0
         discounts = allocate(discount, prices)
-        credits = allocate(credit, [p - d for p, d in zip(prices, discounts)])
+        credits = allocate(credit, [p - d for p, d in zip(prices, discounts, strict=True)])
         profile = plan.profile
         order = Order(
             user=student,
@@ -147,7 +147,7 @@ class HistoryBuilder:
             created_at=paid_at - timedelta(minutes=self.rng.randint(2, 15)),
             paid_at=paid_at,
         )
-        for session, price, share, credit_share in zip(plan.sessions, prices, discounts, credits):
+        for session, price, share, credit_share in zip(plan.sessions, prices, discounts, credits, strict=True):
             item = OrderItem(
                 course=session.course,
                 tutor=session.tutor,
@@ -195,14 +195,14 @@ class HistoryBuilder:
         if credit:
             self.credit_events[student.id].append((paid_at, -credit))
             self.deferred_credits.append(
-                dict(
-                    user_id=student.id,
-                    kind=CreditKind.DEBIT.value,
-                    amount_cents=credit,
-                    order=order,
-                    reason="Crédit utilisé pour une commande",
-                    created_at=paid_at,
-                )
+                {
+                    "user_id": student.id,
+                    "kind": CreditKind.DEBIT.value,
+                    "amount_cents": credit,
+                    "order": order,
+                    "reason": "Crédit utilisé pour une commande",
+                    "created_at": paid_at,
+                }
             )
         if coupon is not None:
             coupon.redemptions_count += 1
@@ -257,16 +257,16 @@ class HistoryBuilder:
         if paid > 0:
             self.credit_events[order.user.id].append((at, paid))
             self.deferred_credits.append(
-                dict(
-                    user_id=order.user.id,
-                    kind=CreditKind.CREDIT.value,
-                    amount_cents=paid,
-                    order=order,
-                    appointment=appointment,
-                    created_by_id=actor_id,
-                    created_at=at,
-                    reason=f"Annulation de la séance du {local_datetime(item.starts_at)}",
-                )
+                {
+                    "user_id": order.user.id,
+                    "kind": CreditKind.CREDIT.value,
+                    "amount_cents": paid,
+                    "order": order,
+                    "appointment": appointment,
+                    "created_by_id": actor_id,
+                    "created_at": at,
+                    "reason": f"Annulation de la séance du {local_datetime(item.starts_at)}",
+                }
             )
 
     def _refunds(self, orders):
@@ -320,9 +320,13 @@ class HistoryBuilder:
             return
         tutor = appointment.order_item.tutor
         recent = appointment.starts_at > self.now - timedelta(days=60)
-        if recent and self.rng.random() < (0.7 if appointment.ends_at > self.now else 0.4):
-            if add_meeting_link(self.rng, self.now, appointment, tutor, self.providers[tutor.id]):
-                self.counts["liens de séance"] += 1
+        link_rate = 0.7 if appointment.ends_at > self.now else 0.4
+        if (
+            recent
+            and self.rng.random() < link_rate
+            and add_meeting_link(self.rng, self.now, appointment, tutor, self.providers[tutor.id])
+        ):
+            self.counts["liens de séance"] += 1
         if appointment.ends_at > self.now:
             return
         appointment.status = AppointmentStatus.COMPLETED.value
@@ -333,9 +337,8 @@ class HistoryBuilder:
                 created_at=appointment.ends_at,
             )
         )
-        if self.rng.random() < data.RATING_RATE:
-            if add_rating(self.rng, self.now, appointment):
-                self.counts["évaluations"] += 1
+        if self.rng.random() < data.RATING_RATE and add_rating(self.rng, self.now, appointment):
+            self.counts["évaluations"] += 1
 
     def _credit_entries(self):
         entries = []

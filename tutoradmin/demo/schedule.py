@@ -7,15 +7,15 @@ overlap for a tutor or for a student. Busy months follow the school year.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import time, timedelta, timezone
+from datetime import UTC, time, timedelta
 
 from sqlalchemy import select
 
-from . import data
 from ..extensions import db
 from ..localtime import LOCAL_TZ, add_months, local_day_bounds, local_instant
 from ..models import AvailabilityException, ExceptionKind, SlotLock, TimeOff, WeeklyRule
 from ..occupancy import CELL, cells
+from . import data
 
 RANK_WEIGHTS = (5, 3, 2, 1.5, 1)
 
@@ -62,7 +62,7 @@ class Agenda:
 
 
 def _grid_floor(moment):
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.replace(minute=moment.minute - moment.minute % 30, second=0, microsecond=0)
 
 
@@ -87,7 +87,8 @@ class Scheduler:
         self.rules = defaultdict(lambda: defaultdict(list))
         self.course_tutors = {
             slug: sorted(
-                (t for t, p in zip(tutors, data.TUTORS) if slug in p["courses"]), key=lambda t: (t.priority, t.id)
+                (t for t, p in zip(tutors, data.TUTORS, strict=True) if slug in p["courses"]),
+                key=lambda t: (t.priority, t.id),
             )
             for slug in courses
         }
@@ -191,12 +192,9 @@ class Scheduler:
         """The student's usual course and tutor most of the time, something else sometimes."""
         if student_index not in self.preferences:
             favourites = {weighted(self.rng, data.COURSE_POPULARITY) for _ in range(2)}
-            self.preferences[student_index] = {slug: None for slug in sorted(favourites)}
+            self.preferences[student_index] = dict.fromkeys(sorted(favourites))
         usual = self.preferences[student_index]
-        if self.rng.random() < 0.85:
-            slug = self.rng.choice(list(usual))
-        else:
-            slug = weighted(self.rng, data.COURSE_POPULARITY)
+        slug = self.rng.choice(list(usual)) if self.rng.random() < 0.85 else weighted(self.rng, data.COURSE_POPULARITY)
         ranked = self.course_tutors[slug]
         by_rank = {t: RANK_WEIGHTS[min(i, len(RANK_WEIGHTS) - 1)] for i, t in enumerate(ranked)}
         if slug in usual and usual[slug] is None:

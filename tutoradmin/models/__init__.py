@@ -2,13 +2,13 @@
 
 from .appointments import (
     APPOINTMENT_STATUS_LABELS,
+    OCCUPYING_STATUSES,
     Appointment,
     AppointmentChange,
     AppointmentStatus,
     ChangeKind,
     MeetingLink,
     MeetingProvider,
-    OCCUPYING_STATUSES,
     Rating,
 )
 from .availability import EXCEPTION_KIND_LABELS, AvailabilityException, ExceptionKind, TimeOff, WeeklyRule

@@ -1,6 +1,6 @@
 """The years the business works in: dates typed by the office or tutors, and the tables that keep them."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import CheckConstraint
 
@@ -8,8 +8,8 @@ BUSINESS_YEARS = range(2000, 2101)
 FIRST_DAY = date(BUSINESS_YEARS.start, 1, 1)
 LAST_DAY = date(BUSINESS_YEARS.stop - 1, 12, 31)
 # Timestamps are checked in UTC, the way they are stored; the end is exclusive.
-FIRST_INSTANT = datetime(BUSINESS_YEARS.start, 1, 1, tzinfo=timezone.utc)
-END_INSTANT = datetime(BUSINESS_YEARS.stop, 1, 1, tzinfo=timezone.utc)
+FIRST_INSTANT = datetime(BUSINESS_YEARS.start, 1, 1, tzinfo=UTC)
+END_INSTANT = datetime(BUSINESS_YEARS.stop, 1, 1, tzinfo=UTC)
 OUTSIDE_BUSINESS_YEARS = (
     f"Date invalide : choisissez une date entre {BUSINESS_YEARS.start} et {BUSINESS_YEARS.stop - 1}."
 )

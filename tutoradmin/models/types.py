@@ -1,7 +1,7 @@
 """Column types and helpers shared by every model module."""
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
@@ -16,7 +16,7 @@ YEARS = range(1900, 3000)
 
 def utcnow():
     """Current time as an aware UTC datetime (the only clock column defaults use)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -34,7 +34,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("Naive datetime refused: timestamps must be timezone-aware.")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -43,11 +43,12 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
-class Choices(str, enum.Enum):
+# Not StrEnum: str() and f-strings of a member would give its value instead of "Class.NAME".
+class Choices(str, enum.Enum):  # noqa: UP042
     """A closed set of string values stored as text and checked by the database."""
 
     @classmethod

@@ -18,7 +18,7 @@ from .sales import MONEY_COLUMNS, OrderColumns
 
 def _exports(formatters, money_columns):
     """Export formatters: as listed, but amounts as plain dollars a spreadsheet can add up."""
-    return {**formatters, **{name: money_export for name in money_columns}}
+    return {**formatters, **dict.fromkeys(money_columns, money_export)}
 
 
 class AccountingOrderView(OrderColumns, ReadOnlyModelView):
@@ -57,7 +57,7 @@ class PayoutColumns:
     }
     column_formatters = {
         "minutes": hours_column,
-        **{name: money_column for name in PAYOUT_MONEY_COLUMNS},
+        **dict.fromkeys(PAYOUT_MONEY_COLUMNS, money_column),
         "status": label_column(PAYOUT_STATUS_LABELS),
         "paid_at": datetime_column,
     }
@@ -65,7 +65,7 @@ class PayoutColumns:
 
 class AccountingPayoutView(PayoutColumns, ReadOnlyModelView):
     allowed_roles = ACCOUNTING
-    column_list = ["tutor"] + PayoutColumns.column_list
+    column_list = ["tutor", *PayoutColumns.column_list]
     column_filters = [
         FilterLike("tutor.display_name", "Tuteur"),
         IntEqualFilter(TutorPayout.year, "Année"),

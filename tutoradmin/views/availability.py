@@ -107,26 +107,26 @@ class TimeOffColumns:
 
 class WeeklyRuleView(WeeklyRuleColumns, SecureModelView):
     allowed_roles = OFFICE
-    column_list = ["tutor"] + WeeklyRuleColumns.column_list
-    column_filters = WeeklyRuleColumns.column_filters + [FilterLike("tutor.display_name", "Tuteur")]
-    form_columns = ["tutor"] + WeeklyRuleColumns.form_columns
+    column_list = ["tutor", *WeeklyRuleColumns.column_list]
+    column_filters = [*WeeklyRuleColumns.column_filters, FilterLike("tutor.display_name", "Tuteur")]
+    form_columns = ["tutor", *WeeklyRuleColumns.form_columns]
     form_args = {**WeeklyRuleColumns.form_args, "tutor": OFFICE_TUTOR_FIELD}
 
 
 class ExceptionView(ExceptionColumns, SecureModelView):
     allowed_roles = OFFICE
-    column_list = ["tutor"] + ExceptionColumns.column_list
+    column_list = ["tutor", *ExceptionColumns.column_list]
     column_filters = [FilterLike("tutor.display_name", "Tuteur"), "date"]
-    form_columns = ["tutor"] + ExceptionColumns.form_columns
+    form_columns = ["tutor", *ExceptionColumns.form_columns]
     form_args = {**ExceptionColumns.form_args, "tutor": OFFICE_TUTOR_FIELD}
 
 
 class TimeOffView(TimeOffColumns, SecureModelView):
     allowed_roles = OFFICE
-    column_list = ["tutor"] + TimeOffColumns.column_list
+    column_list = ["tutor", *TimeOffColumns.column_list]
     column_filters = [
         FilterLike("tutor.display_name", "Tuteur"),
         *local_day_filters(TimeOff.starts_at, "Début"),
     ]
-    form_columns = ["tutor"] + TimeOffColumns.form_columns
+    form_columns = ["tutor", *TimeOffColumns.form_columns]
     form_args = {**TimeOffColumns.form_args, "tutor": OFFICE_TUTOR_FIELD}

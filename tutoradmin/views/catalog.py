@@ -198,7 +198,7 @@ class CouponColumns:
         "max_redemptions",
         "active",
     ]
-    column_details_list = column_list + ["description", "created_at"]
+    column_details_list = [*column_list, "description", "created_at"]
     column_searchable_list = ["code", "description"]
     column_filters = [BooleanEqualFilter(Coupon.active, "Actif")]
     column_sortable_list = [

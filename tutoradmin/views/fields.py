@@ -1,6 +1,6 @@
 """Form fields of the back office: money in dollars, local date-times, new passwords."""
 
-from datetime import timezone
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -76,7 +76,7 @@ class LocalDateTimeField(DateTimeField):
             self.data = None
             raise ValueError(YEAR_OUT_OF_RANGE)
         if self.data is not None and self.data.tzinfo is None:
-            self.data = self.data.replace(tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+            self.data = self.data.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 class NewPasswordField(PasswordField):

@@ -33,7 +33,7 @@ def _revenue_rows(last, this):
         )
         for label, name in AMOUNTS
     ]
-    return rows + [(MARGIN_RATE, percent(this.margin_rate), percent(last.margin_rate), "")]
+    return [*rows, (MARGIN_RATE, percent(this.margin_rate), percent(last.margin_rate), "")]
 
 
 class OverviewView(SecureIndexView):

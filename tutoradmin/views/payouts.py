@@ -15,8 +15,8 @@ from wtforms import HiddenField, StringField
 
 from .. import payouts
 from ..extensions import db
-from ..forms import BaseForm
 from ..formatting import local_date, money, month_label
+from ..forms import BaseForm
 from ..localtime import month_is_over, previous_month, to_local
 from ..models import Tutor, utcnow
 from ..params import ParamError, parse_date, parse_month, parse_optional_id

@@ -103,7 +103,7 @@ class StudentView(RowsModelView):
         "created_at",
         "last_login_at",
     ]
-    column_details_list = column_list + ["credit", "orders", "appointments", "tickets"]
+    column_details_list = [*column_list, "credit", "orders", "appointments", "tickets"]
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-money", ".credit", title="Crédit : solde et ajustement"),
     ]
@@ -217,7 +217,8 @@ class UserView(SecureModelView):
 
     def after_model_change(self, form, model, is_created):
         if model.id == current_user.id:
-            # An administrator's edit of their own account (a new password) signs out their other browsers, not this one.
+            # An administrator's edit of their own account (a new password) signs out their other browsers,
+            # not this one.
             login_user(model)
 
 

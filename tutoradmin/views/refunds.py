@@ -42,7 +42,7 @@ class RefundColumns:
         "processed_at",
         "gateway_refund_id",
     ]
-    column_details_list = column_list + ["failure_message", "created_by"]
+    column_details_list = [*column_list, "failure_message", "created_by"]
     column_export_list = [
         "id",
         "order_id",

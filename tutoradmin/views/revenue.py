@@ -233,7 +233,7 @@ def _chart(table):
 def _csv(table):
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([table.header] + HEADERS)
+    writer.writerow([table.header, *HEADERS])
     for _label, csv_label, figures in table.rows:
         writer.writerow(
             [csv_label]
@@ -308,7 +308,7 @@ class RevenuePage:
             form=period,
             report=report,
             period_label=f"Du {local_date(start)} au {local_date(end)}",
-            summary=list(zip(HEADERS, _cells(report.total))),
+            summary=list(zip(HEADERS, _cells(report.total), strict=True)),
             headers=HEADERS,
             sections=_sections(report, period),
             plotly_url=url_for(".plotly_js", v=plotly.__version__),

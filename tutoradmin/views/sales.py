@@ -268,7 +268,7 @@ class OrderColumns:
         "user.email": "Courriel du compte",
     }
     column_formatters = {
-        **{name: money_column for name in MONEY_COLUMNS},
+        **dict.fromkeys(MONEY_COLUMNS, money_column),
         "status": label_column(ORDER_STATUS_LABELS),
         "created_at": datetime_column,
         "paid_at": datetime_column,
