@@ -1,4 +1,4 @@
-# The two commands: `make run` serves the demo, `make test` runs the suite.
+# The two commands: `make run` serves the demo, `make test` lints the code then runs the suite.
 # Dependencies: direct pins in pyproject.toml, every indirect one in constraints.txt (`make constraints`).
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app.py
 
-.PHONY: run test install install-dev constraints migrate seed clean
+.PHONY: run test lint install install-dev constraints migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,13 @@ seed: migrate
 run: seed
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: $(DEV_STAMP)
+# Lint and formatting first: they fail in seconds, the suite takes minutes.
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache
