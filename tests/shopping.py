@@ -71,34 +71,23 @@ def fill(cart, offer, *sessions, now, tutor=None, days=0):
     return carts.add_slots(cart, requests, now, RULES)
 
 
+# A student's billing details, as the checkout form asks for them.
+BILLING = {
+    "first_name": "Camille",
+    "last_name": "Tremblay",
+    "phone": "514 555-0101",
+    "address": "123, rue Saint-Denis",
+    "city": "Montréal",
+    "province": "QC",
+    "postal_code": "H2X 1Y4",
+}
+
+
 def billing(email="camille@example.com", **fields):
-    values = {
-        "first_name": "Camille",
-        "last_name": "Tremblay",
-        "email": email,
-        "phone": "514 555-0101",
-        "address": "123, rue Saint-Denis",
-        "city": "Montréal",
-        "province": "QC",
-        "postal_code": "H2X 1Y4",
-    }
-    values.update(fields)
-    return Billing(**values)
+    return Billing(**{**BILLING, "email": email, **fields})
 
 
 def billing_form(email="camille@example.com", password=PASSWORD, **fields):
     """The checkout form's fields, a guest's password included."""
-    data = {
-        "first_name": "Camille",
-        "last_name": "Tremblay",
-        "email": email,
-        "phone": "514 555-0101",
-        "address": "123, rue Saint-Denis",
-        "city": "Montréal",
-        "province": "QC",
-        "postal_code": "H2X 1Y4",
-        "password": password,
-        "password_confirm": password,
-    }
-    data.update(fields)
+    data = {**BILLING, "email": email, "password": password, "password_confirm": password, **fields}
     return {key: value for key, value in data.items() if value is not None}
