@@ -23,6 +23,7 @@ PRODUCTION = {
     "TUTORADMIN_ENV": "production",
     "SECRET_KEY": "k" * 40,
     "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+    "PUBLIC_BASE_URL": "https://reservation.4as.ca",
     **STRIPE,
 }
 
@@ -127,3 +128,40 @@ def test_every_variable_the_readme_documents_is_read_from_the_environment():
 
     assert len(documented) > 10
     assert sorted(name for name in documented - {"TEST_DATABASE_URL"} if f'"{name}"' not in config_source) == []
+
+
+def test_production_needs_the_public_address_for_the_links_in_emails():
+    env = {k: v for k, v in PRODUCTION.items() if k != "PUBLIC_BASE_URL"}
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        load_config(env)
+    with pytest.raises(ConfigError, match="https"):
+        load_config({**PRODUCTION, "PUBLIC_BASE_URL": "http://reservation.4as.ca"})
+    assert load_config({**PRODUCTION, "PUBLIC_BASE_URL": "https://x.ca/"})["PUBLIC_BASE_URL"] == "https://x.ca"
+    assert load_config({})["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+
+
+def test_production_refuses_to_post_events_unsigned():
+    with pytest.raises(ConfigError, match="OUTBOX_SIGNING_SECRET"):
+        load_config({**PRODUCTION, "OUTBOX_WEBHOOK_URL_BOOKING": "https://hook.make.com/abc"})
+    config = load_config({**PRODUCTION, "OUTBOX_WEBHOOK_URL": "https://hook.make.com/a", "OUTBOX_SIGNING_SECRET": "s"})
+    assert config["OUTBOX_SIGNING_SECRET"] == "s"
+    # Without any URL nothing is sent, so nothing needs signing.
+    assert load_config(PRODUCTION)["OUTBOX_WEBHOOK_URLS"]["*"] is None
+
+
+def test_each_event_family_may_have_its_own_webhook_url():
+    urls = load_config(
+        {"OUTBOX_WEBHOOK_URL": "https://hook.example/all", "OUTBOX_WEBHOOK_URL_TICKET": "https://hook.example/t"}
+    )["OUTBOX_WEBHOOK_URLS"]
+    assert urls["*"] == "https://hook.example/all"
+    assert urls["TICKET"] == "https://hook.example/t"
+    assert urls["BOOKING"] is None
+    with pytest.raises(ConfigError, match="OUTBOX_WEBHOOK_URL_COURSE"):
+        load_config({"OUTBOX_WEBHOOK_URL_COURSE": "ftp://x"})
+
+
+@pytest.mark.parametrize("level", ["bavard", "5"])
+def test_log_level_must_be_a_level_name(level):
+    assert load_config({"LOG_LEVEL": "warning"})["LOG_LEVEL"] == "WARNING"
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        load_config({"LOG_LEVEL": level})

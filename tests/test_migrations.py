@@ -105,3 +105,27 @@ def test_upgrade_creates_the_guards_the_schema_comparison_cannot_see(migrated_ap
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+def test_the_migrated_outbox_accepts_every_event_type_and_status_and_nothing_else(migrated_app):
+    """CHECK constraint texts escape `compare_metadata` too: every value the models allow must be insertable."""
+    from tutoradmin.models import DisputeStatus, OutboxEvent, OutboxEventType, OutboxStatus
+
+    now = datetime(2027, 3, 1, 15, tzinfo=UTC)
+    for number, event_type in enumerate(OutboxEventType.values()):
+        status = OutboxStatus.values()[number % len(OutboxStatus)]
+        delivered_at = now if status == OutboxStatus.DELIVERED else None
+        db.session.add(OutboxEvent(event_type=event_type, payload={}, status=status, delivered_at=delivered_at))
+    db.session.commit()
+    assert db.session.query(OutboxEvent).count() == len(OutboxEventType)
+    for bad in (
+        OutboxEvent(event_type="booking.nope", payload={}),
+        OutboxEvent(event_type="signup", payload={}, status="lost"),
+    ):
+        db.session.add(bad)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+    allowed = ", ".join(f"'{value}'" for value in DisputeStatus.values())
+    found = {c["name"]: c["sqltext"] for c in inspect(db.engine).get_check_constraints("disputes")}
+    assert all(f"'{value}'" in found["ck_disputes_status_allowed"] for value in DisputeStatus.values()), allowed

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from .localtime import TIMEZONE_NAME
+from .models.integrations import EVENT_FAMILY_NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -65,6 +66,49 @@ def _development_secret_key():
         return key
 
 
+def _public_base_url(env, production):
+    url = (env.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if not url:
+        if production:
+            raise ConfigError("PUBLIC_BASE_URL est obligatoire en production (ex. https://reservation.4as.ca).")
+        return "http://127.0.0.1:5000"
+    if not url.startswith(("https://", "http://")) or (production and not url.startswith("https://")):
+        raise ConfigError(f"PUBLIC_BASE_URL doit être une adresse https:// (reçu {url!r}).")
+    return url
+
+
+def _webhook_urls(env):
+    """The outbox's destinations: {family: URL}, "*" for every family without its own."""
+    urls = {"*": env.get("OUTBOX_WEBHOOK_URL") or None}
+    for family in EVENT_FAMILY_NAMES:
+        urls[family] = env.get(f"OUTBOX_WEBHOOK_URL_{family}") or None
+    for name, url in urls.items():
+        if url and not url.startswith(("https://", "http://")):
+            variable = "OUTBOX_WEBHOOK_URL" if name == "*" else f"OUTBOX_WEBHOOK_URL_{name}"
+            raise ConfigError(f"{variable} doit être une adresse http(s):// (reçu {url!r}).")
+    return urls
+
+
+def _signing_secret(env, production, secret_key, urls):
+    secret = env.get("OUTBOX_SIGNING_SECRET") or None
+    if secret is None and production and any(urls.values()):
+        # Unsigned, a receiver could not tell our events from anyone's.
+        raise ConfigError(
+            "OUTBOX_SIGNING_SECRET est obligatoire en production dès qu'une URL OUTBOX_WEBHOOK_URL est définie."
+        )
+    return secret or secret_key
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(env):
+    level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL doit être l'un de {', '.join(LOG_LEVELS)} (reçu {level!r}).")
+    return level
+
+
 def is_production(env):
     """Whether the environment declares a production deployment."""
     return "production" in (env.get("TUTORADMIN_ENV"), env.get("FLASK_ENV"))
@@ -83,6 +127,7 @@ def load_config(env=None):
         # Without them the simulator takes payments, and its test card page lets anyone pick "success".
         raise ConfigError("STRIPE_SECRET_KEY et STRIPE_WEBHOOK_SECRET sont obligatoires en production.")
 
+    webhook_urls = _webhook_urls(env)
     return {
         "PRODUCTION": production,
         "SECRET_KEY": secret_key,
@@ -111,8 +156,15 @@ def load_config(env=None):
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "10 per minute;50 per hour",
         # Accounts created per address, by sign-up and guest checkout together.
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT") or "10 per minute;30 per hour",
-        # Booking rules (SPEC §4, §6). Student cancellation and rescheduling deadlines (§8) and outbound event
-        # delivery (§11) get their settings with the features that read them.
+        # Absolute links in outbound events (emails are written from them).
+        "PUBLIC_BASE_URL": _public_base_url(env, production),
+        # Outbound events (SPEC §11): where each family of events is posted, and the key that signs them.
+        "OUTBOX_WEBHOOK_URLS": webhook_urls,
+        "OUTBOX_SIGNING_SECRET": _signing_secret(env, production, secret_key, webhook_urls),
+        "LOG_LEVEL": _log_level(env),
+        "SENTRY_DSN": env.get("SENTRY_DSN") or None,
+        # Booking rules (SPEC §4, §6). Student cancellation and rescheduling deadlines (§8) get their settings
+        # with the features that read them.
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 15),

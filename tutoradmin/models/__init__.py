@@ -16,11 +16,23 @@ from .booking import Cart, CartItem, Hold, SlotLock
 from .catalog import DEFAULT_COURSE_RATE_CENTS, Course, Tutor, TutorCourse
 from .coupons import COUPON_KIND_LABELS, Coupon, CouponKind, CouponRedemption
 from .credits import CreditEntry, CreditKind
-from .integrations import AuditLog, GatewayEvent, OutboxEvent, OutboxEventType, OutboxStatus
+from .integrations import (
+    EVENT_FAMILY_NAMES,
+    OUTBOX_EVENT_TYPE_LABELS,
+    OUTBOX_STATUS_LABELS,
+    AuditLog,
+    GatewayEvent,
+    OutboxEvent,
+    OutboxEventType,
+    OutboxStatus,
+)
 from .orders import (
+    DISPUTE_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     PAYMENT_STATUS_LABELS,
     REFUND_STATUS_LABELS,
+    Dispute,
+    DisputeStatus,
     Order,
     OrderItem,
     OrderStatus,

@@ -76,6 +76,9 @@ class Order(db.Model):
     billing_country: Mapped[str] = mapped_column(String(2), default="CA")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Something staff must look at (a dispute, a refund made or failed at the gateway); cleared by staff.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flag_reason: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped["User"] = relationship()  # noqa: F821
     coupon: Mapped["Coupon | None"] = relationship()  # noqa: F821
@@ -252,3 +255,48 @@ class RefundItem(db.Model):
 
     refund: Mapped[Refund] = relationship(back_populates="items")
     order_item: Mapped[OrderItem] = relationship()
+
+
+class DisputeStatus(Choices):
+    """Stripe's dispute statuses, stored as the gateway reports them."""
+
+    WARNING_NEEDS_RESPONSE = "warning_needs_response"
+    WARNING_UNDER_REVIEW = "warning_under_review"
+    WARNING_CLOSED = "warning_closed"
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+
+DISPUTE_STATUS_LABELS = {
+    DisputeStatus.WARNING_NEEDS_RESPONSE: "Avertissement : réponse attendue",
+    DisputeStatus.WARNING_UNDER_REVIEW: "Avertissement : en examen",
+    DisputeStatus.WARNING_CLOSED: "Avertissement clos",
+    DisputeStatus.NEEDS_RESPONSE: "Réponse attendue",
+    DisputeStatus.UNDER_REVIEW: "En examen",
+    DisputeStatus.WON: "Gagné",
+    DisputeStatus.LOST: "Perdu",
+}
+
+
+class Dispute(db.Model):
+    """A card payment contested by the cardholder with their bank (a chargeback), as the gateway reports it."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (
+        DisputeStatus.check("status", "status_allowed"),
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
+    gateway_dispute_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    order: Mapped[Order] = relationship()
