@@ -11,6 +11,15 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _sqlite_begin_before_savepoint(connection, _name):
+    # Python's sqlite3 module opens a transaction only before a data change. A SAVEPOINT taken before any
+    # change would then open the transaction itself, and releasing it would commit everything at once: the
+    # savepoint's rows would stay even if the request failed afterwards. Open the transaction first.
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def configure_engine(app):
     """Attach per-connection settings to the application's engine."""
     from .extensions import db
@@ -19,3 +28,4 @@ def configure_engine(app):
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
