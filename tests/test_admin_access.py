@@ -34,6 +34,7 @@ OFFICE_URLS = [
     "/admin/etudiants/",
     "/admin/paiements-tuteurs/",
     "/admin/billets/",
+    "/admin/envois-sortants/",
 ]
 ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/", "/admin/parametres/"]
 ACCOUNTING_URLS = [

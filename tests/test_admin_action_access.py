@@ -5,7 +5,17 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tutoradmin.models import AuditLog, CreditEntry, MeetingLink, Refund, Ticket, TicketMessage
+from tutoradmin.models import (
+    AuditLog,
+    CreditEntry,
+    MeetingLink,
+    Order,
+    OutboxEvent,
+    Refund,
+    Ticket,
+    TicketMessage,
+    utcnow,
+)
 
 ROLES = ["anonymous", "student", "tutor", "accountant", "staff", "admin"]
 OFFICE = {"staff", "admin"}
@@ -13,16 +23,19 @@ OFFICE = {"staff", "admin"}
 
 @pytest.fixture
 def rows(db, make):
-    """An order with its sessions, a student and a ticket, for the pages to act on."""
+    """A flagged order with its sessions, a student, a ticket and a failed delivery, for the pages to act on."""
     order = make.booked_order(items=1)
+    order.flagged_at, order.flag_reason = utcnow(), "Litige"
     ticket = Ticket(student=order.user, subject="Aide")
-    db.session.add(ticket)
+    event = OutboxEvent(event_type="signup", payload={}, status="failed", attempts=3, last_error="HTTP 500")
+    db.session.add_all([ticket, event])
     db.session.commit()
     return {
         "order": order.id,
         "appointment": order.items[0].appointment.id,
         "student": order.user_id,
         "ticket": ticket.id,
+        "event": event.id,
     }
 
 
@@ -38,6 +51,12 @@ OFFICE_ACTIONS = {
     },
     "/admin/etudiants/credit/{student}": {"direction": "credit", "amount": "50", "reason": "x"},
     "/admin/billets/repondre/{ticket}": {"body": "Bonjour"},
+    "/admin/commandes/traiter/{order}": {},
+}
+# Buttons that post straight away, with no page of their own.
+OFFICE_POSTS = {
+    "/admin/envois-sortants/renvoyer": lambda event_id: {"id": event_id},
+    "/admin/envois-sortants/action/": lambda event_id: {"action": "resend", "rowid": event_id},
 }
 TUTOR_ACTIONS = {
     "/admin/mes-rendez-vous/lien/{appointment}": {"url": "https://zoom.us/j/1"},
@@ -105,3 +124,62 @@ def test_a_tutor_cannot_act_on_another_tutors_session(client, db, login_as, rows
     assert client.post(url, data=TUTOR_ACTIONS[template]).status_code == 404
     db.session.expire_all()
     assert _written(db) == before
+
+
+def _state(db, rows):
+    """What the flag and resend actions change: the order's flag and the delivery's status."""
+    db.session.expire_all()
+    return db.session.get(Order, rows["order"]).flag_reason, db.session.get(OutboxEvent, rows["event"]).status
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url", list(OFFICE_POSTS))
+def test_resending_a_delivery_is_for_staff_and_administrators_only(client, db, login_as, rows, role, url):
+    _sign_in(role, login_as)
+    before = _written(db)
+
+    response = client.post(url, data=OFFICE_POSTS[url](rows["event"]))
+
+    if role in OFFICE:
+        assert response.status_code == 302
+        assert _state(db, rows) == ("Litige", "pending")
+    else:
+        assert _refused(response, role)
+        assert _state(db, rows) == ("Litige", "failed")
+        assert _written(db) == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_new_office_actions_refuse_other_roles_and_unknown_ids_alike(client, db, login_as, rows, role):
+    _sign_in(role, login_as)
+    before = _written(db)
+    missing = rows["event"] + rows["order"] + 1000
+
+    responses = [
+        client.get(f"/admin/commandes/traiter/{missing}"),
+        client.post(f"/admin/commandes/traiter/{missing}"),
+        client.post("/admin/envois-sortants/renvoyer", data={"id": missing}),
+        client.post("/admin/envois-sortants/renvoyer", data={"id": "abc"}),
+        client.get(f"/admin/envois-sortants/details/?id={missing}"),
+    ]
+    bulk = client.post("/admin/envois-sortants/action/", data={"action": "resend", "rowid": missing})
+
+    if role in OFFICE:
+        assert [r.status_code for r in responses] == [404] * len(responses)
+        assert bulk.status_code == 302
+    else:
+        assert all(_refused(r, role) for r in [*responses, bulk])
+    assert _state(db, rows) == ("Litige", "failed")
+    assert _written(db) == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_office_clears_an_order_flag(client, db, login_as, rows, role):
+    _sign_in(role, login_as)
+
+    response = client.post(f"/admin/commandes/traiter/{rows['order']}")
+
+    if role in OFFICE:
+        assert response.status_code == 302 and _state(db, rows)[0] is None
+    else:
+        assert _refused(response, role) and _state(db, rows)[0] == "Litige"

@@ -37,7 +37,9 @@ from tutoradmin.views.forms import (
     RefundForm,
     TicketReplyForm,
 )
+from tutoradmin.views.outbox import ResendForm
 from tutoradmin.views.payouts import MarkPaidForm
+from tutoradmin.views.sales import ClearFlagForm
 
 from .factories import DEFAULT_PASSWORD
 from .shopping import make_offer, row_counts
@@ -356,6 +358,8 @@ ADMIN_FORMS = {
     "reply": TicketReplyForm,
     "meeting_link": MeetingLinkForm,
     "mark_paid": MarkPaidForm,
+    "resend": ResendForm,
+    "clear_flag": ClearFlagForm,
 }
 MODEL_VIEW_FORMS = {
     "create_view": "_create_form_class",

@@ -13,11 +13,14 @@ ACTION_LABELS = {
     "user.role_changed": "Rôle modifié",
     "user.status_changed": "Statut du compte modifié",
     "credit.adjusted": "Ajustement de crédit",
+    "outbox.resent": "Envoi sortant renvoyé",
+    "order.flag_cleared": "Signalement de commande traité",
 }
 
 #: What the audited rows are called.
 TARGET_LABELS = {
     "orders": "Commande",
+    "outbox_events": "Envoi sortant",
     "tutor_payouts": "Relevé de paie",
     "tutors": "Tuteur",
     "users": "Compte",

@@ -8,8 +8,10 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
+from ..flags import dispute_reason_label
 from ..models import (
     APPOINTMENT_STATUS_LABELS,
+    DISPUTE_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     PAYOUT_STATUS_LABELS,
     Appointment,
@@ -18,6 +20,7 @@ from ..models import (
     Coupon,
     Course,
     Order,
+    OutboxEvent,
     Refund,
     Ticket,
     TimeOff,
@@ -33,6 +36,7 @@ from .accounting import (
 )
 from .availability import ExceptionView, TimeOffView, WeeklyRuleView
 from .catalog import CouponView, CourseView, TutorView
+from .outbox import OutboxEventView
 from .overview import OverviewView
 from .payouts import AccountingStatementView, PayoutView
 from .people import AuditLogView, StudentView, UserView
@@ -95,6 +99,14 @@ def init_admin(app):
         StudentView(User, db, "Étudiants", endpoint="students", url="etudiants"),
         PayoutView(name="Paiements aux tuteurs", endpoint="payouts", url="paiements-tuteurs"),
         TicketView(Ticket, db, "Billets", category="Support", endpoint="tickets", url="billets"),
+        OutboxEventView(
+            OutboxEvent,
+            db,
+            "Envois sortants",
+            category="Support",
+            endpoint="outbox",
+            url="envois-sortants",
+        ),
     )
     # Administrators only.
     admin.add_views(
@@ -196,4 +208,6 @@ def init_admin(app):
     app.jinja_env.globals["order_status_label"] = ORDER_STATUS_LABELS.get
     app.jinja_env.globals["appointment_status_label"] = APPOINTMENT_STATUS_LABELS.get
     app.jinja_env.globals["payout_status_label"] = PAYOUT_STATUS_LABELS.get
+    app.jinja_env.globals["dispute_status_label"] = DISPUTE_STATUS_LABELS.get
+    app.jinja_env.globals["dispute_reason_label"] = dispute_reason_label
     return admin

@@ -1,17 +1,20 @@
 """The back-office home page (/admin/)."""
 
+from flask import url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import reports, support
+from .. import flags, outbox, reports, support
 from ..extensions import db
 from ..formatting import money
 from ..localtime import local_today
-from ..models import BACK_OFFICE_ROLES, Coupon, Course, Order, Role, Tutor, utcnow
-from .base import SecureIndexView
+from ..models import BACK_OFFICE_ROLES, Coupon, Course, Order, OutboxStatus, Role, Tutor, utcnow
+from .base import OFFICE, SecureIndexView
+from .outbox import OutboxEventView
 from .revenue import AMOUNTS, MARGIN_RATE, percent
+from .sales import OrderColumns
 
 
 def _count_active(model):
@@ -36,6 +39,33 @@ def _revenue_rows(last, this):
     return [*rows, (MARGIN_RATE, percent(this.margin_rate), percent(last.margin_rate), "")]
 
 
+def _plural(number, one, many):
+    return f"{number} {one if number == 1 else many}"
+
+
+def _warnings(orders_endpoint):
+    """(message, link) for what needs the office: failed deliveries (office only) and flagged orders."""
+    warnings = []
+    if current_user.role in OFFICE:
+        counts = outbox.attention_counts()
+        for status, one, many in (
+            (OutboxStatus.FAILED, "envoi sortant en échec", "envois sortants en échec"),
+            (
+                OutboxStatus.STOPPED,
+                "envoi sortant refusé par le destinataire",
+                "envois sortants refusés par le destinataire",
+            ),
+        ):
+            if counts[status]:
+                link = url_for("outbox.index_view", **{OutboxEventView.status_filter_arg(): status.value})
+                warnings.append((_plural(counts[status], one, many), link))
+    flagged = flags.flagged_orders_count()
+    if flagged:
+        link = url_for(f"{orders_endpoint}.index_view", **{OrderColumns.flagged_filter_arg(): "1"})
+        warnings.append((_plural(flagged, "commande signalée à traiter", "commandes signalées à traiter"), link))
+    return warnings
+
+
 class OverviewView(SecureIndexView):
     allowed_roles = BACK_OFFICE_ROLES
 
@@ -50,12 +80,17 @@ class OverviewView(SecureIndexView):
             "Billets sans réponse": support.unanswered_count(),
         }
         (last_month, last), (this_month, this) = reports.month_over_month(local_today(utcnow()))
+        # The accountant reads orders in their own, read-only list.
+        orders_endpoint = "accounting_orders" if current_user.role == Role.ACCOUNTANT else "orders"
         recent_orders = db.session.scalars(
             select(Order).options(selectinload(Order.user)).order_by(Order.created_at.desc()).limit(10)
         ).all()
         return self.render(
             "admin/overview.html",
             counts=counts,
+            warnings=_warnings(orders_endpoint),
+            disputes=flags.open_disputes(),
+            orders_endpoint=orders_endpoint,
             recent_orders=recent_orders,
             revenue_months=(this_month.label, last_month.label),
             revenue_rows=_revenue_rows(last, this),

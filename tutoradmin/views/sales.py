@@ -10,13 +10,17 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, Filter
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 
-from .. import appointments
+from .. import appointments, flags
 from ..extensions import db
 from ..formatting import local_datetime, money
+from ..forms import BaseForm
 from ..models import (
     APPOINTMENT_STATUS_LABELS,
+    DISPUTE_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     Appointment,
     AppointmentStatus,
@@ -32,6 +36,7 @@ from .columns import (
     choices,
     datetime_column,
     label_column,
+    lines,
     money_column,
     order_items_column,
     order_payments_column,
@@ -42,6 +47,10 @@ from .filters import local_day_filters
 from .forms import BookAppointmentForm, CancelAppointmentForm
 
 MONEY_COLUMNS = ("subtotal_cents", "discount_cents", "credit_cents", "total_cents")
+
+
+class ClearFlagForm(BaseForm):
+    note = TextAreaField("Note (facultative) : ce qui a été fait", validators=[Length(max=1000)])
 
 
 def _order_of_item(_view, _context, appointment, _name):
@@ -201,6 +210,42 @@ class FlaggedFilter(BaseSQLAFilter):
         return "est"
 
 
+class OrderFlaggedFilter(BaseSQLAFilter):
+    """Orders flagged for the office themselves (a dispute, a refund made or failed at the gateway)."""
+
+    def __init__(self):
+        super().__init__(Order.flagged_at, "Signalée", options=[("1", "Oui"), ("0", "Non")])
+
+    def apply(self, query, value, alias=None):
+        column = self.get_column(alias)
+        return query.filter(column.is_not(None) if value == "1" else column.is_(None))
+
+    def operation(self):
+        return "est"
+
+
+ORDER_FLAGGED_FILTER = OrderFlaggedFilter()
+
+
+def _flag_column(_view, _context, order, _name):
+    if order.flagged_at is None:
+        return "—"
+    return f"Signalée le {local_datetime(order.flagged_at)} : {order.flag_reason or 'sans motif'}"
+
+
+def _disputes_column(_view, _context, order, _name):
+    return lines(
+        [
+            f"{money(d.amount_cents)} — {DISPUTE_STATUS_LABELS.get(d.status, d.status)} — "
+            f"{flags.dispute_reason_label(d.reason)} — "
+            f"ouvert le {local_datetime(d.created_at)}"
+            + (f" — clos le {local_datetime(d.closed_at)}" if d.closed_at else "")
+            + f" — {d.gateway_dispute_id}"
+            for d in flags.disputes_of(order)
+        ]
+    )
+
+
 class OrderColumns:
     """What an order list shows, for the office and the accountant alike."""
 
@@ -211,6 +256,8 @@ class OrderColumns:
         "paid_at",
         "user",
         "status",
+        "flag",
+        "disputes",
         *MONEY_COLUMNS,
         "coupon",
         "items",
@@ -242,6 +289,7 @@ class OrderColumns:
         *local_day_filters(Order.paid_at, "Payée"),
         *local_day_filters(Order.created_at, "Créée"),
         FlaggedFilter(),
+        ORDER_FLAGGED_FILTER,
     ]
     column_labels = {
         "id": "Numéro",
@@ -257,6 +305,8 @@ class OrderColumns:
         "items": "Séances",
         "payments": "Paiements",
         "refunds": "Remboursements",
+        "flag": "Signalement",
+        "disputes": "Litiges (contestations)",
         "billing_first_name": "Prénom",
         "billing_last_name": "Nom",
         "billing_email": "Courriel",
@@ -275,7 +325,14 @@ class OrderColumns:
         "items": order_items_column,
         "payments": order_payments_column,
         "refunds": order_refunds_column,
+        "flag": _flag_column,
+        "disputes": _disputes_column,
     }
+
+    @staticmethod
+    def flagged_filter_arg():
+        """The list's URL argument that keeps flagged orders (filters are numbered by position)."""
+        return f"flt0_{OrderColumns.column_filters.index(ORDER_FLAGGED_FILTER)}"
 
 
 class OrderView(OrderColumns, ReadOnlyModelView):
@@ -284,4 +341,38 @@ class OrderView(OrderColumns, ReadOnlyModelView):
     allowed_roles = OFFICE
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-undo", "refunds.refund_order", title="Rembourser", id_arg="order_id"),
+        EndpointLinkRowAction("fa fa-check", ".clear_flag", title="Marquer comme traitée"),
     ]
+    list_template = "admin/order_list.html"
+    details_template = "admin/order_details.html"
+
+    @expose("/traiter/<int:id>", methods=("GET", "POST"))
+    def clear_flag(self, id):
+        """Mark a flagged order as dealt with (the flag's reason stays in the audit log)."""
+        order = self.get_one(str(id))
+        back = url_for(".details_view", id=order.id)
+        if order.flagged_at is None:
+            flash(flags.NOT_FLAGGED, "error")
+            return redirect(back)
+        form = ClearFlagForm()
+        if form.validate_on_submit():
+            done = perform(
+                lambda: flags.clear_order_flag(order, current_user, utcnow(), note=form.note.data),
+                f"Commande #{order.id} marquée comme traitée.",
+                back,
+            )
+            if done:
+                return done
+        summary = [
+            f"Commande #{order.id} de {order.user.full_name}, {money(order.total_cents)}",
+            f"Signalée le {local_datetime(order.flagged_at)} : {order.flag_reason or 'sans motif'}",
+            "Le signalement disparaîtra de la vue d'ensemble ; le journal d'audit en garde le motif.",
+        ]
+        return self.render(
+            "admin/action_form.html",
+            title="Marquer la commande comme traitée",
+            summary=summary,
+            form=form,
+            submit_label="Marquer comme traitée",
+            back_url=back,
+        ), form_status()

@@ -1,9 +1,12 @@
 """Administrators' settings page: the rules the application runs with, read from its configuration."""
 
+from urllib.parse import urlsplit
+
 from flask import current_app
 from flask_admin import expose
 from sqlalchemy.engine import make_url
 
+from ..models import EVENT_FAMILY_NAMES
 from ..payments import get_gateway
 from .base import ADMIN_ONLY, SecureView
 
@@ -12,6 +15,44 @@ BOOKING_SETTINGS = [
     ("BOOKING_HORIZON_DAYS", "Réservation possible jusqu'à", "jours"),
     ("HOLD_MINUTES", "Durée de retenue d'un créneau au panier", "min"),
 ]
+
+#: What each family of outbound events covers, in the office's words.
+FAMILY_LABELS = {
+    "ACCOUNT": "Comptes (inscription, mot de passe)",
+    "BOOKING": "Séances (réservation, annulation, rappel, présence)",
+    "TICKET": "Billets de support",
+    "MESSAGE": "Messages",
+    "PAYMENT": "Remboursements",
+    "TUTOR": "Tuteurs (paie, disponibilités, taux)",
+    "COURSE": "Cours",
+}
+
+
+def _host(url):
+    # The path of a webhook URL is its secret (anyone who knows it can post to the scenario): show the host only.
+    return urlsplit(url).hostname or "?"
+
+
+def _outbox_rows(config):
+    urls = config["OUTBOX_WEBHOOK_URLS"]
+    default = urls.get("*")
+    rows = [
+        ("Adresse publique du site (liens des courriels)", config["PUBLIC_BASE_URL"], "PUBLIC_BASE_URL"),
+        ("Webhook par défaut", _host(default) if default else "aucun", "OUTBOX_WEBHOOK_URL"),
+    ]
+    for family in EVENT_FAMILY_NAMES:
+        url = urls.get(family)
+        if url:
+            value = _host(url)
+        elif default:
+            value = f"par défaut ({_host(default)})"
+        else:
+            value = "aucun : ces événements restent en attente"
+        rows.append((f"Webhook — {FAMILY_LABELS.get(family, family)}", value, f"OUTBOX_WEBHOOK_URL_{family}"))
+    # Without a secret of its own, the outbox signs with SECRET_KEY (config.py): receivers cannot be given that.
+    signed = config.get("OUTBOX_SIGNING_SECRET") not in (None, "", config.get("SECRET_KEY"))
+    rows.append(("Secret de signature des envois", "configuré" if signed else "absent", "OUTBOX_SIGNING_SECRET"))
+    return rows
 
 
 class SettingsView(SecureView):
@@ -44,7 +85,15 @@ class SettingsView(SecureView):
                 "RATELIMIT_STORAGE_URI",
             ),
             ("Mandataires inverses de confiance", str(config["TRUSTED_PROXIES"]), "TRUSTED_PROXIES"),
+            ("Niveau de journalisation", config.get("LOG_LEVEL", "INFO"), "LOG_LEVEL"),
+            ("Suivi des erreurs (Sentry)", "activé" if config.get("SENTRY_DSN") else "désactivé", "SENTRY_DSN"),
         ]
         return self.render(
-            "admin/settings.html", sections=[("Réservations", rows), ("Paiements", payments), ("Système", system)]
+            "admin/settings.html",
+            sections=[
+                ("Réservations", rows),
+                ("Paiements", payments),
+                ("Envois sortants (Make.com)", _outbox_rows(config)),
+                ("Système", system),
+            ],
         )
