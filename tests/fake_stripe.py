@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import stripe
 from stripe._http_client import HTTPClient
 
 #: Stripe's test payment methods: id → (brand, last4, declines).
@@ -91,7 +92,10 @@ class FakeStripe:
         self.url = None
         self.requests = []
         self.fail_next = 0  # the next N requests answer 500 before reaching the API
+        # "pending": new refunds wait, like bank transfers, until `settle_refund` gives their outcome.
+        self.refund_status = "succeeded"
         self.customers, self.intents, self.methods, self.refunds = {}, {}, {}, {}
+        self.disputes = {}
         self._replays = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -127,6 +131,105 @@ class FakeStripe:
             "type": event_type,
             "data": {"object": dict(self.intents[intent_id])},
         }
+
+    def event_about(self, event_type, obj):
+        """A Stripe event carrying any object (a Charge, a Refund, a Dispute) as data.object."""
+        return {
+            "id": self._id("evt"),
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "created": int(time.time()),
+            "livemode": False,
+            "pending_webhooks": 1,
+            "type": event_type,
+            "data": {"object": _public(obj)},
+        }
+
+    def refund_event(self, refund_id, event_type="charge.refund.updated"):
+        """`charge.refund.updated` (or `refund.updated`) with the refund as it is now."""
+        return self.event_about(event_type, self.refunds[refund_id])
+
+    def charge_refunded_event(self, intent_id, with_refunds=True):
+        """`charge.refunded`: the intent's Charge, listing its refunds (older API versions) or not (newer)."""
+        charge = self.charge(intent_id)
+        if not with_refunds:
+            del charge["refunds"]
+        return self.event_about("charge.refunded", charge)
+
+    def dispute_event(self, dispute_id, event_type="charge.dispute.created"):
+        return self.event_about(event_type, self.disputes[dispute_id])
+
+    @staticmethod
+    def sign(event, secret):
+        """The payload and Stripe-Signature header of an event, as the webhook receives them."""
+        payload = json.dumps(event).encode()
+        header = stripe.WebhookSignature.generate_signature_header(payload.decode(), secret)
+        return payload, header
+
+    def paid_intent(self, amount, metadata=None):
+        """A PaymentIntent paid by card (as if through Stripe.js), for orders made without checkout."""
+        intent = self.create_intent({"amount": str(amount), "currency": "cad", "metadata": metadata or {}})
+        self._confirm(intent, self._card("pm_card_visa", None))
+        return intent["id"]
+
+    def settle_refund(self, refund_id, status, failure_reason=None):
+        """What the bank answers, days later, about a pending refund."""
+        refund = self.refunds[refund_id]
+        refund.update(status=status, failure_reason=failure_reason if status == "failed" else None)
+        return refund
+
+    def dashboard_refund(self, intent_id, amount=None, status="succeeded"):
+        """A refund made by someone in Stripe's dashboard (no metadata of ours)."""
+        refund = self._refund(self.retrieve_intent(intent_id), amount, {})
+        refund["status"] = status
+        return refund
+
+    def charge(self, intent_id):
+        """The Charge of a paid intent, with the refunds listed as older API versions sent them."""
+        intent = self.retrieve_intent(intent_id)
+        refunds = [_public(r) for r in self.refunds.values() if r["payment_intent"] == intent_id]
+        refunded = sum(r["amount"] for r in refunds if r["status"] in ("pending", "succeeded"))
+        return {
+            "id": intent["latest_charge"],
+            "object": "charge",
+            "amount": intent["amount"],
+            "amount_captured": intent["amount"],
+            "amount_refunded": refunded,
+            "currency": intent["currency"],
+            "customer": intent["customer"],
+            "metadata": intent["metadata"],
+            "paid": True,
+            "payment_intent": intent_id,
+            "refunded": refunded == intent["amount"],
+            "status": "succeeded",
+            "refunds": {
+                "object": "list",
+                "data": list(reversed(refunds)),
+                "has_more": False,
+                "url": f"/v1/charges/{intent['latest_charge']}/refunds",
+            },
+        }
+
+    def open_dispute(self, intent_id, reason="fraudulent", status="needs_response", with_payment_intent=True):
+        """The cardholder contests the charge with their bank."""
+        intent = self.retrieve_intent(intent_id)
+        dispute = {
+            "id": self._id("du"),
+            "object": "dispute",
+            "amount": intent["amount"],
+            "charge": intent["latest_charge"],
+            "created": int(time.time()),
+            "currency": intent["currency"],
+            "evidence_details": {"due_by": int(time.time()) + 7 * 86400, "has_evidence": False},
+            "is_charge_refundable": False,
+            "livemode": False,
+            "metadata": {},
+            "payment_intent": intent_id if with_payment_intent else None,
+            "reason": reason,
+            "status": status,
+        }
+        self.disputes[dispute["id"]] = dispute
+        return dispute
 
     # Objects
 
@@ -378,6 +481,32 @@ class FakeStripe:
         intent.update(status="canceled", canceled_at=int(time.time()), cancellation_reason="abandoned")
         return intent
 
+    def list_intents(self, query):
+        """Newest first, `limit` a page, `starting_after` the last id of the previous page (Stripe's paging)."""
+        created = query.get("created", {})
+        since = int(created["gte"]) if isinstance(created, dict) and "gte" in created else 0
+        found = [i for i in reversed(self.intents.values()) if i["created"] >= since]
+        if query.get("starting_after"):
+            ids = [i["id"] for i in found]
+            found = found[ids.index(query["starting_after"]) + 1 :]
+        limit = int(query.get("limit", 10))
+        return {
+            "object": "list",
+            "data": [_public(i) for i in found[:limit]],
+            "has_more": len(found) > limit,
+            "url": "/v1/payment_intents",
+        }
+
+    def list_refunds(self, query):
+        data = [r for r in reversed(self.refunds.values()) if r["payment_intent"] == query.get("payment_intent")]
+        return {"object": "list", "data": [_public(r) for r in data], "has_more": False, "url": "/v1/refunds"}
+
+    def retrieve_charge(self, charge_id):
+        for intent in self.intents.values():
+            if intent["latest_charge"] == charge_id:
+                return self.charge(intent["id"])
+        raise StripeError(404, "invalid_request_error", f"No such charge: '{charge_id}'", code="resource_missing")
+
     def list_methods(self, query):
         data = [
             m
@@ -397,9 +526,18 @@ class FakeStripe:
             raise StripeError(
                 400, "invalid_request_error", "This PaymentIntent does not have a successful charge to refund."
             )
-        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent["id"])
+        refund = self._refund(intent, params.get("amount"), params.get("metadata", {}), self.refund_status)
+        refund["reason"] = params.get("reason")
+        return refund
+
+    def _refund(self, intent, amount, metadata, status="succeeded"):
+        refunded = sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_intent"] == intent["id"] and r["status"] in ("pending", "succeeded")
+        )
         remaining = intent["amount"] - refunded
-        amount = int(params.get("amount", remaining))
+        amount = int(remaining if amount is None else amount)
         if remaining == 0:
             raise StripeError(
                 400,
@@ -424,12 +562,13 @@ class FakeStripe:
             "created": int(time.time()),
             "currency": intent["currency"],
             "destination_details": {"card": {"type": "refund"}, "type": "card"},
-            "metadata": params.get("metadata", {}),
+            "failure_reason": None,
+            "metadata": metadata,
             "payment_intent": intent["id"],
-            "reason": params.get("reason"),
+            "reason": None,
             "receipt_number": None,
             "source_transfer_reversal": None,
-            "status": "succeeded",
+            "status": status,
             "transfer_reversal": None,
         }
         self.refunds[refund["id"]] = refund
@@ -494,6 +633,12 @@ class FakeStripe:
             return self.cancel_intent(parts[2])
         if request.method == "GET" and parts[1:2] == ["payment_intents"] and len(parts) == 3:
             return self.retrieve_intent(parts[2])
+        if request.method == "GET" and parts[1:] == ["payment_intents"]:
+            return self.list_intents(request.params)
+        if request.method == "GET" and parts[1:] == ["refunds"]:
+            return self.list_refunds(request.params)
+        if request.method == "GET" and parts[1:2] == ["charges"] and len(parts) == 3:
+            return self.retrieve_charge(parts[2])
         if request.method == "GET" and parts[1:] == ["payment_methods"]:
             return self.list_methods(request.params)
         raise StripeError(404, "invalid_request_error", f"Unrecognized request URL ({request.method}: {request.path}).")

@@ -272,7 +272,7 @@ def test_a_guest_checkout_creates_one_student_account_announced_once_paid(db, of
     payment_succeeded(payment.gateway_payment_id, now, gateway)
     db.session.commit()
     [signup] = outbox(db, "signup")
-    assert signup.payload["email"] == "nouveau@example.com"
+    assert signup.payload["student"]["email"] == "nouveau@example.com"
 
 
 @pytest.mark.parametrize("typed", ["deja@example.com", "DEJA@Example.com", "  Deja@EXAMPLE.com "])

@@ -19,6 +19,7 @@ from tutoradmin.models import (
     CreditKind,
     Hold,
     Refund,
+    RefundItem,
     SlotLock,
     utcnow,
 )
@@ -275,6 +276,13 @@ def _damaged(db, make, offer, now, name):
         db.session.flush()
         db.session.delete(spent)
         return [student.id]
+    if name == "refunds_not_matching_their_items":
+        order = make.booked_order(items=1)
+        refund = Refund(order=order, amount_cents=1000, reason="Geste", idempotency_key="r-parts", status="succeeded")
+        refund.items.append(RefundItem(order_item=order.items[0], amount_cents=900, cancels_appointment=False))
+        db.session.add(refund)
+        db.session.flush()
+        return [refund.id]
     raise AssertionError(name)
 
 

@@ -148,7 +148,8 @@ def test_staff_cancels_an_appointment_with_a_reason_and_the_student_gets_a_credi
     assert _count(db, SlotLock, SlotLock.appointment_id == appointment.id) == 0
     assert [c.kind for c in appointment.changes] == ["cancelled"]
     event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_type == "booking.cancelled"))
-    assert event.payload["credit_cents"] == order.items[0].paid_cents
+    assert event.payload["credit"]["cents"] == order.items[0].paid_cents
+    assert event.payload["cancelled_by"] == {"role": "staff", "name": staff.full_name}
 
 
 def test_a_cancelled_appointment_cannot_be_cancelled_again(client, db, make, login_as):

@@ -77,7 +77,11 @@ def test_full_refund_cancels_the_chosen_sessions_and_frees_their_time(db, make, 
     assert log.actor_id == staff.id and log.target_id == order.id
     assert log.before == {"statut": "paid"} and log.after["montant_cents"] == order.total_cents
     event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_type == "refund.processed"))
-    assert event.payload["amount_cents"] == order.total_cents and event.payload["email"] == order.user.email
+    assert event.payload["amount"]["cents"] == order.total_cents
+    assert event.payload["student"]["email"] == order.user.email
+    assert sorted(s["appointment_id"] for s in event.payload["cancelled_sessions"]) == sorted(
+        i.appointment.id for i in order.items
+    )
 
 
 def test_partial_refund_of_one_session_leaves_the_other_booked(db, make, staff, gateway):

@@ -48,8 +48,9 @@ def test_a_ticket_is_unanswered_until_the_office_replies_to_the_student(db, make
     assert support.unanswered_count() == 0
     assert ticket.status == "en_cours"
     event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_type == "ticket.replied"))
-    assert event.payload["email"] == ticket.student.email
-    assert event.payload["message"] == "Votre paiement est confirmé."
+    assert event.payload["student"]["email"] == ticket.student.email
+    assert event.payload["message"]["body"] == "Votre paiement est confirmé."
+    assert event.ordering_key == f"ticket:{ticket.id}"
 
 
 def test_closed_tickets_do_not_count_as_unanswered(db, make):

@@ -267,7 +267,10 @@ def test_a_slot_taken_after_the_hold_expired_is_refunded_and_the_rest_stands(
         for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "booking.created"))
         if e.payload["order_id"] == order.id
     ]
-    assert [s["refunded"] for s in booking.payload["sessions"]] == [True, False]
+    assert [s["appointment_id"] for s in booking.payload["sessions"]] == [kept.appointment.id]
+    assert [(u["starts_at_utc"], u["reason"]) for u in booking.payload["unbooked"]] == [
+        (f"{lost.starts_at:%Y-%m-%dT%H:%M:%SZ}", SLOT_LOST)
+    ]
 
 
 def test_an_order_whose_every_slot_was_taken_is_refunded_in_full(client, db, make, offer, gateway, now):

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, outbox, passwords
+from . import audit, events, outbox, passwords
 from .errors import DomainError
 from .extensions import db
 from .models import BACK_OFFICE_ROLES, OutboxEventType, Role, User, UserStatus, normalize_email
@@ -75,13 +75,9 @@ def create_user(email, password, role=Role.STUDENT, first_name="", last_name="",
     return user
 
 
-def signup_payload(user):
-    return {"user_id": user.id, "email": user.email, "first_name": user.first_name, "last_name": user.last_name}
-
-
 def announce_signup(user, now):
     """Queue the `signup` event once per account (the welcome message is sent from it)."""
-    outbox.emit(OutboxEventType.SIGNUP, signup_payload(user), f"signup:user:{user.id}", now)
+    outbox.emit(OutboxEventType.SIGNUP, events.signup(user), f"signup:user:{user.id}", now)
 
 
 def register_student(email, password, first_name, last_name, now):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import balances, credits, outbox, payouts
+from . import balances, credits, events, outbox, payouts
 from .calendars import UNKNOWN_TUTOR, UnknownTutor, bookable_tutors
 from .errors import DomainError
 from .extensions import db
@@ -26,6 +26,9 @@ from .models import (
     MeetingLink,
     MeetingProvider,
     OutboxEventType,
+    Refund,
+    RefundItem,
+    RefundStatus,
     Role,
     Tutor,
     User,
@@ -100,22 +103,44 @@ def cancel(appointment, reason, actor, now, give_credit=True):
             appointment_id=appointment.id,
             created_by_id=getattr(actor, "id", None),
         )
+    _announce_cancellation(appointment, actor, credit, give_credit, now)
+    return credit
+
+
+def _announce_cancellation(appointment, actor, credit, give_credit, now):
+    """Queue `booking.cancelled` with what the student gets back."""
+    item = appointment.order_item
+    if give_credit or item is None:
+        credited, refunded = credit, 0
+    else:
+        # Cancelled by a refund (refunds.py): the card gets its share of the refund back, and the
+        # part paid with credit returns as credit.
+        credited, refunded = item.credit_cents, refund_for(appointment)
     outbox.emit(
         OutboxEventType.BOOKING_CANCELLED,
-        {
-            "appointment_id": appointment.id,
-            "email": appointment.student.email,
-            "first_name": appointment.student.first_name,
-            "course": appointment.course.title,
-            "starts_at": appointment.starts_at.isoformat(),
-            "local": local_datetime(appointment.starts_at),
-            "reason": reason,
-            "credit_cents": credit,
-        },
+        events.booking_cancelled(appointment, actor, credited, refunded),
         f"booking.cancelled:appointment:{appointment.id}",
         now,
+        ordering_key=f"student:{appointment.student_id}",
     )
-    return credit
+
+
+def refund_for(appointment):
+    """The card refund that cancels this session (its share of it, in cents); 0 if none."""
+    if appointment.order_item_id is None:
+        return 0
+    cents = db.session.scalar(
+        select(RefundItem.amount_cents)
+        .join(Refund, Refund.id == RefundItem.refund_id)
+        .where(
+            RefundItem.order_item_id == appointment.order_item_id,
+            RefundItem.cancels_appointment.is_(True),
+            Refund.status != RefundStatus.FAILED.value,
+        )
+        .order_by(Refund.id.desc())
+        .limit(1)
+    )
+    return cents or 0
 
 
 def check_tutor_can_cancel(appointment, now):

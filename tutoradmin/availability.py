@@ -6,9 +6,19 @@ the database holds the same rules (models/availability.py) for anything that get
 
 from sqlalchemy import select
 
+from . import events, outbox
 from .errors import DomainError
 from .extensions import db
-from .models import ExceptionKind, WeeklyRule
+from .formatting import local_date, local_datetime
+from .models import (
+    EXCEPTION_KIND_LABELS,
+    AvailabilityException,
+    ExceptionKind,
+    OutboxEvent,
+    OutboxEventType,
+    OutboxStatus,
+    WeeklyRule,
+)
 from .models.dates import OUTSIDE_BUSINESS_YEARS, within_business_years
 
 END_BEFORE_START = "L'heure de fin doit être après l'heure de début."
@@ -68,3 +78,60 @@ def check_time_off(time_off):
         raise AvailabilityError(OUTSIDE_BUSINESS_YEARS)
     if time_off.ends_at <= time_off.starts_at:
         raise AvailabilityError("La fin du congé doit suivre son début.")
+
+
+# --- telling others ----------------------------------------------------------------------------
+
+#: How a change reads, by what changed and how (plage and exception are feminine, congé masculine).
+_VERBS = {
+    "created": ("ajoutée", "ajouté"),
+    "updated": ("modifiée", "modifié"),
+    "deleted": ("supprimée", "supprimé"),
+}
+
+
+def describe_change(row, action):
+    """One French line about a weekly rule, exception or time off `action` ("created", "updated", "deleted")."""
+    feminine, masculine = _VERBS[action]
+    if isinstance(row, WeeklyRule):
+        return f"Plage hebdomadaire {feminine} : {row}"
+    if isinstance(row, AvailabilityException):
+        hours = f" {row.start_time:%H:%M}–{row.end_time:%H:%M}" if row.start_time is not None else ""
+        label = EXCEPTION_KIND_LABELS.get(row.kind, row.kind)
+        return f"Exception {feminine} : {local_date(row.date)}, {label}{hours}"
+    return f"Congé {masculine} : du {local_datetime(row.starts_at)} au {local_datetime(row.ends_at)}"
+
+
+def announce_change(tutor, change, now):
+    """Queue `tutor.availability.updated` with `change` (a French line); the caller commits.
+
+    One event per tutor and minute: the changes made meanwhile (several rows saved or deleted in a
+    row) join the event while it waits to be sent, instead of one message each.
+    """
+    key = f"tutor.availability.updated:tutor:{tutor.id}:{now:%Y%m%dT%H%MZ}"
+    event = outbox.emit(
+        OutboxEventType.TUTOR_AVAILABILITY_UPDATED, events.tutor_availability_updated(tutor, [change]), key, now
+    )
+    if event is not None:
+        return event
+    waiting = db.session.scalar(
+        select(OutboxEvent)
+        .where(
+            OutboxEvent.dedupe_key == key,
+            OutboxEvent.status == OutboxStatus.PENDING.value,
+            OutboxEvent.claim_token.is_(None),
+        )
+        .with_for_update()
+    )
+    if waiting is None:
+        # This minute's event is already on its way: this change gets its own.
+        return outbox.emit(
+            OutboxEventType.TUTOR_AVAILABILITY_UPDATED,
+            events.tutor_availability_updated(tutor, [change]),
+            f"{key}:{now:%S%f}",
+            now,
+        )
+    payload = dict(waiting.payload)
+    payload["changes"] = [*payload.get("changes", []), change]
+    waiting.payload = payload
+    return waiting

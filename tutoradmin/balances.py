@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from .extensions import db
 from .models import AppointmentStatus, OrderStatus, Refund, RefundItem, RefundStatus
 
 REFUNDABLE_STATUSES = (OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value)
+#: Refunds that count against what the card paid: given back, or accepted by the gateway and on their way.
+COUNTED_REFUND_STATUSES = (RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value)
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,8 @@ class ItemBalance:
 
 
 def refunded_cents(order):
-    return sum(r.amount_cents for r in order.refunds if r.status == RefundStatus.SUCCEEDED)
+    """What went back to the card, or is on its way there, for this order."""
+    return sum(r.amount_cents for r in order.refunds if r.status in COUNTED_REFUND_STATUSES)
 
 
 def refundable_cents(order, balances=None):
@@ -44,13 +47,29 @@ def open_to_refund_cents(order, balances=None):
     return refundable_cents(order, balances) if order.status in REFUNDABLE_STATUSES else 0
 
 
+def order_status_after_refunds(order, balances=None):
+    """paid, partially_refunded or refunded: what the order's counted refunds leave of it."""
+    counted = db.session.scalar(
+        select(Refund.id).where(Refund.order_id == order.id, Refund.status.in_(COUNTED_REFUND_STATUSES)).limit(1)
+    )
+    if counted is None:
+        return OrderStatus.PAID.value
+    return (OrderStatus.REFUNDED if refundable_cents(order, balances) == 0 else OrderStatus.PARTIALLY_REFUNDED).value
+
+
 def _refunded(condition):
-    """{order item id: (cents refunded to the card, whether a refund cancelled its session)}."""
+    """{order item id: (cents refunded to the card, whether a refund cancelled its session)}.
+
+    Pending refunds count as refunded. A refund the gateway accepted (it has a gateway id) cancelled
+    its sessions even if it failed later: the session stays cancelled and its card part refundable again.
+    """
+    counted = Refund.status.in_(COUNTED_REFUND_STATUSES)
     cancelled = func.max(case((RefundItem.cancels_appointment.is_(True), 1), else_=0))
+    cents = func.sum(case((counted, RefundItem.amount_cents), else_=0))
     rows = db.session.execute(
-        select(RefundItem.order_item_id, func.sum(RefundItem.amount_cents), cancelled)
+        select(RefundItem.order_item_id, cents, cancelled)
         .join(Refund, Refund.id == RefundItem.refund_id)
-        .where(condition, Refund.status == RefundStatus.SUCCEEDED.value)
+        .where(condition, or_(counted, Refund.gateway_refund_id.is_not(None)))
         .group_by(RefundItem.order_item_id)
     )
     return {item_id: (int(cents), bool(by_refund)) for item_id, cents, by_refund in rows}

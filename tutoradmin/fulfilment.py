@@ -3,10 +3,9 @@
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import coupons, credits, outbox, refunds
+from . import coupons, credits, events, outbox, refunds
 from .accounts import announce_signup
 from .extensions import db
-from .formatting import local_datetime
 from .models import (
     Appointment,
     AppointmentChange,
@@ -183,7 +182,11 @@ def book_order(order, now, gateway):
     # A guest's account is announced once its first booking is paid (a no-op for existing accounts).
     announce_signup(order.user, now)
     outbox.emit(
-        OutboxEventType.BOOKING_CREATED, _booking_payload(order, lost), f"booking.created:order:{order.id}", now
+        OutboxEventType.BOOKING_CREATED,
+        events.booking_created(order, lost),
+        f"booking.created:order:{order.id}",
+        now,
+        ordering_key=f"student:{order.user_id}",
     )
     return lost
 
@@ -202,24 +205,6 @@ def _empty_cart(order):
                 CartItem.duration_minutes == item.duration_minutes,
             )
         )
-
-
-def _booking_payload(order, lost):
-    return {
-        "order_id": order.id,
-        "email": order.user.email,
-        "first_name": order.user.first_name,
-        "sessions": [
-            {
-                "course": i.course.title,
-                "starts_at": i.starts_at.isoformat(),
-                "local": local_datetime(i.starts_at),
-                "duration_minutes": i.duration_minutes,
-                "refunded": i in lost,
-            }
-            for i in order.items
-        ],
-    }
 
 
 def _payment(payment_id):

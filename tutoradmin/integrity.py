@@ -22,6 +22,8 @@ from .models import (
     Order,
     Payment,
     PaymentStatus,
+    Refund,
+    RefundItem,
     SlotLock,
 )
 from .occupancy import CELL
@@ -123,6 +125,21 @@ def _paid_orders_without_payment(_connection):
     )
 
 
+def _refunds_not_matching_their_items(_connection):
+    """Refunds whose parts per order item do not add up to the refund (each item must know its share).
+
+    A refund without any part (written by hand, before refunds were split by item) is left alone.
+    """
+    parts = func.sum(RefundItem.amount_cents)
+    return (
+        select(Refund.id, Refund.amount_cents, parts.label("items_cents"))
+        .join(RefundItem, RefundItem.refund_id == Refund.id)
+        .group_by(Refund.id, Refund.amount_cents)
+        .having(parts != Refund.amount_cents)
+        .order_by(Refund.id)
+    )
+
+
 def _negative_credit_balances(_connection):
     signed = case(
         (CreditEntry.kind == CreditKind.CREDIT.value, CreditEntry.amount_cents), else_=-CreditEntry.amount_cents
@@ -150,6 +167,11 @@ CHECKS = (
     Check("holds_without_cart_item", "Réservations temporaires sans article de panier", _holds_without_cart_item),
     Check("paid_orders_without_payment", "Commandes payées sans paiement réussi", _paid_orders_without_payment),
     Check("negative_credit_balances", "Soldes de crédit négatifs", _negative_credit_balances),
+    Check(
+        "refunds_not_matching_their_items",
+        "Remboursements dont les parts par séance ne font pas le montant",
+        _refunds_not_matching_their_items,
+    ),
 )
 
 

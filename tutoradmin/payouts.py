@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
 
-from . import earnings
+from . import earnings, events, outbox
 from .audit import record
 from .errors import DomainError
 from .extensions import db
@@ -32,6 +32,7 @@ from .models import (
     Appointment,
     AppointmentStatus,
     Course,
+    OutboxEventType,
     PayoutAdjustment,
     PayoutStatus,
     Tutor,
@@ -366,6 +367,7 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
             "adjustment_ids": [adjustment.id for adjustment in applied],
         },
     )
+    outbox.emit(OutboxEventType.PAYOUT_PAID, events.payout_paid(payout), f"payout.paid:payout:{payout.id}", now)
     return payout
 
 

@@ -9,8 +9,8 @@ import re
 
 from sqlalchemy import select
 
-from . import appointments, audit, credits, outbox
-from .balances import REFUNDABLE_STATUSES, item_balances, refundable_cents
+from . import appointments, audit, credits, events, outbox
+from .balances import REFUNDABLE_STATUSES, item_balances, order_status_after_refunds, refundable_cents
 from .errors import DomainError
 from .extensions import db
 from .formatting import money
@@ -120,7 +120,7 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
     for balance in balances:
         if balance.item.id in cancelled_ids:
             _cancel_session(order, balance.item, reason, actor, now)
-    order.status = (OrderStatus.REFUNDED if refundable_cents(order) == 0 else OrderStatus.PARTIALLY_REFUNDED).value
+    order.status = order_status_after_refunds(order)
     audit.record(
         actor,
         "refund.created",
@@ -137,15 +137,7 @@ def refund_order(order, amount_cents, cancelled_ids, reason, actor, now, gateway
     )
     outbox.emit(
         OutboxEventType.REFUND_PROCESSED,
-        {
-            "order_id": order.id,
-            "refund_id": refund.id,
-            "email": order.user.email,
-            "first_name": order.user.first_name,
-            "amount_cents": amount_cents,
-            "amount": money(amount_cents),
-            "reason": reason,
-        },
+        events.refund_processed(refund),
         f"refund.processed:refund:{refund.id}",
         now,
     )
@@ -183,29 +175,42 @@ def refund_unbookable(order, payment, reason, now, gateway):
     order.status = OrderStatus.REFUNDED.value
     outbox.emit(
         OutboxEventType.REFUND_PROCESSED,
-        {
-            "order_id": order.id,
-            "refund_id": refund.id,
-            "email": order.user.email,
-            "first_name": order.user.first_name,
-            "amount_cents": refund.amount_cents,
-            "amount": money(refund.amount_cents),
-            "reason": reason,
-        },
+        events.refund_processed(refund),
         f"refund.processed:refund:{refund.id}",
         now,
     )
     return True
 
 
+REFUND_REFUSED = "Remboursement refusé par le service de paiement."
+
+
+def gateway_refund_status(status):
+    """Our status for a refund status reported by the gateway (Stripe's five)."""
+    if status == "succeeded":
+        return RefundStatus.SUCCEEDED.value
+    if status in ("pending", "requires_action"):
+        return RefundStatus.PENDING.value
+    return RefundStatus.FAILED.value
+
+
 def send(refund, payment, gateway, now):
-    """Ask the gateway for a recorded refund and record its answer; returns whether the money went back."""
+    """Ask the gateway for a recorded refund and record its answer; returns whether the gateway accepted it.
+
+    An accepted refund is succeeded, or pending until the gateway reports its outcome (gateway_sync.py).
+    """
     try:
         result = gateway.refund(payment.gateway_payment_id, refund.amount_cents, refund.idempotency_key)
     except GatewayError as exc:
         refund.status, refund.failure_message = RefundStatus.FAILED.value, str(exc)
         return False
-    refund.status, refund.gateway_refund_id, refund.processed_at = RefundStatus.SUCCEEDED.value, result.refund_id, now
+    status = gateway_refund_status(result.status)
+    if status == RefundStatus.FAILED:
+        # Refused outright: like an error, it never cancelled anything (no gateway id, see balances._refunded).
+        refund.status, refund.failure_message = status, REFUND_REFUSED
+        return False
+    refund.status, refund.gateway_refund_id = status, result.refund_id
+    refund.processed_at = now if status == RefundStatus.SUCCEEDED else None
     return True
 
 
@@ -224,3 +229,41 @@ def _cancel_session(order, item, reason, actor, now):
             appointment_id=appointment.id,
             created_by_id=getattr(actor, "id", None),
         )
+
+
+DASHBOARD_REASON = "Remboursement fait dans le tableau de bord Stripe"
+
+
+def record_gateway_refund(order, payment, gateway_refund_id, amount_cents, status, now):
+    """Record a refund made at the gateway itself: spread over the card parts, cancelling no session.
+
+    Returns (refund, cents beyond what the records had left to refund). The caller commits.
+    """
+    balances = item_balances(order)
+    shares = _shares(balances, set(), amount_cents)
+    excess = amount_cents - sum(shares.values())
+    if excess:
+        # The gateway gave back more than the records leave refundable: the items still sum to the refund.
+        weights = [b.card_cents for b in balances]
+        extra = allocate(excess, weights if sum(weights) else [1] * len(weights))
+        for balance, cents in zip(balances, extra, strict=True):
+            shares[balance.item.id] = shares.get(balance.item.id, 0) + cents
+    refund = Refund(
+        order=order,
+        payment_id=payment.id,
+        amount_cents=amount_cents,
+        reason=DASHBOARD_REASON,
+        status=status,
+        gateway_refund_id=gateway_refund_id,
+        idempotency_key=f"stripe-refund-{gateway_refund_id}",
+        created_at=now,
+        processed_at=now if status == RefundStatus.SUCCEEDED else None,
+    )
+    refund.items.extend(
+        RefundItem(order_item_id=b.item.id, amount_cents=shares[b.item.id], cancels_appointment=False)
+        for b in balances
+        if shares.get(b.item.id)
+    )
+    db.session.add(refund)
+    db.session.flush()
+    return refund, excess

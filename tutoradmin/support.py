@@ -2,16 +2,17 @@
 
 from sqlalchemy import and_, exists, func, select
 
-from . import outbox
+from . import events, outbox
 from .errors import DomainError
 from .extensions import db
-from .models import OutboxEventType, Role, Ticket, TicketMessage, TicketStatus, User
+from .models import OutboxEventType, Role, Ticket, TicketCategory, TicketMessage, TicketStatus, User
 
 OPEN_STATUSES = (TicketStatus.OPEN.value, TicketStatus.IN_PROGRESS.value)
+SUBJECT_MAX_LENGTH = 200
 
 
 class SupportError(DomainError):
-    """A reply refused; the message is for the office."""
+    """A ticket or reply refused; the message is for whoever wrote it."""
 
 
 def staff_replied():
@@ -49,14 +50,46 @@ def reply(ticket, author, body, internal, now):
         db.session.flush()
         outbox.emit(
             OutboxEventType.TICKET_REPLIED,
-            {
-                "ticket_id": ticket.id,
-                "subject": ticket.subject,
-                "email": ticket.student.email,
-                "first_name": ticket.student.first_name,
-                "message": body,
-            },
+            events.ticket_replied(ticket, message),
             f"ticket.replied:message:{message.id}",
             now,
+            ordering_key=f"ticket:{ticket.id}",
         )
     return message
+
+
+def open_ticket(student, category, subject, body, now, appointment=None, order=None):
+    """A student's new ticket with its first message; the office is told (`ticket.created`). The caller commits."""
+    subject, body = (subject or "").strip(), (body or "").strip()
+    if not subject:
+        raise SupportError("Indiquez le sujet de votre demande.")
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        raise SupportError(f"Le sujet ne peut dépasser {SUBJECT_MAX_LENGTH} caractères.")
+    if not body:
+        raise SupportError("Écrivez un message.")
+    if str(category) not in TicketCategory.values():
+        raise SupportError("Choisissez une catégorie.")
+    if appointment is not None and appointment.student_id != student.id:
+        raise SupportError("Cette séance n'est pas l'une des vôtres.")
+    if order is not None and order.user_id != student.id:
+        raise SupportError("Cette commande n'est pas l'une des vôtres.")
+    ticket = Ticket(
+        student_id=student.id,
+        category=str(category),
+        subject=subject,
+        appointment_id=getattr(appointment, "id", None),
+        order_id=getattr(order, "id", None),
+        created_at=now,
+        updated_at=now,
+    )
+    message = TicketMessage(ticket=ticket, author_id=student.id, body=body, created_at=now)
+    db.session.add_all([ticket, message])
+    db.session.flush()
+    outbox.emit(
+        OutboxEventType.TICKET_CREATED,
+        events.ticket_created(ticket, message),
+        f"ticket.created:ticket:{ticket.id}",
+        now,
+        ordering_key=f"ticket:{ticket.id}",
+    )
+    return ticket

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import fulfilment
+from . import fulfilment, gateway_sync
 from .extensions import db
 from .models import GatewayEvent, Payment
 from .payments import CARD_DECLINED, SignatureError
@@ -28,9 +28,10 @@ def _is_short_text(value, column):
 
 
 def payment_object(event):
-    """The event's PaymentIntent (empty when it has none); SignatureError when the event is malformed.
+    """The event's object (a PaymentIntent, Charge, Refund or Dispute; empty when it has none).
 
-    The signature proves who sent an event, not that its fields have the shape this code reads.
+    SignatureError when the event is malformed: the signature proves who sent an event, not that
+    its fields have the shape this code reads.
     """
     if not _is_short_text(event["id"], GatewayEvent.event_id) or not _is_short_text(
         event["type"], GatewayEvent.event_type
@@ -41,6 +42,8 @@ def payment_object(event):
     if not isinstance(intent, dict):
         raise SignatureError(MALFORMED)
     if intent.get("id") is not None and not _is_short_text(intent["id"], Payment.gateway_payment_id):
+        raise SignatureError(MALFORMED)
+    if not gateway_sync.well_formed(event["type"], intent):
         raise SignatureError(MALFORMED)
     return intent
 
@@ -63,5 +66,7 @@ def receive(payload, signature, gateway, now):
         fulfilment.payment_succeeded(intent.get("id"), now, gateway)
     elif event["type"] == "payment_intent.payment_failed":
         fulfilment.payment_failed(intent.get("id"), failure_message(intent), now)
+    elif gateway_sync.handles(event["type"]):
+        gateway_sync.apply(event["type"], intent, gateway_sync.event_time(event, now), now, gateway)
     record.processed_at = now
     return True

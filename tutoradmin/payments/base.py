@@ -35,6 +35,17 @@ class RefundResult:
 
 
 @dataclass(frozen=True)
+class GatewayPayment:
+    """A PaymentIntent as the gateway reports it, for reconciliation."""
+
+    payment_id: str
+    status: str
+    amount_cents: int
+    currency: str
+    created: int
+
+
+@dataclass(frozen=True)
 class Card:
     payment_method_id: str
     brand: str

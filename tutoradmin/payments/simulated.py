@@ -47,6 +47,21 @@ class SimulatedGateway:
     def refund(self, payment_id, amount_cents, idempotency_key):
         return RefundResult(f"re_sim_{_token(idempotency_key)}", "succeeded")
 
+    def refunds_of(self, payment_id):
+        """Nothing to list: simulated refunds succeed at once and are recorded when made."""
+        return []
+
+    def payment_of_charge(self, charge_id):
+        return None
+
+    def recent_payments(self, since):
+        """Always empty: the simulator keeps no account of its own.
+
+        A simulated payment's outcome is chosen on the test card page and delivered through the webhook
+        in the same request, so there is nothing the records could have missed.
+        """
+        return []
+
     def event(self, event_type, payment_id, order_id, amount_cents, message=None):
         """A Stripe-shaped event about a simulated PaymentIntent."""
         intent = {

@@ -9,6 +9,7 @@ from .base import (
     UNAVAILABLE,
     Card,
     GatewayError,
+    GatewayPayment,
     PaymentStart,
     RefundResult,
     verify_event,
@@ -102,12 +103,41 @@ class StripeGateway:
     def refund(self, payment_id, amount_cents, idempotency_key):
         try:
             refund = self.client.v1.refunds.create(
-                params={"payment_intent": payment_id, "amount": amount_cents},
+                # The key in the metadata tells this refund from one made in Stripe's dashboard (gateway_sync.py).
+                params={
+                    "payment_intent": payment_id,
+                    "amount": amount_cents,
+                    "metadata": {"idempotency_key": idempotency_key},
+                },
                 options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
         return RefundResult(refund.id, refund.status)
+
+    def refunds_of(self, payment_id):
+        """The refunds of a PaymentIntent as {id, amount, status} dicts (a Charge's own list is not sent)."""
+        try:
+            found = self.client.v1.refunds.list(params={"payment_intent": payment_id, "limit": 100})
+            return [{"id": r.id, "amount": r.amount, "status": r.status} for r in found.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def payment_of_charge(self, charge_id):
+        """The PaymentIntent id of a Charge (None when it has none)."""
+        try:
+            return self.client.v1.charges.retrieve(charge_id).payment_intent
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def recent_payments(self, since):
+        """Every PaymentIntent created at or after `since` (an aware datetime), all pages."""
+        params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
+        try:
+            found = self.client.v1.payment_intents.list(params=params)
+            return [GatewayPayment(i.id, i.status, i.amount, i.currency, i.created) for i in found.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
 
     def parse_event(self, payload, header):
         return verify_event(payload, header, self.webhook_secret)

@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from .. import availability
 from ..extensions import db
-from ..models import EXCEPTION_KIND_LABELS, TimeOff, Tutor, WeeklyRule
+from ..models import EXCEPTION_KIND_LABELS, TimeOff, Tutor, WeeklyRule, utcnow
 from .base import OFFICE, SecureModelView
 from .columns import (
     WEEKDAY_CHOICES,
@@ -39,7 +39,23 @@ def _checked(check, model):
         raise ValidationError(str(exc)) from exc
 
 
-class WeeklyRuleColumns:
+def _announce(model, action):
+    """Tell the automations that the row's tutor changed their availability (same transaction)."""
+    if action == "updated" and not db.session.is_modified(model):
+        return  # a form saved without a change
+    tutor = model.tutor if model.tutor is not None else db.session.get(Tutor, model.tutor_id)
+    availability.announce_change(tutor, availability.describe_change(model, action), utcnow())
+
+
+class AnnouncedChanges:
+    """A deleted row of availability queues `tutor.availability.updated` (saved ones: `on_model_change`)."""
+
+    def on_model_delete(self, model):
+        super().on_model_delete(model)
+        _announce(model, "deleted")
+
+
+class WeeklyRuleColumns(AnnouncedChanges):
     column_list = ["weekday", "start_time", "end_time"]
     column_default_sort = [("weekday", False), ("start_time", False)]
     column_sortable_list = ["weekday", "start_time"]
@@ -58,9 +74,10 @@ class WeeklyRuleColumns:
         # The tutor's own view sets the owner first: the overlap check needs it.
         super().on_model_change(form, model, is_created)
         _checked(availability.check_weekly_rule, model)
+        _announce(model, "created" if is_created else "updated")
 
 
-class ExceptionColumns:
+class ExceptionColumns(AnnouncedChanges):
     column_list = ["date", "kind", "start_time", "end_time", "note"]
     column_default_sort = ("date", True)
     column_sortable_list = ["date", "kind"]
@@ -85,9 +102,10 @@ class ExceptionColumns:
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         _checked(availability.check_exception, model)
+        _announce(model, "created" if is_created else "updated")
 
 
-class TimeOffColumns:
+class TimeOffColumns(AnnouncedChanges):
     column_list = ["starts_at", "ends_at", "reason"]
     column_default_sort = ("starts_at", True)
     column_sortable_list = ["starts_at", "ends_at"]
@@ -103,6 +121,7 @@ class TimeOffColumns:
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         _checked(availability.check_time_off, model)
+        _announce(model, "created" if is_created else "updated")
 
 
 class WeeklyRuleView(WeeklyRuleColumns, SecureModelView):

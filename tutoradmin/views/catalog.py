@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.validators import InputRequired, NumberRange, Regexp, ValidationError
 
-from .. import audit, coupons
+from .. import catalog, coupons
 from ..extensions import db
 from ..formatting import money
 from ..models import COUPON_KIND_LABELS, Coupon, Course, Role, Tutor, User, utcnow
@@ -108,6 +108,12 @@ class CourseView(SecureModelView):
         "tutors": {"query_factory": _tutors},
     }
 
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            # Flushed here, not after the commit: the event is written with the course or not at all.
+            db.session.flush()
+            catalog.announce_course(model, utcnow())
+
 
 class TutorView(SecureModelView):
     """Tutors: linked account, rate, priority, contact and the courses they teach."""
@@ -180,7 +186,7 @@ class TutorView(SecureModelView):
         if taken is not None:
             raise ValidationError("Ce compte a déjà un profil de tuteur.")
         if not is_created:
-            audit.record_changes(current_user, "tutor.rate_changed", model, ["hourly_rate_cents"], utcnow())
+            catalog.record_rate_change(model, current_user, utcnow())
 
 
 class CouponColumns:
