@@ -21,6 +21,7 @@ def create_app(config=None):
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    register_observability(app)
     register_proxies(app)
     # First, so that its checks run before those of the extensions (CSRF, rate limits).
     register_request_checks(app)
@@ -32,6 +33,13 @@ def create_app(config=None):
     register_error_handlers(app)
     register_security_headers(app)
     return app
+
+
+def register_observability(app):
+    from .observability import init_logging, init_sentry
+
+    init_logging(app)
+    init_sentry(app)
 
 
 def register_proxies(app):

@@ -1,5 +1,7 @@
 """Command-line tasks (thin wrappers over domain functions)."""
 
+import signal
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -8,12 +10,15 @@ from .accounts import AccountError, create_user
 from .appointments import complete_past
 from .cart import sweep_expired_holds
 from .checkout import expire_abandoned
+from .delivery import StopFlag, deliver_due, run_worker
 from .demo import seed_demo
 from .demo.data import DEMO_PASSWORD
 from .extensions import db
 from .integrity import CHECKS, broken_invariants
 from .models import Role, utcnow
-from .payments import get_gateway
+from .payments import GatewayError, get_gateway
+from .reconcile import DEFAULT_DAYS, reconcile_payments
+from .reminders import send_reminders
 
 
 @click.command("create-user")
@@ -78,6 +83,56 @@ def complete_appointments_command():
     click.echo(f"Séances marquées comme terminées : {completed}.")
 
 
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command():
+    """Queue the reminder of each session starting within 24 hours, once per session (for cron)."""
+    queued = send_reminders(utcnow())
+    db.session.commit()
+    click.echo(f"Rappels de séance mis en file d'envoi : {queued}.")
+
+
+@click.command("deliver-outbox")
+@click.option("--loop", is_flag=True, help="Livrer en continu (service) au lieu d'un seul passage (cron).")
+@with_appcontext
+def deliver_outbox_command(loop):
+    """Post the due outbox events to their webhooks (cron, every minute; --loop for a long-lived worker)."""
+    config = current_app.config
+    if not any(config["OUTBOX_WEBHOOK_URLS"].values()):
+        click.echo("Aucune URL OUTBOX_WEBHOOK_URL n'est configurée : les événements restent en attente.")
+    if loop:
+        stop = StopFlag()
+        # SIGTERM (systemd, docker stop) or Ctrl-C: finish the event in hand, hand the rest back, then exit.
+        signal.signal(signal.SIGTERM, stop.request)
+        signal.signal(signal.SIGINT, stop.request)
+        click.echo("Livraison en continu ; SIGTERM ou Ctrl-C pour arrêter.")
+        counts = run_worker(config, stop)
+        click.echo("Arrêt demandé : livraison arrêtée proprement.")
+    else:
+        counts = deliver_due(utcnow(), config)
+    click.echo(f"Événements livrés : {counts.delivered}.")
+    click.echo(f"Événements à réessayer plus tard : {counts.retried}.")
+    click.echo(f"Événements en échec définitif : {counts.failed}.")
+    click.echo(f"Événements refusés par le destinataire (410) : {counts.stopped}.")
+
+
+@click.command("reconcile-payments")
+@click.option(
+    "--days", default=DEFAULT_DAYS, show_default=True, type=click.IntRange(1, 90), help="Jours de paiements à vérifier."
+)
+@with_appcontext
+def reconcile_payments_command(days):
+    """Check the gateway's recent payments against the orders and apply what the webhook missed (for cron)."""
+    try:
+        result = reconcile_payments(utcnow(), get_gateway(current_app.config), days)
+    except GatewayError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    for line in result.summary():
+        click.echo(line)
+
+
 @click.command("check-integrity")
 @with_appcontext
 def check_integrity_command():
@@ -104,3 +159,6 @@ def register_cli(app):
     app.cli.add_command(expire_holds_command)
     app.cli.add_command(complete_appointments_command)
     app.cli.add_command(check_integrity_command)
+    app.cli.add_command(reconcile_payments_command)
+    app.cli.add_command(send_reminders_command)
+    app.cli.add_command(deliver_outbox_command)

@@ -1,12 +1,14 @@
 """Checkout, the simulated card page, the return page and the gateway webhook."""
 
+import logging
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from .. import checkout as checkouts
-from .. import webhooks
+from .. import json_input, webhooks
 from ..extensions import csrf, db
 from ..formatting import local_datetime
 from ..models import Order, OrderStatus, Payment, PaymentStatus, utcnow
@@ -18,6 +20,8 @@ from .blueprint import bp
 from .cart import current_cart
 from .forms import CheckoutForm, SimulatedPaymentForm
 from .limits import guest_checkout_limit
+
+log = logging.getLogger(__name__)
 
 CHECKOUT_ORDER_KEY = "checkout_order_id"
 PAYMENT_ABANDONED = "Ce paiement a été annulé parce que la commande a changé ou expiré. Recommencez depuis la caisse."
@@ -203,6 +207,28 @@ def gateway_webhook():
         applied = webhooks.receive(request.get_data(), request.headers.get("Stripe-Signature"), _gateway(), utcnow())
     except SignatureError as exc:
         db.session.rollback()
+        log.warning("Gateway webhook refused (event %r, %r): %s", *_claimed_event(request.get_data()), exc)
         return jsonify(error=str(exc)), 400
+    except GatewayError as exc:
+        # Applying the event needed the gateway (a charge's refunds, a dispute's payment), which did not
+        # answer: nothing is kept, and the gateway sends the event again later.
+        db.session.rollback()
+        log.warning("Gateway webhook not applied (event %r, %r): %s", *_claimed_event(request.get_data()), exc)
+        return jsonify(error=str(exc)), 503
     db.session.commit()
+    log.info("Gateway webhook received: event %r (%r), %s", *_claimed_event(request.get_data()), _APPLIED[applied])
     return jsonify(recu=True, applique=applied)
+
+
+_APPLIED = {True: "applied", False: "already received"}
+
+
+def _claimed_event(body):
+    """The id and type a webhook body claims, for the log: unverified when its signature was refused."""
+    try:
+        event = json_input.load(body)
+    except ValueError:
+        return None, None
+    if not isinstance(event, dict):
+        return None, None
+    return str(event.get("id"))[:100], str(event.get("type"))[:100]
