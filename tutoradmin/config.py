@@ -163,8 +163,15 @@ def load_config(env=None):
         "OUTBOX_SIGNING_SECRET": _signing_secret(env, production, secret_key, webhook_urls),
         "LOG_LEVEL": _log_level(env),
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
-        # Booking rules (SPEC §4, §6). Student cancellation and rescheduling deadlines (§8) get their settings
-        # with the features that read them.
+        # Password reset requests per address and per account (the answer never says whether an account exists).
+        "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT") or "5 per hour",
+        # Who issues the receipts (SPEC §8: no taxes are charged).
+        "BUSINESS_NAME": env.get("BUSINESS_NAME") or "4AS Tutorat",
+        "BUSINESS_ADDRESS": env.get("BUSINESS_ADDRESS") or "Montréal (Québec), Canada",
+        # What a student may still do online before a session starts (SPEC §8).
+        "CANCELLATION_NOTICE_HOURS": _int(env, "CANCELLATION_NOTICE_HOURS", 2),
+        "RESCHEDULE_NOTICE_HOURS": _int(env, "RESCHEDULE_NOTICE_HOURS", 24),
+        # Booking rules (SPEC §4, §6).
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 15),

@@ -38,6 +38,7 @@ from .orders import (
     OrderStatus,
     Payment,
     PaymentStatus,
+    ReceiptCounter,
     Refund,
     RefundItem,
     RefundStatus,

@@ -30,6 +30,7 @@ class Coupon(db.Model):
         business_instant_check("starts_at", "starts_within_business_years"),
         business_instant_check("ends_at", "ends_within_business_years"),
         CheckConstraint("max_redemptions IS NULL OR max_redemptions > 0", name="max_positive"),
+        CheckConstraint("max_uses_per_student IS NULL OR max_uses_per_student > 0", name="max_per_student_positive"),
         # The counter is bumped with an UPDATE at payment time, so the limit holds under races.
         CheckConstraint(
             "redemptions_count >= 0 AND (max_redemptions IS NULL OR redemptions_count <= max_redemptions)",
@@ -45,6 +46,9 @@ class Coupon(db.Model):
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     max_redemptions: Mapped[int | None] = mapped_column(Integer)
+    # Only for a student's first paid order, and at most this many paid orders per student.
+    first_order_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_uses_per_student: Mapped[int | None] = mapped_column(Integer)
     redemptions_count: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

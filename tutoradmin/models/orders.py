@@ -52,6 +52,7 @@ class Order(db.Model):
         Index("ix_orders_status_paid_at", "status", "paid_at"),
         # The order lists show the latest orders first.
         Index("ix_orders_created_at", "created_at"),
+        Index("uq_orders_receipt_number", "receipt_number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +80,8 @@ class Order(db.Model):
     # Something staff must look at (a dispute, a refund made or failed at the gateway); cleared by staff.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flag_reason: Mapped[str | None] = mapped_column(Text)
+    # « 2026-00042 »: numbered without gaps within each year when the order is paid (ReceiptCounter).
+    receipt_number: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped["User"] = relationship()  # noqa: F821
     coupon: Mapped["Coupon | None"] = relationship()  # noqa: F821
@@ -300,3 +303,16 @@ class Dispute(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     order: Mapped[Order] = relationship()
+
+
+class ReceiptCounter(db.Model):
+    """The last receipt number given in a year; bumped with an UPDATE, so two payments never share one."""
+
+    __tablename__ = "receipt_counters"
+    __table_args__ = (
+        CheckConstraint("last_number >= 0", name="last_number_not_negative"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year_within_business_years"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

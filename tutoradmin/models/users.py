@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, select
+from sqlalchemy import CheckConstraint, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .. import passwords
@@ -57,6 +57,7 @@ class User(UserMixin, db.Model):
         CheckConstraint("email LIKE '%_@_%'", name="email_shape"),
         Role.check("role", "role_allowed"),
         UserStatus.check("status", "status_allowed"),
+        Index("uq_users_calendar_token", "calendar_token", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +73,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Cookies carry this instead of the id: replacing it signs the account out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    # The secret part of the private calendar feed URL (/calendrier/<token>.ics); None until asked for.
+    calendar_token: Mapped[str | None] = mapped_column(String(64))
 
     tutor_profile: Mapped["Tutor | None"] = relationship(back_populates="user")  # noqa: F821
 
