@@ -226,6 +226,9 @@ def test_a_dashboard_refund_is_recorded_once_and_flagged_without_cancelling_sess
     assert order.status == "partially_refunded" and balances.refundable_cents(order) == 9000 - 3001
     assert order.flag_reason == f"Remboursement de {money(3001)} fait dans Stripe : choisir les séances à annuler"
     assert refunded_this_month(now) == 3001
+    # The student hears of it once, as of a refund made from the back office.
+    [event] = db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "refund.processed")).all()
+    assert (event.payload["refund_id"], event.payload["amount"]["cents"]) == (recorded.id, 3001)
     if not listed:
         assert fake_stripe.sent("GET", "/v1/refunds")
 

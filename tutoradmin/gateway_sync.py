@@ -10,12 +10,21 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from . import fulfilment, refunds
+from . import events, fulfilment, outbox, refunds
 from .balances import COUNTED_REFUND_STATUSES, order_status_after_refunds
 from .extensions import db
 from .flags import CLOSED_DISPUTE_STATUSES, dispute_reason_label
 from .formatting import money
-from .models import Dispute, DisputeStatus, Order, Payment, PaymentStatus, Refund, RefundStatus
+from .models import (
+    Dispute,
+    DisputeStatus,
+    Order,
+    OutboxEventType,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +239,10 @@ def _record_dashboard_refund(payment, seen, at, now, gateway):
     if excess:
         reason += f" (dépasse de {money(excess)} ce qui restait à rembourser)"
     flag(order, reason, now)
+    # The student hears of the money coming back as for a refund made from the back office.
+    outbox.emit(
+        OutboxEventType.REFUND_PROCESSED, events.refund_processed(refund), f"refund.processed:refund:{refund.id}", now
+    )
 
 
 # Disputes
