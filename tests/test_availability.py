@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 
 import pytest
+from sqlalchemy import select
 
 from tutoradmin.availability import AvailabilityError, check_exception, check_time_off, check_weekly_rule
 from tutoradmin.models import AvailabilityException, TimeOff, WeeklyRule
@@ -161,3 +162,12 @@ def test_an_exception_typed_outside_the_business_years_is_refused_on_the_form(
     assert response.status_code == 200
     assert "Date invalide" in _text(response)
     assert count(db, AvailabilityException) == 0
+
+
+def test_the_edit_form_shows_times_as_hours_and_minutes(client, db, tutor, rules_page):
+    rule = db.session.scalars(select(WeeklyRule).where(WeeklyRule.tutor_id == tutor.id)).first()
+
+    page = client.get(f"/admin/{rules_page}/edit/?id={rule.id}").get_data(as_text=True)
+
+    assert 'value="09:00"' in page and 'value="12:00"' in page
+    assert "09:00:00" not in page and 'data-date-format="HH:mm"' in page

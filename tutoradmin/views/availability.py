@@ -55,6 +55,10 @@ class AnnouncedChanges:
         _announce(model, "deleted")
 
 
+#: Times typed and shown as « 09:00 », not Flask-Admin's « 09:00:00 » (its picker follows the same format).
+HOUR_MINUTE = {"default_format": "%H:%M", "render_kw": {"data-date-format": "HH:mm"}}
+
+
 class WeeklyRuleColumns(AnnouncedChanges):
     column_list = ["weekday", "start_time", "end_time"]
     column_default_sort = [("weekday", False), ("start_time", False)]
@@ -67,7 +71,7 @@ class WeeklyRuleColumns(AnnouncedChanges):
     }
     form_columns = ["weekday", "start_time", "end_time"]
     form_choices = {"weekday": WEEKDAY_CHOICES}
-    form_args = {"weekday": {"coerce": int}}
+    form_args = {"weekday": {"coerce": int}, "start_time": HOUR_MINUTE, "end_time": HOUR_MINUTE}
     column_filters = [IntEqualFilter(WeeklyRule.weekday, "Jour", options=WEEKDAY_CHOICES)]
 
     def on_model_change(self, form, model, is_created):
@@ -97,7 +101,10 @@ class ExceptionColumns(AnnouncedChanges):
     }
     form_columns = ["date", "kind", "start_time", "end_time", "note"]
     form_choices = {"kind": choices(EXCEPTION_KIND_LABELS)}
-    form_args = {"start_time": {"description": "Vide avec « Fermé » : toute la journée."}}
+    form_args = {
+        "start_time": {**HOUR_MINUTE, "description": "Vide avec « Fermé » : toute la journée."},
+        "end_time": HOUR_MINUTE,
+    }
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
