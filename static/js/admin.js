@@ -11,7 +11,7 @@
     customRangeLabel: "Autre période",
     daysOfWeek: ["di", "lu", "ma", "me", "je", "ve", "sa"],
     monthNames: ["janv.", "févr.", "mars", "avr.", "mai", "juin",
-                 "juil.", "août", "sept.", "oct.", "nov.", "déc."],
+                 "juill.", "août", "sept.", "oct.", "nov.", "déc."],
     firstDay: 0
   };
 
