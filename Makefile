@@ -13,7 +13,7 @@ export FLASK_APP := app.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==26.3
 
 # What the application needs to run, as in production: no test tools.
 $(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
