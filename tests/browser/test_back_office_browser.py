@@ -133,7 +133,7 @@ def test_the_date_picker_of_a_booking_without_payment_speaks_french(page, live_s
 
     picker = page.locator(".daterangepicker:visible")
     expect(picker.locator("select.monthselect:visible option")).to_have_text(
-        ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+        ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juill.", "août", "sept.", "oct.", "nov.", "déc."]
     )
     expect(picker.locator(".applyBtn")).to_have_text("Appliquer")
     expect(picker.locator(".cancelBtn")).to_have_text("Annuler")
