@@ -241,7 +241,7 @@ def merge_guest_cart(guest_cart, user):
 
 def apply_coupon(cart, code, now):
     """Attach a usable coupon to the cart, or raise CouponError with the reason."""
-    coupon = coupons.check_usable(coupons.find_coupon(code), now)
+    coupon = coupons.check_usable(coupons.find_coupon(code), now, student_id=cart.user_id, cart_id=cart.id)
     cart.coupon_id = coupon.id
     db.session.flush()
     return coupon
@@ -278,8 +278,11 @@ def _reserved_uses(cart, coupon):
     )
 
 
-def summarize(cart, now):
-    """Items still held and items whose hold lapsed, with subtotal, discount and total."""
+def summarize(cart, now, student_id=None):
+    """Items still held and items whose hold lapsed, with subtotal, discount and total.
+
+    The coupon's per-student limits are checked for `student_id`, by default the cart's owner.
+    """
     items = list(cart.items) if cart is not None else []
     held = [i for i in items if i.hold is not None and i.hold.is_active(now)]
     expired = [i for i in items if i not in held]
@@ -288,7 +291,13 @@ def summarize(cart, now):
     problem = None
     if coupon is not None:
         try:
-            coupons.check_usable(coupon, now, reserved=_reserved_uses(cart, coupon))
+            coupons.check_usable(
+                coupon,
+                now,
+                reserved=_reserved_uses(cart, coupon),
+                student_id=student_id if student_id is not None else cart.user_id,
+                cart_id=cart.id,
+            )
         except coupons.CouponError as exc:
             problem, coupon = str(exc), None
     discount = coupons.discount_cents(coupon, subtotal)

@@ -45,24 +45,57 @@ class Billing:
 
 @dataclass(frozen=True)
 class Quote:
-    """What the checkout page shows: the cart, the credit applied and what the card pays."""
+    """What the cart and checkout pages show: the cart, the credit applied and what the card pays."""
 
     summary: object
     credit_cents: int
+    balance_cents: int = 0
+    available_cents: int = 0
 
     @property
     def total_cents(self):
         return self.summary.total_cents - self.credit_cents
 
+    @property
+    def reserved_cents(self):
+        """The student's credit that another pending order of theirs holds."""
+        return self.balance_cents - self.available_cents
+
 
 def quote(cart, user, now):
     """The cart's total and the credit it gets: what no other pending order of the student reserves."""
-    summary = summarize(cart, now)
-    available = 0
+    summary = summarize(cart, now, student_id=user.id if user is not None else None)
+    balance = available = 0
     if user is not None:
+        balance = credits.balance_cents(user.id)
         # This cart's own pending order is replaced by the checkout: its reservation does not count.
-        available = credits.available_cents(user.id, except_cart_id=cart.id if cart is not None else None)
-    return Quote(summary, max(0, min(available, summary.total_cents)))
+        available = max(0, credits.available_cents(user.id, except_cart_id=cart.id if cart is not None else None))
+    return Quote(summary, min(available, summary.total_cents), balance, available)
+
+
+def last_billing(cart):
+    """The billing details of the cart's latest unpaid order (a declined card), to fill the form again."""
+    if cart is None:
+        return None
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.cart_id == cart.id, Order.status.in_((OrderStatus.PENDING.value, OrderStatus.FAILED.value)))
+        .order_by(Order.id.desc())
+        .limit(1)
+    )
+    if order is None:
+        return None
+    return Billing(
+        first_name=order.billing_first_name or "",
+        last_name=order.billing_last_name or "",
+        email=order.billing_email or "",
+        phone=order.billing_phone or "",
+        address=order.billing_address or "",
+        city=order.billing_city or "",
+        province=order.billing_province or "QC",
+        postal_code=order.billing_postal_code or "",
+        country=order.billing_country or "CA",
+    )
 
 
 def _pending_order(cart):
@@ -254,6 +287,10 @@ def start_checkout(cart, billing, now, gateway, user=None, password=None, save_c
         # A guest paying with the account an earlier attempt of this cart made: it may hold credit.
         credits.lock_ledger(buyer.id)
     current = quote(cart, buyer, now)
+    if current.summary.coupon_problem:
+        # Known only now for a guest (their account), or changed since the page was shown: another
+        # checkout of this student, which had to release the account's lock first, took the code.
+        raise CheckoutError(current.summary.coupon_problem)
     previous = _pending_order(cart)
     if previous is not None:
         if _same_contents(previous, held, current.total_cents) and previous.payments:

@@ -1,10 +1,10 @@
 """Coupon validity and the discount it gives (SPEC §6)."""
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from .errors import DomainError
 from .extensions import db
-from .models import Coupon, CouponKind
+from .models import Coupon, CouponKind, CouponRedemption, Order, OrderStatus
 from .models.dates import OUTSIDE_BUSINESS_YEARS, within_business_years
 
 
@@ -17,6 +17,8 @@ INACTIVE = "Ce code promo n'est plus actif."
 EXPIRED = "Ce code promo est expiré."
 NOT_YET_VALID = "Ce code promo n'est pas encore valide."
 USED_UP = "Ce code promo a atteint sa limite d'utilisation."
+FIRST_ORDER_ONLY = "Ce code est réservé à une première commande."
+STUDENT_LIMIT = "Vous avez déjà utilisé ce code le nombre de fois permis."
 
 
 def normalize_code(code):
@@ -32,10 +34,11 @@ def find_coupon(code):
     return db.session.scalar(select(Coupon).where(Coupon.code == code))
 
 
-def check_usable(coupon, now, reserved=0):
-    """Raise CouponError unless `coupon` can be applied at `now`.
+def check_usable(coupon, now, reserved=0, student_id=None, cart_id=None):
+    """Raise CouponError unless `coupon` can be applied at `now` (by `student_id`, when known).
 
-    `reserved` counts uses already taken by the caller itself (its cart's pending order).
+    `reserved` counts uses already taken by the caller itself (its cart's pending order);
+    `cart_id` is that cart, whose pending order the checkout replaces.
     """
     if coupon is None:
         raise CouponError(UNKNOWN)
@@ -47,7 +50,49 @@ def check_usable(coupon, now, reserved=0):
         raise CouponError(EXPIRED)
     if coupon.max_redemptions is not None and coupon.redemptions_count - reserved >= coupon.max_redemptions:
         raise CouponError(USED_UP)
+    if student_id is not None:
+        check_student(coupon, student_id, cart_id)
     return coupon
+
+
+def _student_uses(coupon_id, student_id, cart_id):
+    """The student's paid orders with this coupon, and their pending ones with it outside `cart_id`.
+
+    Pending orders count so that two checkouts of one student (two carts) cannot both take a
+    one-per-student code before either is paid.
+    """
+    paid = select(func.count(CouponRedemption.id)).where(
+        CouponRedemption.coupon_id == coupon_id, CouponRedemption.user_id == student_id
+    )
+    pending = select(func.count(Order.id)).where(
+        Order.user_id == student_id,
+        Order.coupon_id == coupon_id,
+        Order.status == OrderStatus.PENDING.value,
+        Order.cart_id.is_distinct_from(cart_id),
+    )
+    return db.session.scalar(select(paid.scalar_subquery() + pending.scalar_subquery()))
+
+
+def _has_paid_order(student_id):
+    return (
+        db.session.scalar(select(Order.id).where(Order.user_id == student_id, Order.paid_at.is_not(None)).limit(1))
+        is not None
+    )
+
+
+def check_student(coupon, student_id, cart_id=None):
+    """Raise CouponError if the student may no longer use `coupon` (first order only, uses per student).
+
+    To hold under concurrent checkouts, the caller holds the student's row lock (`credits.lock_ledger`).
+    """
+    limit = coupon.max_uses_per_student
+    if not coupon.first_order_only and limit is None:
+        return
+    uses = _student_uses(coupon.id, student_id, cart_id)
+    if coupon.first_order_only and (uses or _has_paid_order(student_id)):
+        raise CouponError(FIRST_ORDER_ONLY)
+    if limit is not None and uses >= limit:
+        raise CouponError(STUDENT_LIMIT)
 
 
 def check_terms(coupon):
@@ -58,6 +103,8 @@ def check_terms(coupon):
         raise CouponError(OUTSIDE_BUSINESS_YEARS)
     if coupon.starts_at and coupon.ends_at and coupon.ends_at <= coupon.starts_at:
         raise CouponError("La fin de validité doit suivre le début.")
+    if coupon.max_uses_per_student is not None and coupon.max_uses_per_student < 1:
+        raise CouponError("Au moins une utilisation par étudiant.")
 
 
 def take_use(coupon_id):

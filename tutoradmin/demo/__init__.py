@@ -318,6 +318,7 @@ def _coupons(today, founded, report):
             starts_at=day_start(c["starts"]),
             ends_at=day_start(c["ends"]),
             max_redemptions=c["max"],
+            first_order_only=c.get("first_order_only", False),
             active=c["active"],
             created_at=founded,
         )

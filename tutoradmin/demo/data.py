@@ -396,6 +396,7 @@ COUPONS = [
         "starts": None,
         "ends": None,
         "max": None,
+        "first_order_only": True,
         "active": True,
         "description": "15 % sur la première commande",
     },

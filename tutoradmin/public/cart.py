@@ -6,6 +6,7 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_login import current_user
 
 from .. import cart as carts
+from .. import checkout as checkouts
 from .. import json_input
 from ..error_pages import wants_json
 from ..extensions import db
@@ -76,8 +77,11 @@ def adopt_guest_cart(user):
 
 @bp.get("/panier")
 def cart():
-    summary = carts.summarize(current_cart(), utcnow())
-    return render_template("public/cart.html", summary=summary, now=utcnow())
+    now = utcnow()
+    user = current_user if current_user.is_authenticated else None
+    # The credit the checkout will apply, computed as the checkout computes it.
+    quote = checkouts.quote(current_cart(), user, now)
+    return render_template("public/cart.html", summary=quote.summary, quote=quote, now=now)
 
 
 @bp.post("/panier/ajouter")

@@ -44,8 +44,19 @@ def _billing(form):
     )
 
 
-def _prefill(form):
-    if current_user.is_authenticated and request.method == "GET":
+def _prefill(form, cart):
+    """On the page's first display: what was typed for this cart's unpaid order (a declined card), else the profile.
+
+    Passwords are never filled in again.
+    """
+    if request.method != "GET":
+        return
+    typed = checkouts.last_billing(cart)
+    if typed is not None:
+        for name in ("first_name", "last_name", "email", "phone", "address", "city", "province", "postal_code"):
+            getattr(form, name).data = getattr(typed, name)
+        return
+    if current_user.is_authenticated:
         form.first_name.data = form.first_name.data or current_user.first_name
         form.last_name.data = form.last_name.data or current_user.last_name
         form.email.data = form.email.data or current_user.email
@@ -65,7 +76,7 @@ def checkout():
         return redirect(url_for("public.cart"))
     gateway = _gateway()
     form = CheckoutForm()
-    _prefill(form)
+    _prefill(form, cart)
     saved_cards = []
     if user is not None and not gateway.simulated:
         try:
@@ -171,7 +182,9 @@ def _confirmation(order):
         for i in order.items
         if i.flagged_at is None
     ]
-    message = Markup("Paiement confirmé. Vos séances sont réservées :<br>") + Markup("<br>").join(lines)
+    # Nothing was charged when credit or a coupon covered everything.
+    heading = "Paiement confirmé." if order.total_cents else "Réservation confirmée."
+    message = escape(heading) + Markup(" Vos séances sont réservées :<br>") + Markup("<br>").join(lines)
     if any(i.flagged_at for i in order.items):
         message += Markup("<br>") + escape("Un créneau a été pris entre-temps : il vous a été remboursé.")
     return message

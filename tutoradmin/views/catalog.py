@@ -202,6 +202,8 @@ class CouponColumns:
         "discount_given_cents",
         "redemptions_count",
         "max_redemptions",
+        "first_order_only",
+        "max_uses_per_student",
         "active",
     ]
     column_details_list = [*column_list, "description", "created_at"]
@@ -225,6 +227,8 @@ class CouponColumns:
         "starts_at": "Valide à partir du",
         "ends_at": "Valide jusqu'au",
         "max_redemptions": "Utilisations permises",
+        "first_order_only": "Première commande seulement",
+        "max_uses_per_student": "Utilisations max. par étudiant",
         "redemptions_count": "Utilisations réservées",
         "paid_redemptions": "Commandes payées",
         "discount_given_cents": "Rabais accordés",
@@ -257,6 +261,8 @@ class CouponView(CouponColumns, SecureModelView):
         "starts_at",
         "ends_at",
         "max_redemptions",
+        "first_order_only",
+        "max_uses_per_student",
         "active",
     ]
     form_choices = {"kind": choices(COUPON_KIND_LABELS)}
@@ -273,6 +279,11 @@ class CouponView(CouponColumns, SecureModelView):
         "max_redemptions": {
             "validators": [NumberRange(min=1, message="Au moins une utilisation.")],
             "description": "Vide = illimité.",
+        },
+        "first_order_only": {"description": "Seulement pour la première commande payée d'un étudiant."},
+        "max_uses_per_student": {
+            "validators": [NumberRange(min=1, message="Au moins une utilisation par étudiant.")],
+            "description": "Commandes payées par étudiant avec ce code. Vide = illimité.",
         },
     }
 
