@@ -520,6 +520,72 @@ class FakeStripe:
             "url": "/v1/payment_methods",
         }
 
+    def retrieve_method(self, pm_id):
+        if pm_id not in self.methods:
+            raise StripeError(
+                404,
+                "invalid_request_error",
+                f"No such PaymentMethod: '{pm_id}'",
+                code="resource_missing",
+                param="payment_method",
+            )
+        return self.methods[pm_id]
+
+    def detach_method(self, pm_id):
+        """The card leaves its customer; a customer whose default it was has no default any more."""
+        method = self.retrieve_method(pm_id)
+        if not method["customer"]:
+            raise StripeError(
+                400,
+                "invalid_request_error",
+                "The payment method you provided is not attached to a customer so detachment is impossible.",
+                code="payment_method_unexpected_state",
+            )
+        settings = self.customers[method["customer"]]["invoice_settings"]
+        if settings["default_payment_method"] == pm_id:
+            settings["default_payment_method"] = None
+        method["customer"] = None
+        return method
+
+    def retrieve_customer(self, customer_id):
+        if customer_id not in self.customers:
+            raise StripeError(
+                404,
+                "invalid_request_error",
+                f"No such customer: '{customer_id}'",
+                code="resource_missing",
+                param="id",
+            )
+        return self.customers[customer_id]
+
+    def update_customer(self, customer_id, params):
+        customer = self.retrieve_customer(customer_id)
+        unknown = set(params) - KNOWN_PARAMS["customers"] - {"invoice_settings"}
+        unknown |= {f"invoice_settings[{k}]" for k in params.get("invoice_settings", {})} - {
+            "invoice_settings[default_payment_method]"
+        }
+        if unknown:
+            name = sorted(unknown)[0]
+            raise StripeError(400, "invalid_request_error", f"Received unknown parameter: {name}", param=name)
+        default = params.get("invoice_settings", {}).get("default_payment_method")
+        if default:
+            method = self.methods.get(default)
+            if method is None or method["customer"] != customer_id:
+                raise StripeError(
+                    400,
+                    "invalid_request_error",
+                    f"The customer does not have a payment method with the ID {default}. "
+                    "The payment method must be attached to the customer.",
+                    code="resource_missing",
+                    param="invoice_settings[default_payment_method]",
+                )
+        if "invoice_settings" in params:
+            customer["invoice_settings"]["default_payment_method"] = default or None
+        for name in ("email", "name", "phone", "description", "metadata"):
+            if name in params:
+                customer[name] = params[name]
+        return customer
+
     def create_refund(self, params):
         intent = self.retrieve_intent(params.get("payment_intent", ""))
         if intent["status"] != "succeeded":
@@ -641,6 +707,14 @@ class FakeStripe:
             return self.retrieve_charge(parts[2])
         if request.method == "GET" and parts[1:] == ["payment_methods"]:
             return self.list_methods(request.params)
+        if request.method == "GET" and parts[1:2] == ["payment_methods"] and len(parts) == 3:
+            return self.retrieve_method(parts[2])
+        if request.method == "POST" and parts[1:2] == ["payment_methods"] and parts[3:] == ["detach"]:
+            return self.detach_method(parts[2])
+        if request.method == "GET" and parts[1:2] == ["customers"] and len(parts) == 3:
+            return self.retrieve_customer(parts[2])
+        if request.method == "POST" and parts[1:2] == ["customers"] and len(parts) == 3:
+            return self.update_customer(parts[2], request.params)
         raise StripeError(404, "invalid_request_error", f"Unrecognized request URL ({request.method}: {request.path}).")
 
 

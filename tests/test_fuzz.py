@@ -28,7 +28,16 @@ from tutoradmin.models import (
     WeeklyRule,
 )
 from tutoradmin.payments.base import sign_payload
-from tutoradmin.public.forms import CheckoutForm, LoginForm, SignupForm, SimulatedPaymentForm
+from tutoradmin.public.account_forms import (
+    CardForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    ProfileForm,
+    RatingForm,
+    ResetPasswordForm,
+)
+from tutoradmin.public.forms import CalendarFeedForm, CheckoutForm, LoginForm, SignupForm, SimulatedPaymentForm
+from tutoradmin.public.student import CancelSessionForm, MoveSessionForm
 from tutoradmin.views.forms import (
     BookAppointmentForm,
     CancelAppointmentForm,
@@ -126,7 +135,20 @@ deep_json = st.tuples(st.integers(33, 60000), st.sampled_from([("[", "]"), ('{"a
 header_text = st.text(st.characters(max_codepoint=255, exclude_characters="\r\n"), max_size=80)
 
 # What the pages read besides their forms' fields, so that junk reaches the parsing code, not only defaults.
-PUBLIC_PARAMS = ["date", "duree", "tuteur", "mois", "commande", "next", "cours", "debut", "code", "outcome"]
+PUBLIC_PARAMS = [
+    "date",
+    "duree",
+    "tuteur",
+    "mois",
+    "commande",
+    "next",
+    "cours",
+    "debut",
+    "code",
+    "outcome",
+    "page",
+    "action",
+]
 ADMIN_PARAMS = [
     "page",
     "page_size",
@@ -141,7 +163,21 @@ ADMIN_PARAMS = [
     "fin",
     *(f"flt{position}_{index}" for position in range(2) for index in range(8)),
 ]
-PUBLIC_FORMS = [LoginForm, SignupForm, CheckoutForm, SimulatedPaymentForm]
+PUBLIC_FORMS = [
+    LoginForm,
+    SignupForm,
+    CheckoutForm,
+    SimulatedPaymentForm,
+    CalendarFeedForm,
+    ProfileForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    ResetPasswordForm,
+    RatingForm,
+    CardForm,
+    CancelSessionForm,
+    MoveSessionForm,
+]
 
 
 def _fields(names, values):

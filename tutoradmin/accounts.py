@@ -1,5 +1,6 @@
 """Accounts: sign-up, authentication, creation by role, and where each role lands."""
 
+import re
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -147,3 +148,48 @@ def init_login(app, login_manager):
 
     # Cookies name the account by its session token (User.get_id), never by its id.
     login_manager.user_loader(user_for_session)
+
+
+# The student's own account: profile and password
+
+NAME_REQUIRED = "Le prénom et le nom sont obligatoires."
+NAME_TOO_LONG = "Le prénom et le nom ne peuvent dépasser 100 caractères."
+INVALID_PHONE = "Numéro de téléphone invalide : de 7 à 15 chiffres (ex. 514 555-0123, +1 514 555-0123 poste 12)."
+WRONG_CURRENT_PASSWORD = "Le mot de passe actuel est incorrect."
+MAX_NAME_LENGTH = 100
+# Digits with the usual separators, an optional leading +, and an optional extension.
+PHONE_SHAPE = re.compile(r"^\+?[0-9 ().\-]+?(?:\s*(?:x|ext\.?|poste)\s*[0-9]{1,6})?$", re.IGNORECASE)
+
+
+def clean_phone(phone):
+    """The phone number as typed, trimmed, or None when empty; AccountError when it cannot be one."""
+    phone = " ".join((phone or "").split())
+    if not phone:
+        return None
+    number = re.split(r"(?i)x|ext|poste", phone)[0]
+    digits = sum(c.isdigit() for c in number)
+    if len(phone) > 40 or not PHONE_SHAPE.match(phone) or not 7 <= digits <= 15:
+        raise AccountError(INVALID_PHONE)
+    return phone
+
+
+def update_profile(user, first_name, last_name, phone):
+    """Change the account's name and phone (the email is the office's to change); the caller commits."""
+    first_name = " ".join((first_name or "").split())
+    last_name = " ".join((last_name or "").split())
+    if not first_name or not last_name:
+        raise AccountError(NAME_REQUIRED)
+    if len(first_name) > MAX_NAME_LENGTH or len(last_name) > MAX_NAME_LENGTH:
+        raise AccountError(NAME_TOO_LONG)
+    phone = clean_phone(phone)
+    user.first_name, user.last_name, user.phone = first_name, last_name, phone
+    return user
+
+
+def change_password(user, current_password, new_password):
+    """Replace the password once the current one is given; every other session of the account ends."""
+    if not user.check_password(current_password or ""):
+        raise AccountError(WRONG_CURRENT_PASSWORD)
+    check_password_strength(new_password)
+    user.set_password(new_password)  # rotates the session token
+    return user

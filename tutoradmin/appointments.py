@@ -42,6 +42,7 @@ REASON_REQUIRED = "Indiquez le motif de l'annulation."
 ALREADY_CANCELLED = "Ce rendez-vous est déjà annulé."
 NOT_UPCOMING = "Seul un rendez-vous à venir peut être annulé."
 TUTOR_BUSY = "Le tuteur n'est pas libre à ce moment."
+STUDENT_REASON = "Annulée par l'étudiant"
 
 
 class AppointmentError(DomainError):
@@ -153,6 +154,34 @@ def tutor_cancel(appointment, reason, tutor_user, now):
     """A tutor's cancellation of one of their sessions still to come; the student is credited as usual."""
     check_tutor_can_cancel(appointment, now)
     return cancel(appointment, reason, tutor_user, now)
+
+
+def cancel_deadline(appointment, notice_hours):
+    """The last instant a student may cancel the session online."""
+    return appointment.starts_at - timedelta(hours=notice_hours)
+
+
+def student_can_cancel(appointment, now, notice_hours):
+    return appointment.is_upcoming(now) and now <= cancel_deadline(appointment, notice_hours)
+
+
+def student_cancel(appointment, student, now, notice_hours):
+    """A student's own cancellation, up to `notice_hours` before the start: the usual credit; returns it."""
+    if appointment.student_id != student.id:
+        raise AppointmentError("Cette séance n'est pas la vôtre.")
+    # Read under the row lock: a move or another cancellation of this session waits, then is seen.
+    appointment = db.session.get(Appointment, appointment.id, with_for_update=True, populate_existing=True)
+    if appointment.status == AppointmentStatus.CANCELLED:
+        raise AppointmentError(ALREADY_CANCELLED)
+    if not appointment.is_upcoming(now):
+        raise AppointmentError(NOT_UPCOMING)
+    deadline = cancel_deadline(appointment, notice_hours)
+    if now > deadline:
+        raise AppointmentError(
+            f"Trop tard pour annuler en ligne : une séance s'annule au plus tard {notice_hours} h avant son début "
+            f"(jusqu'au {local_datetime(deadline)}). Communiquez avec 4AS."
+        )
+    return cancel(appointment, STUDENT_REASON, student, now)
 
 
 def complete_past(now):

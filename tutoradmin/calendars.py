@@ -49,8 +49,11 @@ def bookable_tutors(course_id, tutor_id=None):
     return tutors
 
 
-def load_calendars(tutors, first_day, last_day, now):
-    """Calendars of `tutors` between two local dates (inclusive): six queries in all."""
+def load_calendars(tutors, first_day, last_day, now, except_appointment_id=None):
+    """Calendars of `tutors` between two local dates (inclusive): six queries in all.
+
+    `except_appointment_id`: a session being moved, whose own time does not count as taken.
+    """
     if not tutors:
         return []
     ids = [t.id for t in tutors]
@@ -86,9 +89,10 @@ def load_calendars(tutors, first_day, last_day, now):
     # Sessions last at most two hours, so a lower bound on their start keeps the
     # (tutor, start) index scan to the period; time off can be any length.
     session_lookback = range_start - timedelta(minutes=max(SESSION_DURATIONS))
+    other_sessions = true() if except_appointment_id is None else Appointment.id != except_appointment_id
     for model, condition in (
         (TimeOff, true()),
-        (Appointment, and_(Appointment.occupying(), Appointment.starts_at > session_lookback)),
+        (Appointment, and_(Appointment.occupying(), Appointment.starts_at > session_lookback, other_sessions)),
         (Hold, and_(Hold.active_at(now), Hold.starts_at > session_lookback)),
     ):
         rows = db.session.execute(

@@ -3,7 +3,7 @@
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import coupons, credits, events, outbox, refunds
+from . import coupons, credits, events, outbox, receipts, refunds
 from .accounts import announce_signup
 from .extensions import db
 from .models import (
@@ -152,6 +152,7 @@ def book_order(order, now, gateway):
             )
         )
     order.paid_at = now
+    receipts.assign_receipt_number(order, now)
     # A refund the gateway refused leaves the order refundable from the refund page.
     if not given_back:
         order.status = OrderStatus.PAID.value

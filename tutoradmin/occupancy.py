@@ -74,3 +74,15 @@ def transfer_hold_to_appointment(hold_id, appointment_id):
 def release_appointment(appointment_id):
     """Free the cells of a cancelled or moved appointment."""
     db.session.execute(delete(SlotLock).where(SlotLock.appointment_id == appointment_id))
+
+
+def release_appointment_outside(appointment_id, tutor_id, starts_at, ends_at):
+    """Free the cells of a moved appointment that its new range (tutor, start, end) no longer covers."""
+    db.session.execute(
+        delete(SlotLock)
+        .where(SlotLock.appointment_id == appointment_id)
+        .where(
+            ~((SlotLock.tutor_id == tutor_id) & (SlotLock.cell_start >= starts_at) & (SlotLock.cell_start < ends_at))
+        )
+        .execution_options(synchronize_session=False)
+    )

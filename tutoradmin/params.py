@@ -129,3 +129,12 @@ def parse_text(value, name):
     if "\x00" in text:
         raise ParamError(f"Le paramètre « {name} » contient un caractère invalide.")
     return text
+
+
+def parse_page(value):
+    """The `page` of a paginated list: absent means 1; anything but a page number is a page that does not exist."""
+    if value is None or value == "":
+        return 1
+    if not (value.isascii() and value.isdigit()) or len(value) > 6 or int(value) < 1:
+        raise PageError(404, f"Page introuvable : « {value[:20]} » n'est pas un numéro de page.")
+    return int(value)

@@ -142,12 +142,14 @@ class Scheduler:
         for _ in range(data.FUTURE_ORDERS):
             day = self.today + timedelta(days=self.rng.randint(1, data.FUTURE_DAYS))
             plans.append(self._plan_order(day))
+        # The demo account always has sessions it can still cancel and move online (more than 24 h ahead).
+        plans.append(self._plan_order(self.today + timedelta(days=3), student_index=0))
         plans = [p for p in plans if p is not None]
         plans.sort(key=lambda p: p.paid_at)
         return plans
 
-    def _plan_order(self, day):
-        """One order: a student, a course and tutor, and weekly sessions from `day` (or None)."""
+    def _plan_order(self, day, student_index=None):
+        """One order: a student (drawn, or `student_index`), a course, a tutor, weekly sessions from `day`, or None."""
         future = day > self.today
         reference = self.now if future else local_instant(day, time(0))
         signed_up_before = reference - timedelta(days=12)
@@ -156,9 +158,9 @@ class Scheduler:
             for i, student in enumerate(self.students)
             if student.created_at < signed_up_before
         }
-        if not eligible:
+        if not eligible or (student_index is not None and student_index not in eligible):
             return None
-        index = weighted(self.rng, eligible)
+        index = weighted(self.rng, eligible) if student_index is None else student_index
         student, profile = self.students[index], self.profiles[index]
         slug, tutor = self._course_and_tutor(index)
         duration = weighted(self.rng, data.DURATIONS)

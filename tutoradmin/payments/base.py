@@ -9,6 +9,7 @@ from .. import json_input
 from ..errors import DomainError
 
 CARD_DECLINED = "Votre carte a été refusée."
+CARD_NOT_FOUND = "Cette carte n'est pas enregistrée à votre compte."
 UNAVAILABLE = "Le service de paiement est momentanément indisponible. Veuillez réessayer."
 SIGNATURE_TOLERANCE_SECONDS = 300
 

@@ -4,7 +4,7 @@ import hashlib
 import json
 import time
 
-from .base import PaymentStart, RefundResult, sign_payload, verify_event
+from .base import CARD_NOT_FOUND, GatewayError, PaymentStart, RefundResult, sign_payload, verify_event
 
 #: What the test card page offers, and the event each choice produces.
 OUTCOMES = {
@@ -43,6 +43,16 @@ class SimulatedGateway:
 
     def saved_cards(self, customer_id):
         return []
+
+    def default_card(self, customer_id):
+        return None
+
+    def detach_card(self, customer_id, payment_method_id):
+        """The simulator saves no card: there is none to remove."""
+        raise GatewayError(CARD_NOT_FOUND)
+
+    def set_default_card(self, customer_id, payment_method_id):
+        raise GatewayError(CARD_NOT_FOUND)
 
     def refund(self, payment_id, amount_cents, idempotency_key):
         return RefundResult(f"re_sim_{_token(idempotency_key)}", "succeeded")

@@ -6,6 +6,7 @@ import stripe
 
 from .base import (
     CARD_DECLINED,
+    CARD_NOT_FOUND,
     UNAVAILABLE,
     Card,
     GatewayError,
@@ -99,6 +100,49 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc) from exc
         return [Card(m.id, m.card.brand, m.card.last4, m.card.exp_month, m.card.exp_year) for m in methods.data]
+
+    def default_card(self, customer_id):
+        """The id of the card the customer's future payments use by default, or None."""
+        if not customer_id:
+            return None
+        try:
+            customer = self.client.v1.customers.retrieve(customer_id)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        settings = customer.invoice_settings
+        return settings.default_payment_method if settings else None
+
+    def _own_card(self, customer_id, payment_method_id):
+        """The payment method, once it is known to be a card saved on this customer."""
+        if not customer_id or not payment_method_id:
+            raise GatewayError(CARD_NOT_FOUND)
+        try:
+            method = self.client.v1.payment_methods.retrieve(payment_method_id)
+        except stripe.InvalidRequestError as exc:
+            raise GatewayError(CARD_NOT_FOUND) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        if method.customer != customer_id or method.type != "card":
+            raise GatewayError(CARD_NOT_FOUND)
+        return method
+
+    def detach_card(self, customer_id, payment_method_id):
+        """Remove a saved card from the customer (only one of the customer's own)."""
+        self._own_card(customer_id, payment_method_id)
+        try:
+            self.client.v1.payment_methods.detach(payment_method_id)
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+
+    def set_default_card(self, customer_id, payment_method_id):
+        """Make one of the customer's saved cards the default for future payments."""
+        self._own_card(customer_id, payment_method_id)
+        try:
+            self.client.v1.customers.update(
+                customer_id, params={"invoice_settings": {"default_payment_method": payment_method_id}}
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
 
     def refund(self, payment_id, amount_cents, idempotency_key):
         try:

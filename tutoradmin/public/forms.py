@@ -2,7 +2,7 @@
 
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..forms import BaseForm
 from ..passwords import MIN_PASSWORD_LENGTH, TOO_COMMON, is_common
@@ -143,3 +143,9 @@ class SimulatedPaymentForm(BaseForm):
     """The test card page: the outcome the simulated bank gives."""
 
     outcome = HiddenField()
+
+
+class CalendarFeedForm(BaseForm):
+    """Create, renew or revoke the private calendar feed address (the button pressed names the action)."""
+
+    action = StringField(validators=[AnyOf(("create", "renew", "revoke"), message="Action inconnue.")])

@@ -1,4 +1,4 @@
-"""Rate limits of the public site: password guessing at login, account creation at sign-up and checkout.
+"""Rate limits of the public site: password guessing, account creation, and requests for reset links.
 
 Addresses are the clients' own: behind a proxy, TRUSTED_PROXIES makes ProxyFix read them.
 """
@@ -51,3 +51,28 @@ signup_limit = limiter.shared_limit(_signup_limit, scope="account-creation", met
 guest_checkout_limit = limiter.shared_limit(
     _signup_limit, scope="account-creation", methods=["POST"], exempt_when=_signed_in
 )
+
+
+def _password_reset_limit():
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _reset_account():
+    account = hashlib.sha256(normalize_email(request.form.get("email")).encode()).hexdigest()
+    return f"password-reset:{account}"
+
+
+def password_reset_limits(view):
+    """Reset requests count per address and per account: nobody floods a mailbox with links."""
+    view = limiter.limit(_password_reset_limit, methods=["POST"], key_func=_reset_account)(view)
+    return limiter.limit(_password_reset_limit, methods=["POST"])(view)
+
+
+def _signed_in_account():
+    return f"password-change:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+def change_password_limits(view):
+    """Like the login: every attempt counts per address, wrong current passwords also per account."""
+    view = limiter.limit(_login_limit, methods=["POST"], key_func=_signed_in_account, deduct_when=_failed_login)(view)
+    return limiter.limit(_login_limit, methods=["POST"])(view)
