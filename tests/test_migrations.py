@@ -129,3 +129,10 @@ def test_the_migrated_outbox_accepts_every_event_type_and_status_and_nothing_els
     allowed = ", ".join(f"'{value}'" for value in DisputeStatus.values())
     found = {c["name"]: c["sqltext"] for c in inspect(db.engine).get_check_constraints("disputes")}
     assert all(f"'{value}'" in found["ck_disputes_status_allowed"] for value in DisputeStatus.values()), allowed
+
+
+def test_the_migrated_history_accepts_every_change_kind(migrated_app):
+    from tutoradmin.models import ChangeKind
+
+    found = {c["name"]: c["sqltext"] for c in inspect(db.engine).get_check_constraints("appointment_changes")}
+    assert all(f"'{kind}'" in found["ck_appointment_changes_kind_allowed"] for kind in ChangeKind.values())

@@ -7,7 +7,7 @@ from flask import render_template_string
 from sqlalchemy import func, select
 
 from tutoradmin import ratings
-from tutoradmin.models import Rating, utcnow
+from tutoradmin.models import AppointmentChange, Rating, utcnow
 from tutoradmin.ratings import BAD_SCORE, COMMENT_TOO_LONG, NOT_COMPLETED, RatingError
 
 from .races import logged_in, race
@@ -63,6 +63,15 @@ def test_a_second_rating_changes_the_first_within_seven_days(db, student, comple
 
     assert again is first and _ratings(db) == 1
     assert (again.score, again.comment, again.created_at, again.updated_at) == (5, "Finalement excellent", now, later)
+    # Both the rating and its change are in the session's modification history.
+    history = db.session.execute(
+        select(
+            AppointmentChange.kind, AppointmentChange.actor_id, AppointmentChange.reason, AppointmentChange.created_at
+        )
+        .where(AppointmentChange.appointment_id == completed.id)
+        .order_by(AppointmentChange.id)
+    ).all()
+    assert [tuple(row) for row in history] == [("rated", student.id, "2/5", now), ("rated", student.id, "5/5", later)]
 
 
 def test_after_seven_days_the_rating_is_refused_with_its_date_limit(db, student, completed, now):
@@ -119,6 +128,8 @@ def test_a_student_rates_a_session_from_its_page(client, login, db, student, com
     assert "Merci ! Votre évaluation est enregistrée." in _flashes(client)
     rating = db.session.scalar(select(Rating))
     assert (rating.appointment_id, rating.score, rating.comment) == (completed.id, 5, "Merci !")
+    page = client.get(f"/tableau-de-bord/seances/{completed.id}").get_data(as_text=True)
+    assert "Évaluée par vous : 5/5" in page
 
 
 @pytest.mark.parametrize(

@@ -217,3 +217,9 @@ def test_office_accounts_have_no_card_page(client, login_as, role):
 def test_the_profile_page_links_to_the_cards(client, login, student):
     login(student)
     assert 'href="/tableau-de-bord/cartes"' in client.get("/tableau-de-bord/profil").get_data(as_text=True)
+
+
+def test_the_dashboard_links_to_the_cards_with_stripe(client, login, student):
+    login(student)
+
+    assert 'href="/tableau-de-bord/cartes"' in client.get("/tableau-de-bord").get_data(as_text=True)

@@ -466,6 +466,7 @@ def test_without_stripe_keys_there_is_no_card_page(client, login, student):
     login(student)
     assert client.get("/tableau-de-bord/cartes").status_code == 404
     assert "/tableau-de-bord/cartes" not in client.get("/tableau-de-bord/profil").get_data(as_text=True)
+    assert "/tableau-de-bord/cartes" not in client.get("/tableau-de-bord").get_data(as_text=True)
     assert (
         client.post("/tableau-de-bord/cartes", data={"payment_method": "pm_x", "action": "remove"}).status_code == 404
     )

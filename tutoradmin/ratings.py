@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from .errors import DomainError
 from .extensions import db
 from .formatting import local_datetime
-from .models import AppointmentStatus, Rating
+from .models import AppointmentChange, AppointmentStatus, ChangeKind, Rating
 
 EDIT_WINDOW = timedelta(days=7)
 MAX_COMMENT_LENGTH = 2000
@@ -68,6 +68,7 @@ def rate(appointment, student, score, comment, now):
                 f"{local_datetime(editable_until(rating))}."
             )
         rating.score, rating.comment, rating.updated_at = score, comment, now
+        _record(appointment, student, score, now)
         return rating
     rating = Rating(appointment_id=appointment.id, student_id=student.id, score=score, comment=comment, created_at=now)
     try:
@@ -77,4 +78,18 @@ def rate(appointment, student, score, comment, now):
     except IntegrityError as exc:
         raise RatingError(ALREADY_RATED) from exc
     db.session.expire(appointment, ["rating"])
+    _record(appointment, student, score, now)
     return rating
+
+
+def _record(appointment, student, score, now):
+    """The rating, given or changed, in the session's modification history."""
+    db.session.add(
+        AppointmentChange(
+            appointment_id=appointment.id,
+            actor_id=student.id,
+            kind=ChangeKind.RATED.value,
+            reason=f"{score}/5",
+            created_at=now,
+        )
+    )

@@ -140,6 +140,7 @@ class ChangeKind(Choices):
     COMPLETED = "completed"
     MEETING_LINK = "meeting_link"
     REFUNDED = "refunded"
+    RATED = "rated"
 
 
 class AppointmentChange(db.Model):

@@ -15,6 +15,7 @@ from ..localtime import add_months, to_local
 from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Role, utcnow
 from ..offers import month_weeks
 from ..params import parse_date, parse_month, parse_page, parse_start
+from ..payments import get_gateway
 from ..reservations import given_back, history, past_appointments, upcoming_appointments
 from ..slots import BookingRules
 from .blueprint import bp
@@ -74,6 +75,8 @@ def dashboard():
         reserved_cents=credits.reserved_cents(current_user.id),
         status_labels=APPOINTMENT_STATUS_LABELS,
         now=now,
+        # Cards are saved only with Stripe; the simulator keeps none.
+        cards_page=not get_gateway(current_app.config).simulated,
     )
 
 
