@@ -297,3 +297,15 @@ def test_seed_demo_refuses_to_run_in_production(app, db):
     assert "production" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+def test_demo_orders_have_receipt_numbers_without_gaps_in_the_order_they_were_paid(app, db):
+    seed(app)
+    orders = sorted(all_rows(db, Order), key=lambda o: (o.paid_at, o.id))
+
+    numbers = {}
+    for order in orders:
+        year = order.paid_at.astimezone(LOCAL_TZ).year
+        numbers.setdefault(year, []).append(order.receipt_number)
+    for year, given in numbers.items():
+        assert given == [f"{year}-{n:05d}" for n in range(1, len(given) + 1)]

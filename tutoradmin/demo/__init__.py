@@ -29,6 +29,7 @@ from ..models import (
     UserStatus,
     WeeklyRule,
 )
+from ..receipts import RECEIPT_STATUSES, assign_receipt_number
 from . import data
 from .history import build_history
 
@@ -106,9 +107,22 @@ def seed_demo(now, seed=data.DEMO_SEED):
         )
         for label, number in counts.items():
             report.count(label, number)
+        _number_receipts()
 
     report.accounts = _demo_accounts(office, tutors, students, passwords)
     return report
+
+
+def _number_receipts():
+    """The history's paid orders get their receipt numbers in the order they were paid, as payments do."""
+    db.session.flush()
+    unnumbered = (
+        select(Order)
+        .where(Order.status.in_(RECEIPT_STATUSES), Order.paid_at.is_not(None), Order.receipt_number.is_(None))
+        .order_by(Order.paid_at, Order.id)
+    )
+    for order in db.session.scalars(unnumbered).all():
+        assign_receipt_number(order, order.paid_at)
 
 
 def _courses(founded, report):
