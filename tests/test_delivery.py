@@ -17,7 +17,7 @@ import sentry_sdk
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tutoradmin import create_app, delivery, outbox
+from tutoradmin import create_app, delivery, outbox, outbox_signature
 from tutoradmin.config import PROJECT_ROOT
 from tutoradmin.delivery import BACKOFF, JITTER, LEASE
 from tutoradmin.models import EVENT_FAMILY_NAMES, OutboxEvent, OutboxEventType, OutboxStatus
@@ -73,20 +73,20 @@ class LowestJitter:
 def test_a_signed_body_verifies_and_a_tampered_or_stale_one_does_not():
     body = json.dumps({"id": 1, "type": "signup", "data": {"prénom": "Zoé"}}).encode()
     now = 1_800_000_000
-    header = delivery.sign(body, "s3cret", now)
+    header = outbox_signature.sign(body, "s3cret", now)
 
     assert header.startswith(f"t={now},v1=") and len(header.partition("v1=")[2]) == 64
-    assert delivery.verify(body, header, "s3cret", now=now + 299)
-    assert delivery.verify(body, f"{header},v1=0000", "s3cret", now=now)  # several signatures: any may match
-    assert not delivery.verify(body + b" ", header, "s3cret", now=now)
-    assert not delivery.verify(body.replace(b"1", b"2"), header, "s3cret", now=now)
-    assert not delivery.verify(body, header, "another-secret", now=now)
-    assert not delivery.verify(body, header, "s3cret", now=now + 301)
-    assert not delivery.verify(body, header, "s3cret", now=now - 301)
+    assert outbox_signature.verify(body, header, "s3cret", now=now + 299)
+    assert outbox_signature.verify(body, f"{header},v1=0000", "s3cret", now=now)  # several signatures: any may match
+    assert not outbox_signature.verify(body + b" ", header, "s3cret", now=now)
+    assert not outbox_signature.verify(body.replace(b"1", b"2"), header, "s3cret", now=now)
+    assert not outbox_signature.verify(body, header, "another-secret", now=now)
+    assert not outbox_signature.verify(body, header, "s3cret", now=now + 301)
+    assert not outbox_signature.verify(body, header, "s3cret", now=now - 301)
     forged_time = header.replace(f"t={now}", f"t={now + 60}")
-    assert not delivery.verify(body, forged_time, "s3cret", now=now + 60)
+    assert not outbox_signature.verify(body, forged_time, "s3cret", now=now + 60)
     for junk in (None, "", "t=abc,v1=00", f"v1={header.partition('v1=')[2]}", f"t={now}", "t=²,v1=é"):
-        assert not delivery.verify(body, junk, "s3cret", now=now)
+        assert not outbox_signature.verify(body, junk, "s3cret", now=now)
 
 
 def test_the_documented_standalone_verification_agrees_with_the_sender():
@@ -99,10 +99,10 @@ def test_the_documented_standalone_verification_agrees_with_the_sender():
     body = '{"id":7,"type":"signup","data":{"prénom":"Zoé"}}'.encode()
 
     assert len(code.splitlines()) <= 12
-    assert verify(body, delivery.sign(body, SECRET, time.time()), SECRET)
-    assert not verify(body + b" ", delivery.sign(body, SECRET, time.time()), SECRET)
-    assert not verify(body, delivery.sign(body, "another-secret", time.time()), SECRET)
-    assert not verify(body, delivery.sign(body, SECRET, time.time() - 301), SECRET)
+    assert verify(body, outbox_signature.sign(body, SECRET, time.time()), SECRET)
+    assert not verify(body + b" ", outbox_signature.sign(body, SECRET, time.time()), SECRET)
+    assert not verify(body, outbox_signature.sign(body, "another-secret", time.time()), SECRET)
+    assert not verify(body, outbox_signature.sign(body, SECRET, time.time() - 301), SECRET)
     assert not verify(body, "t=²,v1=é", SECRET)
 
 
@@ -146,7 +146,7 @@ def test_the_body_is_compact_utf8_json_signed_as_sent(db, now):
     assert url == "https://hook.example/x"
     assert "Zoé".encode() in body and b", " not in body and b": " not in body
     assert json.loads(body)["id"] == event_id
-    assert delivery.verify(body, headers["X-TutorAdmin-Signature"], SECRET)
+    assert outbox_signature.verify(body, headers["X-TutorAdmin-Signature"], SECRET)
 
 
 def test_failures_then_a_timeout_then_success_follow_the_backoff_schedule(db, receiver, now, fast_timeout, caplog):
@@ -508,10 +508,10 @@ def test_the_local_receiver_script_accepts_our_signatures_and_refuses_others():
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     body = b'{"id":1,"type":"signup","created_at":"2026-11-29T10:00:00Z","data":{}}'
-    header = delivery.sign(body, "s3cret", time.time())
+    header = outbox_signature.sign(body, "s3cret", time.time())
 
     assert script.signature_ok(body, header, "s3cret")
     assert not script.signature_ok(body + b" ", header, "s3cret")
     assert not script.signature_ok(body, header, "other")
-    assert not script.signature_ok(body, delivery.sign(body, "s3cret", time.time() - 3600), "s3cret")
+    assert not script.signature_ok(body, outbox_signature.sign(body, "s3cret", time.time() - 3600), "s3cret")
     assert not script.signature_ok(body, "garbage", "s3cret")

@@ -1,6 +1,6 @@
 """A local stand-in for the automation platform's webhooks: a real HTTP server that checks signatures.
 
-It verifies each request with `delivery.verify` (401 when the signature is wrong), answers as the test
+It verifies each request with `outbox_signature.verify` (401 when the signature is wrong), answers as the test
 scripts it (500s, a sleep past the client's timeout, 410 for some event types), and records every event
 it accepted: how many times each id arrived, in which order, on which path. It never talks to the network.
 """
@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tutoradmin import delivery
+from tutoradmin import outbox_signature
 
 SECRET = "whsec-test-outbox"
 
@@ -54,7 +54,7 @@ class Receiver:
 
     def answer(self, path, headers, body):
         """The status for one request, and what it records."""
-        if not delivery.verify(body, headers.get(delivery.SIGNATURE_HEADER), self.secret):
+        if not outbox_signature.verify(body, headers.get(outbox_signature.SIGNATURE_HEADER), self.secret):
             return self._log(headers, 401)
         event = json.loads(body)
         with self.lock:

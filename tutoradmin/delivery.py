@@ -5,8 +5,6 @@ locked with SKIP LOCKED on PostgreSQL, so two workers never claim the same event
 transaction, then records each result only if its claim still holds.
 """
 
-import hashlib
-import hmac
 import json
 import logging
 import random
@@ -21,15 +19,13 @@ from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .models import OutboxEvent, OutboxEventType, OutboxStatus, utcnow
+from .outbox_signature import SIGNATURE_HEADER, sign
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-TutorAdmin-Signature"
 USER_AGENT = "TutorAdmin-outbox"
 #: Seconds to wait for the receiver to connect, then between bytes of its answer (read at each call).
 TIMEOUT = 10
-#: How far from the receiver's clock a signature's timestamp may be before it is refused.
-SIGNATURE_TOLERANCE = 300
 BATCH_SIZE = 10
 #: A claim keeps other workers off an event for this long, even if its worker crashed. It covers a whole
 #: batch (BATCH_SIZE posts of up to TIMEOUT each); past it, the rest of the batch is handed back unsent.
@@ -90,43 +86,6 @@ class Claim:
     attempts: int
     url: str
     token: str
-
-
-# --- Signature -------------------------------------------------------------------------------------------
-
-
-def _key(secret):
-    return secret.encode("utf-8") if isinstance(secret, str) else secret
-
-
-def sign(body, secret, timestamp):
-    """The X-TutorAdmin-Signature value for `body` (bytes) sent at `timestamp` (Unix seconds)."""
-    t = int(timestamp)
-    digest = hmac.new(_key(secret), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
-
-
-def verify(body, header, secret, tolerance=SIGNATURE_TOLERANCE, now=None):
-    """Whether `header` signs `body` with `secret` within `tolerance` seconds of `now` (what a receiver checks)."""
-    if not isinstance(header, str) or not isinstance(body, bytes):
-        return False
-    timestamp, signatures = None, []
-    for part in header.split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "t" and value.isascii() and value.isdigit():
-            timestamp = int(value)
-        elif name == "v1" and value.isascii():
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        return False
-    if now is None:
-        now = time.time()
-    elif isinstance(now, datetime):
-        now = now.timestamp()
-    if abs(now - timestamp) > tolerance:
-        return False
-    expected = sign(body, secret, timestamp).partition(",v1=")[2]
-    return any(hmac.compare_digest(expected, signature) for signature in signatures)
 
 
 # --- What is sent where ------------------------------------------------------------------------------------
