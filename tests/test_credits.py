@@ -125,6 +125,8 @@ def test_an_abandoned_order_paid_after_its_credit_was_spent_is_refunded_and_flag
     assert all(item.flagged_at and "crédit" in item.flag_reason for item in abandoned.items)
     assert count(db, CreditEntry, CreditEntry.order_id == abandoned.id) == 0
     assert count(db, Appointment) == 1 and newer.status == "paid"
+    # Charged then refunded: it has a receipt number, after the newer order's.
+    assert abandoned.receipt_number > newer.receipt_number
 
 
 def test_the_office_finds_a_late_order_refunded_for_spent_credit_among_flagged_orders(

@@ -9,7 +9,7 @@ import re
 
 from sqlalchemy import select
 
-from . import appointments, audit, credits, events, outbox
+from . import appointments, audit, credits, events, outbox, receipts
 from .balances import REFUNDABLE_STATUSES, item_balances, order_status_after_refunds, refundable_cents
 from .errors import DomainError
 from .extensions import db
@@ -152,6 +152,8 @@ def refund_unbookable(order, payment, reason, now, gateway):
     Returns whether the money is back. The caller commits.
     """
     order.paid_at = now
+    # The card was charged: the payment and its refund both show on the order's receipt.
+    receipts.assign_receipt_number(order, now)
     for item in order.items:
         item.flagged_at, item.flag_reason = now, reason
     refund = Refund(
