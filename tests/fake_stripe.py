@@ -84,6 +84,11 @@ def decode_form(pairs):
     return params
 
 
+#: The keys the tests give the application next to the fake server's secret key and address.
+PUBLISHABLE_KEY = "pk_test_4as_fake"
+WEBHOOK_SECRET = "whsec_4as_fake"
+
+
 class FakeStripe:
     """The fake account's objects, the requests received and the failure knobs."""
 
@@ -99,6 +104,15 @@ class FakeStripe:
         self._replays = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+
+    def app_config(self):
+        """The settings that point the application's Stripe gateway at this server."""
+        return {
+            "STRIPE_SECRET_KEY": self.secret_key,
+            "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": self.url,
+        }
 
     # What tests inspect and arrange
 

@@ -7,9 +7,10 @@ from datetime import time, timedelta
 from sqlalchemy import func, select
 
 from tutoradmin import cart as carts
-from tutoradmin.checkout import Billing
+from tutoradmin import credits
+from tutoradmin.checkout import Billing, start_checkout
 from tutoradmin.localtime import LOCAL_TZ, local_instant
-from tutoradmin.models import Cart
+from tutoradmin.models import Cart, CreditKind
 from tutoradmin.slots import BookingRules
 
 RULES = BookingRules()
@@ -91,3 +92,16 @@ def billing_form(email="camille@example.com", password=PASSWORD, **fields):
     """The checkout form's fields, a guest's password included."""
     data = {**BILLING, "email": email, "password": password, "password_confirm": password, **fields}
     return {key: value for key, value in data.items() if value is not None}
+
+
+def pending_order(db, make, offer, gateway, now):
+    """A student's pending order of two sessions with a 10 $ coupon and 10 $ of credit, and its payment."""
+    student = make.user(email="eleve@example.com")
+    credits.add_entry(student.id, CreditKind.CREDIT, 1000, "Crédit de bienvenue", now)
+    coupon = make.coupon(kind="fixed", value=1000, max_redemptions=10)
+    cart = new_cart(db, student)
+    cart.coupon_id = coupon.id
+    fill(cart, offer, 9, 13, now=now)
+    order, payment = start_checkout(cart, billing(student.email), now, gateway, user=student)
+    db.session.commit()
+    return order, payment

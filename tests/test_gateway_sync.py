@@ -20,19 +20,13 @@ from tutoradmin.models import (
     Role,
 )
 
+from .fake_stripe import WEBHOOK_SECRET
 from .shopping import billing, count, fill, new_cart, row_counts
-
-WEBHOOK_SECRET = "whsec_4as_fake"
 
 
 @pytest.fixture
 def app_config(fake_stripe):
-    return {
-        "STRIPE_SECRET_KEY": fake_stripe.secret_key,
-        "STRIPE_PUBLISHABLE_KEY": "pk_test_4as_fake",
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": fake_stripe.url,
-    }
+    return fake_stripe.app_config()
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tutoradmin import credits
-from tutoradmin.checkout import start_checkout
 from tutoradmin.fulfilment import payment_succeeded
 from tutoradmin.models import (
     Appointment,
@@ -19,33 +17,20 @@ from tutoradmin.models import (
 from tutoradmin.payments.simulated import SimulatedGateway
 from tutoradmin.reconcile import reconcile_payments
 
-from .shopping import billing, count, fill, new_cart, row_counts
+from .shopping import count, pending_order, row_counts
 
 DAY = 86400
 
 
 @pytest.fixture
 def app_config(fake_stripe):
-    return {
-        "STRIPE_SECRET_KEY": fake_stripe.secret_key,
-        "STRIPE_PUBLISHABLE_KEY": "pk_test_4as_fake",
-        "STRIPE_WEBHOOK_SECRET": "whsec_4as_fake",
-        "STRIPE_API_BASE": fake_stripe.url,
-    }
+    return fake_stripe.app_config()
 
 
 @pytest.fixture
 def pending(db, make, offer, gateway, now):
     """A pending order of two sessions with a coupon and some credit; its PaymentIntent is at the fake Stripe."""
-    student = make.user(email="eleve@example.com")
-    credits.add_entry(student.id, CreditKind.CREDIT, 1000, "Crédit de bienvenue", now)
-    coupon = make.coupon(kind="fixed", value=1000, max_redemptions=10)
-    cart = new_cart(db, student)
-    cart.coupon_id = coupon.id
-    fill(cart, offer, 9, 13, now=now)
-    order, payment = start_checkout(cart, billing(student.email), now, gateway, user=student)
-    db.session.commit()
-    return order, payment
+    return pending_order(db, make, offer, gateway, now)
 
 
 def run(db, gateway, now, **options):

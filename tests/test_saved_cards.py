@@ -5,17 +5,10 @@ import pytest
 from tutoradmin.payments import GatewayError, get_gateway
 from tutoradmin.payments.base import CARD_NOT_FOUND
 
-PUBLISHABLE_KEY = "pk_test_4as_fake"
-
 
 @pytest.fixture
 def app_config(fake_stripe):
-    return {
-        "STRIPE_SECRET_KEY": fake_stripe.secret_key,
-        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-        "STRIPE_WEBHOOK_SECRET": "whsec_4as_fake",
-        "STRIPE_API_BASE": fake_stripe.url,
-    }
+    return fake_stripe.app_config()
 
 
 @pytest.fixture

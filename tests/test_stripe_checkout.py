@@ -14,10 +14,9 @@ from tutoradmin.localtime import LOCAL_TZ, local_instant
 from tutoradmin.models import Appointment, CartItem, Hold, Order, Payment, User, utcnow
 from tutoradmin.payments.base import sign_payload
 
+from .fake_stripe import PUBLISHABLE_KEY, WEBHOOK_SECRET
 from .shopping import count
 
-PUBLISHABLE_KEY = "pk_test_4as_fake"
-WEBHOOK_SECRET = "whsec_4as_fake"
 BILLING = {
     "first_name": "Léa",
     "last_name": "Gagnon",
@@ -30,12 +29,7 @@ BILLING = {
 
 @pytest.fixture
 def app_config(fake_stripe):
-    return {
-        "STRIPE_SECRET_KEY": fake_stripe.secret_key,
-        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STRIPE_API_BASE": fake_stripe.url,
-    }
+    return fake_stripe.app_config()
 
 
 class FormReader(HTMLParser):

@@ -24,7 +24,7 @@ from tutoradmin.models import (
 from tutoradmin.payments import CARD_DECLINED, GatewayError
 from tutoradmin.payments.base import sign_payload
 
-from .shopping import billing, count, fill, new_cart
+from .shopping import billing, count, fill, new_cart, pending_order
 
 SUCCEEDED = "payment_intent.succeeded"
 FAILED = "payment_intent.payment_failed"
@@ -33,15 +33,7 @@ FAILED = "payment_intent.payment_failed"
 @pytest.fixture
 def pending(db, make, offer, gateway, now):
     """A student's pending order of two sessions with a coupon and some credit, and its payment."""
-    student = make.user(email="eleve@example.com")
-    credits.add_entry(student.id, CreditKind.CREDIT, 1000, "Crédit de bienvenue", now)
-    coupon = make.coupon(kind="fixed", value=1000, max_redemptions=10)
-    cart = new_cart(db, student)
-    cart.coupon_id = coupon.id
-    fill(cart, offer, 9, 13, now=now)
-    order, payment = start_checkout(cart, billing(student.email), now, gateway, user=student)
-    db.session.commit()
-    return order, payment
+    return pending_order(db, make, offer, gateway, now)
 
 
 def event(gateway, payment, event_type=SUCCEEDED, message=None):

@@ -7,10 +7,11 @@ queue one reminder between them, and a session moved to another time gets a new 
 from datetime import UTC, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from . import events, outbox
 from .extensions import db
-from .models import Appointment, AppointmentStatus, OutboxEvent, OutboxEventType
+from .models import Appointment, AppointmentStatus, OutboxEvent, OutboxEventType, Tutor
 
 #: How long before a session its reminder goes out.
 REMINDER_LEAD = timedelta(hours=24)
@@ -32,6 +33,13 @@ def due(now):
             Appointment.starts_at <= now + REMINDER_LEAD,
         )
         .order_by(Appointment.starts_at, Appointment.id)
+        # What each reminder's payload names, loaded with the sessions rather than one query per session.
+        .options(
+            selectinload(Appointment.student),
+            selectinload(Appointment.tutor).selectinload(Tutor.user),
+            selectinload(Appointment.course),
+            selectinload(Appointment.meeting_link),
+        )
     )
 
 

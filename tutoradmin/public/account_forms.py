@@ -1,38 +1,11 @@
 """Forms of the student's own account: profile, password, forgotten password, ratings, saved cards."""
 
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, Length
 
 from ..forms import BaseForm
-from ..passwords import MIN_PASSWORD_LENGTH
 from ..ratings import MAX_COMMENT_LENGTH
-from .forms import REQUIRED, not_common
-
-PASSWORDS_DIFFER = "Les mots de passe ne correspondent pas."
-
-
-def _new_password(label):
-    return PasswordField(
-        label,
-        validators=[
-            DataRequired(REQUIRED),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
-            ),
-            not_common,
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-
-
-def _confirmation():
-    return PasswordField(
-        "Confirmer le nouveau mot de passe",
-        validators=[DataRequired(REQUIRED), EqualTo("password", PASSWORDS_DIFFER)],
-        render_kw={"autocomplete": "new-password"},
-    )
+from .forms import REQUIRED, new_password_field, password_confirmation_field
 
 
 class ProfileForm(BaseForm):
@@ -51,8 +24,8 @@ class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
         "Mot de passe actuel", validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
     )
-    password = _new_password("Nouveau mot de passe")
-    password_confirm = _confirmation()
+    password = new_password_field("Nouveau mot de passe")
+    password_confirm = password_confirmation_field("Confirmer le nouveau mot de passe")
 
 
 def _strip(value):
@@ -73,8 +46,8 @@ class ForgotPasswordForm(BaseForm):
 
 
 class ResetPasswordForm(BaseForm):
-    password = _new_password("Nouveau mot de passe")
-    password_confirm = _confirmation()
+    password = new_password_field("Nouveau mot de passe")
+    password_confirm = password_confirmation_field("Confirmer le nouveau mot de passe")
 
 
 class RatingForm(BaseForm):

@@ -8,12 +8,40 @@ from ..forms import BaseForm
 from ..passwords import MIN_PASSWORD_LENGTH, TOO_COMMON, is_common
 
 REQUIRED = "Ce champ est obligatoire."
+PASSWORDS_DIFFER = "Les mots de passe ne correspondent pas."
 
 
 def not_common(_form, field):
     """Refuse a new password from the list of the most common ones."""
     if field.data and is_common(field.data):
         raise ValidationError(TOO_COMMON)
+
+
+def new_password_field(label, required=True):
+    """A password being chosen: long enough, not a common one (sign-up, checkout, change and reset)."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(REQUIRED) if required else Optional(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
+            ),
+            not_common,
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def password_confirmation_field(label, required=True):
+    """The same password typed again."""
+    validators = [EqualTo("password", PASSWORDS_DIFFER)]
+    return PasswordField(
+        label,
+        validators=[DataRequired(REQUIRED), *validators] if required else validators,
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class LoginForm(BaseForm):
@@ -34,22 +62,8 @@ class SignupForm(BaseForm):
             Length(max=254),
         ],
     )
-    password = PasswordField(
-        "Mot de passe",
-        validators=[
-            DataRequired(REQUIRED),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
-            ),
-            not_common,
-        ],
-    )
-    password_confirm = PasswordField(
-        "Confirmer le mot de passe",
-        validators=[DataRequired(REQUIRED), EqualTo("password", "Les mots de passe ne correspondent pas.")],
-    )
+    password = new_password_field("Mot de passe")
+    password_confirm = password_confirmation_field("Confirmer le mot de passe")
     next = HiddenField()
 
 
@@ -107,26 +121,8 @@ class CheckoutForm(BaseForm):
     )
     province = SelectField("Province", choices=PROVINCES, default="QC", render_kw={"autocomplete": "address-level1"})
     postal_code = StringField("Code postal", validators=[Length(max=10)], render_kw={"autocomplete": "postal-code"})
-    password = PasswordField(
-        "Mot de passe du compte",
-        validators=[
-            Optional(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
-            ),
-            not_common,
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        "Confirmer le mot de passe",
-        validators=[
-            EqualTo("password", "Les mots de passe ne correspondent pas."),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field("Mot de passe du compte", required=False)
+    password_confirm = password_confirmation_field("Confirmer le mot de passe", required=False)
     save_card = BooleanField("Sauvegarder cette carte pour les prochains achats")
     # Sent by the saved cards' radio buttons; a hidden field would come first in the form data and hide the choice.
     saved_card = StringField()
