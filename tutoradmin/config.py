@@ -43,6 +43,25 @@ def _rate_limit_storage(env, production):
     return uri
 
 
+def _attachment_storage(env):
+    backend = env.get("ATTACHMENT_STORAGE") or "database"
+    if backend not in ("database", "s3"):
+        raise ConfigError(f"ATTACHMENT_STORAGE doit valoir database ou s3 (reçu {backend!r}).")
+    bucket = env.get("ATTACHMENT_S3_BUCKET") or None
+    if backend == "s3" and not bucket:
+        raise ConfigError("ATTACHMENT_S3_BUCKET est obligatoire quand ATTACHMENT_STORAGE vaut s3.")
+    return {
+        "ATTACHMENT_STORAGE": backend,
+        "ATTACHMENT_S3_BUCKET": bucket,
+        # Empty: Amazon S3 itself; otherwise any S3-compatible service (MinIO, Ceph, a provider's store).
+        "ATTACHMENT_S3_ENDPOINT_URL": env.get("ATTACHMENT_S3_ENDPOINT_URL") or None,
+        "ATTACHMENT_S3_REGION": env.get("ATTACHMENT_S3_REGION") or "ca-central-1",
+        # Empty: boto3's usual credential chain (instance role, AWS_* variables, ~/.aws).
+        "ATTACHMENT_S3_ACCESS_KEY_ID": env.get("ATTACHMENT_S3_ACCESS_KEY_ID") or None,
+        "ATTACHMENT_S3_SECRET_ACCESS_KEY": env.get("ATTACHMENT_S3_SECRET_ACCESS_KEY") or None,
+    }
+
+
 def _database_url(env):
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'tutoradmin.sqlite3'}"
     # Hosting providers still hand out the legacy scheme; SQLAlchemy wants the driver named.
@@ -171,6 +190,10 @@ def load_config(env=None):
         # What a student may still do online before a session starts (SPEC §8).
         "CANCELLATION_NOTICE_HOURS": _int(env, "CANCELLATION_NOTICE_HOURS", 2),
         "RESCHEDULE_NOTICE_HOURS": _int(env, "RESCHEDULE_NOTICE_HOURS", 24),
+        # Attachments (SPEC §8b): in the database unless an S3-compatible store is named (storage.py).
+        **_attachment_storage(env),
+        # Messages and ticket replies per account (a person writes; a script floods).
+        "MESSAGE_RATE_LIMIT": env.get("MESSAGE_RATE_LIMIT") or "20 per minute;200 per day",
         # Booking rules (SPEC §4, §6).
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),

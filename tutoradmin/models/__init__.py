@@ -26,6 +26,18 @@ from .integrations import (
     OutboxEventType,
     OutboxStatus,
 )
+from .messaging import (
+    ATTACHMENT_MAX_BYTES,
+    ATTACHMENT_TYPE_LABELS,
+    ATTACHMENTS_PER_MESSAGE,
+    MESSAGE_MAX_LENGTH,
+    Attachment,
+    AttachmentBlob,
+    AttachmentType,
+    ConversationRead,
+    SessionMessage,
+    StorageBackend,
+)
 from .orders import (
     DISPUTE_STATUS_LABELS,
     ORDER_STATUS_LABELS,

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -77,6 +77,8 @@ class Ticket(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The last message the student has seen: later replies from the office show as unread on their list.
+    student_read_message_id: Mapped[int | None] = mapped_column(Integer)
 
     student: Mapped["User"] = relationship(foreign_keys=[student_id])  # noqa: F821
     assignee: Mapped["User | None"] = relationship(foreign_keys=[assignee_id])  # noqa: F821
@@ -103,3 +105,6 @@ class TicketMessage(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author: Mapped["User"] = relationship()  # noqa: F821
+    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821
+        back_populates="ticket_message", order_by="Attachment.position"
+    )
