@@ -9,6 +9,7 @@ MESSAGES = {
     403: "Vous n'avez pas accès à cette page.",
     404: "Page introuvable.",
     405: "Méthode non permise.",
+    413: "Envoi trop volumineux : joignez au plus 5 fichiers de 10 Mo chacun à un message.",
     429: "Trop de tentatives. Veuillez réessayer dans quelques minutes.",
     500: "Une erreur interne est survenue. Veuillez réessayer.",
 }

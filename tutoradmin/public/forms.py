@@ -1,9 +1,11 @@
 """Public forms (CSRF-protected through Flask-WTF)."""
 
+from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from ..attachments import ACCEPT
 from ..forms import BaseForm
 from ..passwords import MIN_PASSWORD_LENGTH, TOO_COMMON, is_common
 
@@ -145,3 +147,12 @@ class CalendarFeedForm(BaseForm):
     """Create, renew or revoke the private calendar feed address (the button pressed names the action)."""
 
     action = StringField(validators=[AnyOf(("create", "renew", "revoke"), message="Action inconnue.")])
+
+
+def attachment_field(label="Pièces jointes"):
+    """Files attached to a message: declare it as the form attribute `pieces_jointes`.
+
+    The view checks them with `attachments.read_uploads(request.files.getlist("pieces_jointes"))`; the form is
+    posted as multipart/form-data and shown with `attachment_input` (templates/partials/attachments.html).
+    """
+    return MultipleFileField(label, render_kw={"accept": ACCEPT})

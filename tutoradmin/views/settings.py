@@ -6,7 +6,7 @@ from flask import current_app
 from flask_admin import expose
 from sqlalchemy.engine import make_url
 
-from ..models import EVENT_FAMILY_NAMES
+from ..models import ATTACHMENT_MAX_BYTES, ATTACHMENTS_PER_MESSAGE, EVENT_FAMILY_NAMES
 from ..payments import get_gateway
 from .base import ADMIN_ONLY, SecureView
 
@@ -55,6 +55,36 @@ def _outbox_rows(config):
     return rows
 
 
+def _attachment_rows(config):
+    """Where attachments go; the S3 rows only when that is the store (the secret key is never shown)."""
+    rows = [
+        (
+            "Stockage des pièces jointes",
+            "S3" if config["ATTACHMENT_STORAGE"] == "s3" else "base de données",
+            "ATTACHMENT_STORAGE",
+        ),
+        (
+            "Taille et nombre des pièces jointes",
+            f"{ATTACHMENT_MAX_BYTES // (1024 * 1024)} Mo par fichier, {ATTACHMENTS_PER_MESSAGE} par message",
+            "—",
+        ),
+    ]
+    if config["ATTACHMENT_STORAGE"] == "s3":
+        endpoint = config["ATTACHMENT_S3_ENDPOINT_URL"]
+        credentials = config["ATTACHMENT_S3_ACCESS_KEY_ID"] and config["ATTACHMENT_S3_SECRET_ACCESS_KEY"]
+        rows += [
+            ("Compartiment S3", config["ATTACHMENT_S3_BUCKET"], "ATTACHMENT_S3_BUCKET"),
+            ("Service S3", _host(endpoint) if endpoint else "Amazon S3", "ATTACHMENT_S3_ENDPOINT_URL"),
+            ("Région S3", config["ATTACHMENT_S3_REGION"], "ATTACHMENT_S3_REGION"),
+            (
+                "Identifiants S3",
+                "configurés" if credentials else "ceux du serveur (rôle ou variables AWS_*)",
+                "ATTACHMENT_S3_ACCESS_KEY_ID",
+            ),
+        ]
+    return rows
+
+
 class SettingsView(SecureView):
     """Read-only: these settings come from the environment (see the README), never from a form."""
 
@@ -94,6 +124,7 @@ class SettingsView(SecureView):
                 ("Réservations", rows),
                 ("Paiements", payments),
                 ("Envois sortants (Make.com)", _outbox_rows(config)),
+                ("Pièces jointes", _attachment_rows(config)),
                 ("Système", system),
             ],
         )
