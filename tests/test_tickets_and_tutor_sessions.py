@@ -53,6 +53,24 @@ def test_a_ticket_is_unanswered_until_the_office_replies_to_the_student(db, make
     assert event.ordering_key == f"ticket:{ticket.id}"
 
 
+def test_a_students_message_after_the_offices_reply_makes_the_ticket_unanswered_again(db, make):
+    staff, student = make.user(role=Role.STAFF), make.user()
+    ticket = support.open_ticket(student, "autre", "Question", "Bonjour", utcnow())
+    support.reply(ticket, staff, "Bonjour, que puis-je faire ?", False, utcnow())
+    db.session.commit()
+    assert support.unanswered_count() == 0
+
+    support.student_reply(ticket, student, "Déplacer ma séance.", utcnow())
+    # An internal note after it is still no answer to the student.
+    support.reply(ticket, staff, "À voir avec le tuteur", True, utcnow())
+    db.session.commit()
+    assert support.unanswered_count() == 1 and support.is_unanswered(ticket)
+
+    support.reply(ticket, staff, "C'est fait.", False, utcnow())
+    db.session.commit()
+    assert support.unanswered_count() == 0 and not support.is_unanswered(ticket)
+
+
 def test_closed_tickets_do_not_count_as_unanswered(db, make):
     _ticket(db, make, status="ferme")
     _ticket(db, make, status="resolu")

@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import BaseForm
-from ..models import SESSION_DURATIONS
+from ..models import MESSAGE_MAX_LENGTH, SESSION_DURATIONS
+from ..public.forms import attachment_field
 from .fields import LocalDateTimeField, MoneyField
 
 REQUIRED = "Ce champ est obligatoire."
@@ -62,5 +63,9 @@ class CreditAdjustmentForm(BaseForm):
 
 
 class TicketReplyForm(BaseForm):
-    body = TextAreaField("Message", validators=[DataRequired("Écrivez un message."), Length(max=5000)])
+    # Its length is checked by support.reply, which counts a line break as one character.
+    body = TextAreaField(
+        "Message", validators=[DataRequired("Écrivez un message.")], render_kw={"maxlength": MESSAGE_MAX_LENGTH}
+    )
     internal = BooleanField("Note interne (invisible pour l'étudiant)")
+    pieces_jointes = attachment_field()

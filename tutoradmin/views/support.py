@@ -1,13 +1,13 @@
 """Support tickets for the office: triage by status, priority, category and assignee."""
 
-from flask import url_for
+from flask import abort, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import support
+from .. import attachments, support
 from ..extensions import db
 from ..formatting import local_datetime
 from ..models import (
@@ -16,6 +16,7 @@ from ..models import (
     TICKET_STATUS_LABELS,
     Role,
     Ticket,
+    TicketStatus,
     User,
     utcnow,
 )
@@ -33,7 +34,7 @@ def _office_accounts():
 
 
 class UnansweredFilter(BaseSQLAFilter):
-    """Open tickets the office has not replied to yet."""
+    """Open tickets whose latest public message is the student's: the office owes them a reply."""
 
     def __init__(self):
         super().__init__(Ticket.id, "Sans réponse", options=[("1", "Oui"), ("0", "Non")])
@@ -133,27 +134,34 @@ class TicketView(SecureModelView):
 
     @expose("/repondre/<int:id>", methods=("GET", "POST"))
     def reply(self, id):
-        """The conversation, with a reply to the student or an internal note."""
+        """The conversation, its files and the student's new messages; a reply to the student or an internal note."""
         ticket = self.get_one(str(id))
+        if ticket is None:
+            abort(404)
         form = TicketReplyForm()
         if form.validate_on_submit():
             done = perform(
-                lambda: support.reply(ticket, current_user, form.body.data, form.internal.data, utcnow()),
+                lambda: support.reply(
+                    ticket,
+                    current_user,
+                    form.body.data,
+                    form.internal.data,
+                    utcnow(),
+                    uploads=attachments.read_uploads(request.files.getlist("pieces_jointes")),
+                ),
                 "Note interne ajoutée." if form.internal.data else "Réponse envoyée à l'étudiant.",
                 url_for(".reply", id=ticket.id),
             )
             if done:
                 return done
-        summary = [
-            f"Billet #{ticket.id} — {ticket.subject}",
-            f"Étudiant : {ticket.student.full_name} ({ticket.student.email})",
-        ]
-        summary += [_message_line(m) for m in ticket.messages]
         return self.render(
-            "admin/action_form.html",
-            title="Répondre au billet",
-            summary=summary,
+            "admin/ticket_reply.html",
+            ticket=ticket,
             form=form,
-            submit_label="Envoyer",
+            new_ids=support.new_from_student(ticket),
+            unanswered=support.is_unanswered(ticket),
+            closed=ticket.status == TicketStatus.CLOSED,
+            category_label=TICKET_CATEGORY_LABELS.get(ticket.category, ticket.category),
+            status_label=TICKET_STATUS_LABELS.get(ticket.status, ticket.status),
             back_url=url_for(".index_view"),
         ), form_status()
