@@ -1,16 +1,25 @@
-"""Who may open which back-office page, and which rows a tutor can reach."""
+"""Who may open which back-office page, and which rows a tutor can reach; who reads and writes tickets,
+session conversations and their files."""
 
 import re
 from datetime import date, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
+from tutoradmin import messaging, support
+from tutoradmin.attachments import Upload
+from tutoradmin.demo.files import one_page_pdf
 from tutoradmin.models import (
     AvailabilityException,
+    ConversationRead,
     Course,
     Order,
     Refund,
+    SessionMessage,
+    Ticket,
+    TicketMessage,
     TimeOff,
     Tutor,
     TutorPayout,
@@ -425,3 +434,135 @@ def test_record_pages_refuse_the_roles_their_list_refuses(client, login_as, role
     }
     expected = 302 if role == "anonymous" else 403
     assert outcomes == dict.fromkeys(outcomes, expected)
+
+
+# --- tickets, session conversations and their files ---------------------------------------------
+
+PDF = one_page_pdf(["Exercices"])
+CONVERSATION_URLS = {
+    "tickets": "/tableau-de-bord/billets",
+    "new ticket": "/tableau-de-bord/billets/nouveau",
+    "ticket": "/tableau-de-bord/billets/{ticket}",
+    "session messages": "/tableau-de-bord/seances/{appointment}/messages",
+    "session file": "/pieces-jointes/{session_file}",
+    "ticket file": "/pieces-jointes/{ticket_file}",
+    "note file": "/pieces-jointes/{note_file}",
+    "tutor conversation": "/admin/mes-rendez-vous/messages/{appointment}",
+    "office conversation": "/admin/rendez-vous/messages/{appointment}",
+}
+# "student" and "tutor" are the session's and the ticket's own; the others have their own rows elsewhere.
+CONVERSATION_ACCESS = {
+    "anonymous": (302,) * len(CONVERSATION_URLS),
+    "student": (200, 200, 200, 200, 200, 200, 404, 403, 403),
+    "other student": (200, 200, 404, 404, 404, 404, 404, 403, 403),
+    "tutor": (403, 403, 403, 403, 200, 404, 404, 200, 403),
+    "other tutor": (403, 403, 403, 403, 404, 404, 404, 404, 403),
+    "accountant": (403, 403, 403, 403, 404, 404, 404, 403, 403),
+    "staff": (403, 403, 403, 403, 200, 200, 200, 403, 200),
+    "admin": (403, 403, 403, 403, 200, 200, 200, 403, 200),
+}
+
+
+@pytest.fixture
+def exchanges(db, make, now):
+    """Two students with a session each (two tutors) and a ticket each; files on a message, a reply and a note."""
+    staff = make.user(role="staff")
+    mine, theirs = make.appointment(), make.appointment()
+    for appointment in (mine, theirs):
+        messaging.send(
+            appointment, appointment.student, "Bonjour", now, uploads=[Upload("exercices.pdf", "application/pdf", PDF)]
+        )
+    tickets = [support.open_ticket(a.student, "paiement", "Reçu", "Bonjour", now) for a in (mine, theirs)]
+    reply = support.reply(tickets[0], staff, "Voici", False, now, uploads=[Upload("recu.pdf", "application/pdf", PDF)])
+    note = support.reply(
+        tickets[0], staff, "À vérifier", True, now, uploads=[Upload("note.pdf", "application/pdf", PDF)]
+    )
+    db.session.commit()
+    [session_message] = messaging.conversation(mine)
+    return {
+        "appointment": mine,
+        "other appointment": theirs,
+        "ids": {
+            "ticket": tickets[0].id,
+            "appointment": mine.id,
+            "session_file": session_message.attachments[0].id,
+            "ticket_file": reply.attachments[0].id,
+            "note_file": note.attachments[0].id,
+        },
+    }
+
+
+def _sign_in_for(who, exchanges, login, login_as):
+    people = {
+        "student": exchanges["appointment"].student,
+        "other student": exchanges["other appointment"].student,
+        "tutor": exchanges["appointment"].tutor.user,
+        "other tutor": exchanges["other appointment"].tutor.user,
+    }
+    if who in people:
+        login(people[who])
+    elif who != "anonymous":
+        login_as(who)
+
+
+def _read_marks(db):
+    reads = db.session.scalars(select(ConversationRead.last_read_message_id).order_by(ConversationRead.user_id)).all()
+    return reads, db.session.scalars(select(Ticket.student_read_message_id).order_by(Ticket.id)).all()
+
+
+@pytest.mark.parametrize("who", list(CONVERSATION_ACCESS))
+def test_tickets_conversations_and_files_open_to_their_participants_and_the_office_only(
+    client, db, login, login_as, exchanges, who
+):
+    _sign_in_for(who, exchanges, login, login_as)
+    marks = _read_marks(db)
+    urls = {name: url.format(**exchanges["ids"]) for name, url in CONVERSATION_URLS.items()}
+    outcomes = {name: _outcome(client.get(url))[0] for name, url in urls.items()}
+    assert outcomes == dict(zip(CONVERSATION_URLS, CONVERSATION_ACCESS[who], strict=True))
+    db.session.expire_all()
+    if who not in ("student", "tutor"):
+        # Only the participants' reading is recorded.
+        assert _read_marks(db) == marks
+
+
+CONVERSATION_WRITES = {
+    "new ticket": ("/tableau-de-bord/billets/nouveau", {"category": "paiement", "subject": "Aide", "body": "Bonjour"}),
+    "ticket reply": ("/tableau-de-bord/billets/{ticket}", {"body": "Merci"}),
+    "close ticket": ("/tableau-de-bord/billets/{ticket}/fermer", {}),
+    "session message": ("/tableau-de-bord/seances/{appointment}/messages", {"body": "Bonjour"}),
+    "tutor message": ("/admin/mes-rendez-vous/messages/{appointment}", {"body": "Bonjour"}),
+}
+# 302 after a write that succeeded (or, for anonymous visitors, to the login page); the rest write nothing.
+CONVERSATION_WRITE_ACCESS = {
+    "anonymous": (302, 302, 302, 302, 302),
+    "student": (302, 302, 302, 302, 403),
+    "other student": (302, 404, 404, 404, 403),
+    "tutor": (403, 403, 403, 403, 302),
+    "other tutor": (403, 403, 403, 403, 404),
+    "accountant": (403, 403, 403, 403, 403),
+    "staff": (403, 403, 403, 403, 403),
+    "admin": (403, 403, 403, 403, 403),
+}
+# What the writes that succeed add: tickets, ticket messages, session messages.
+CONVERSATION_WRITTEN = {"student": (1, 2, 1), "other student": (1, 1, 0), "tutor": (0, 0, 1)}
+
+
+def _conversation_rows(db):
+    models = (Ticket, TicketMessage, SessionMessage)
+    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in models)
+
+
+@pytest.mark.parametrize("who", list(CONVERSATION_WRITE_ACCESS))
+def test_only_participants_write_on_tickets_and_conversations(client, db, login, login_as, exchanges, who):
+    _sign_in_for(who, exchanges, login, login_as)
+    before, status = _conversation_rows(db), db.session.get(Ticket, exchanges["ids"]["ticket"]).status
+    outcomes = {
+        name: client.post(url.format(**exchanges["ids"]), data=data).status_code
+        for name, (url, data) in CONVERSATION_WRITES.items()
+    }
+    assert outcomes == dict(zip(CONVERSATION_WRITES, CONVERSATION_WRITE_ACCESS[who], strict=True))
+    db.session.expire_all()
+    added = CONVERSATION_WRITTEN.get(who, (0, 0, 0))
+    assert _conversation_rows(db) == tuple(b + a for b, a in zip(before, added, strict=True))
+    closed = db.session.get(Ticket, exchanges["ids"]["ticket"]).status == "ferme"
+    assert status != "ferme" and closed == (who == "student")

@@ -5,13 +5,17 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from tutoradmin import messaging
 from tutoradmin.models import (
+    Appointment,
     AuditLog,
+    ConversationRead,
     CreditEntry,
     MeetingLink,
     Order,
     OutboxEvent,
     Refund,
+    SessionMessage,
     Ticket,
     TicketMessage,
     utcnow,
@@ -61,6 +65,7 @@ OFFICE_POSTS = {
 TUTOR_ACTIONS = {
     "/admin/mes-rendez-vous/lien/{appointment}": {"url": "https://zoom.us/j/1"},
     "/admin/mes-rendez-vous/annuler/{appointment}": {"reason": "x"},
+    "/admin/mes-rendez-vous/messages/{appointment}": {"body": "Bonjour"},
 }
 
 
@@ -73,7 +78,7 @@ def _written(db):
     """Everything an action page could have written."""
     return [
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (Refund, CreditEntry, TicketMessage, MeetingLink, AuditLog)
+        for model in (Refund, CreditEntry, TicketMessage, MeetingLink, AuditLog, SessionMessage, ConversationRead)
     ]
 
 
@@ -183,3 +188,25 @@ def test_only_the_office_clears_an_order_flag(client, db, login_as, rows, role):
         assert response.status_code == 302 and _state(db, rows)[0] is None
     else:
         assert _refused(response, role) and _state(db, rows)[0] == "Litige"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_office_hides_a_session_message(client, db, login_as, rows, role):
+    appointment = db.session.get(Appointment, rows["appointment"])
+    message = messaging.send(appointment, appointment.student, "Message abusif", utcnow())
+    db.session.commit()
+    _sign_in(role, login_as)
+    audited = db.session.scalar(select(func.count()).select_from(AuditLog))
+
+    response = client.post(f"/admin/rendez-vous/messages/masquer/{message.id}", data={"reason": "Propos insultants"})
+
+    db.session.expire_all()
+    hidden = db.session.get(SessionMessage, message.id)
+    if role in OFFICE:
+        assert response.status_code == 302
+        assert hidden.hidden_at is not None and hidden.hidden_reason == "Propos insultants"
+        assert db.session.scalar(select(func.count()).select_from(AuditLog)) == audited + 1
+    else:
+        assert _refused(response, role)
+        assert (hidden.hidden_at, hidden.hidden_reason) == (None, None)
+        assert db.session.scalar(select(func.count()).select_from(AuditLog)) == audited

@@ -5,13 +5,12 @@ import re
 import uuid
 from datetime import time, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from tutoradmin import appointments, availability, catalog, events, refunds, reminders, support
+from tutoradmin import appointments, availability, catalog, events, messaging, refunds, reminders, support
 from tutoradmin.accounts import register_student
 from tutoradmin.checkout import start_checkout
 from tutoradmin.formatting import long_date
@@ -271,29 +270,25 @@ def test_a_ticket_needs_a_subject_and_a_message_and_the_students_own_session(db,
     assert db.session.scalars(select(TicketMessage)).all() == []
 
 
-def test_a_message_payload_links_the_student_to_the_sessions_page(make, now, base):
+def test_a_message_payload_links_each_side_to_its_page_of_the_conversation(db, make, now, base):
     appointment = make.appointment()
     tutor_user = appointment.tutor.user
-    message = SimpleNamespace(
-        id=7,
-        sender=tutor_user,
-        recipient=appointment.student,
-        appointment=appointment,
-        body="N'oubliez pas vos exercices.",
-        created_at=now,
-    )
+    message = messaging.send(appointment, tutor_user, "N'oubliez pas vos exercices.", now)
+    db.session.commit()
 
-    data = check("message.sent", events.message_sent(message))
-
+    [event] = queued(db, OutboxEventType.MESSAGE_SENT)
+    data = event.payload
     assert data["sender"] == {
         "id": tutor_user.id,
         "role": "tutor",
         "name": appointment.tutor.display_name,
         "email": tutor_user.email,
     }
-    assert data["recipient"]["role"] == "student"
-    assert data["url"] == f"{base}/tableau-de-bord/seances/{appointment.id}"
-    assert data["text"] == "N'oubliez pas vos exercices."
+    assert data["recipient"]["id"] == appointment.student.id and data["recipient"]["role"] == "student"
+    assert data["url"] == f"{base}/tableau-de-bord/seances/{appointment.id}/messages"
+    assert (data["message_id"], data["text"], data["attachments"]) == (message.id, "N'oubliez pas vos exercices.", [])
+    to_tutor = check("message.sent", events.message_sent(message, tutor_user))
+    assert to_tutor["url"] == f"{base}/admin/mes-rendez-vous/messages/{appointment.id}"
 
 
 # --- tutors and catalogue ----------------------------------------------------------------------

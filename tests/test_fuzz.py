@@ -4,6 +4,7 @@ Routes come from the application's URL map, so a new page is fuzzed without touc
 a new back-office POST endpoint must name its form in ADMIN_FORMS (a test says so).
 """
 
+import io
 import json
 import re
 import time
@@ -16,12 +17,16 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
 
+from tutoradmin import messaging, support
+from tutoradmin.attachments import Upload
 from tutoradmin.models import (
     MAX_INTEGER,
     Appointment,
+    Attachment,
     Coupon,
     Course,
     Order,
+    SessionMessage,
     Ticket,
     Tutor,
     User,
@@ -37,7 +42,10 @@ from tutoradmin.public.account_forms import (
     ResetPasswordForm,
 )
 from tutoradmin.public.forms import CalendarFeedForm, CheckoutForm, LoginForm, SignupForm, SimulatedPaymentForm
+from tutoradmin.public.messages import SessionMessageForm
 from tutoradmin.public.student import CancelSessionForm, MoveSessionForm
+from tutoradmin.public.tickets import NewTicketForm
+from tutoradmin.public.tickets import TicketReplyForm as StudentTicketReplyForm
 from tutoradmin.views.forms import (
     BookAppointmentForm,
     CancelAppointmentForm,
@@ -48,8 +56,10 @@ from tutoradmin.views.forms import (
 )
 from tutoradmin.views.outbox import ResendForm
 from tutoradmin.views.payouts import MarkPaidForm
-from tutoradmin.views.sales import ClearFlagForm
+from tutoradmin.views.sales import ClearFlagForm, HideMessageForm
+from tutoradmin.views.tutor import ReplyForm
 
+from . import attachment_samples
 from .factories import DEFAULT_PASSWORD
 from .shopping import make_offer, row_counts
 
@@ -148,6 +158,7 @@ PUBLIC_PARAMS = [
     "outcome",
     "page",
     "action",
+    "seance",
 ]
 ADMIN_PARAMS = [
     "page",
@@ -177,7 +188,18 @@ PUBLIC_FORMS = [
     CardForm,
     CancelSessionForm,
     MoveSessionForm,
+    NewTicketForm,
+    StudentTicketReplyForm,
+    SessionMessageForm,
 ]
+# Files a message form may carry: junk bytes, and real files of an allowed type or not, under any name.
+upload_bytes = st.binary(max_size=200) | st.sampled_from(
+    [attachment_samples.pdf(), attachment_samples.png(), b"<html><script>alert(1)</script></html>", b""]
+)
+uploads = st.lists(
+    st.tuples(upload_bytes, st.sampled_from(["cours.pdf", "photo.png", "notes.txt", "", "../../x.pdf"]) | junk_text),
+    max_size=3,
+)
 
 
 def _fields(names, values):
@@ -214,10 +236,15 @@ def world(db, make, now):
     order = make.booked_order(course=offer.course, tutor=offer.tutors[0])
     make.coupon(code="RENTREE")
     db.session.add(Ticket(student=order.user, subject="Lien manquant", order_id=order.id))
+    # A conversation and a ticket with files, for the pages and downloads that look them up.
+    pdf = [Upload("exercices.pdf", "application/pdf", attachment_samples.pdf())]
+    messaging.send(order.items[0].appointment, order.user, "Bonjour", now, uploads=pdf)
+    ticket = support.open_ticket(order.user, "paiement", "Reçu", "Bonjour", now, uploads=pdf)
+    support.reply(ticket, make.user(role="staff"), "Note", True, now, uploads=pdf)
     db.session.commit()
     ids = {
         str(i)
-        for model in (Course, Tutor, User, Order, Appointment, WeeklyRule, Coupon, Ticket)
+        for model in (Course, Tutor, User, Order, Appointment, WeeklyRule, Coupon, Ticket, SessionMessage, Attachment)
         for i in db.session.scalars(select(model.id))
     }
     payment = order.payments[0].gateway_payment_id
@@ -294,6 +321,8 @@ def test_no_public_page_or_json_endpoint_fails_or_writes_on_junk(app, db, world,
         if body == "form":
             names = sorted({*PUBLIC_PARAMS, *(name for form in PUBLIC_FORMS for name in _field_names(form))})
             options["data"] = data.draw(_fields(names, _values(world)))
+            for content, filename in data.draw(uploads):
+                options["data"].add("pieces_jointes", (io.BytesIO(content), filename))
         elif body == "slot":
             options["json"] = data.draw(
                 st.fixed_dictionaries(
@@ -396,6 +425,8 @@ ADMIN_FORMS = {
     "mark_paid": MarkPaidForm,
     "resend": ResendForm,
     "clear_flag": ClearFlagForm,
+    "messages": ReplyForm,
+    "hide_message": HideMessageForm,
 }
 MODEL_VIEW_FORMS = {
     "create_view": "_create_form_class",
@@ -463,6 +494,9 @@ def test_no_back_office_page_or_form_fails_or_writes_on_junk(app, db, world, sta
         # every other field's junk is still parsed and validated.
         poisoned = data.draw(st.sampled_from(names))
         fields.add(poisoned, data.draw(st.sampled_from(["\x00", "1\x00", "a\x00b"])))
+        if "pieces_jointes" in names:
+            for content, filename in data.draw(uploads):
+                fields.add("pieces_jointes", (io.BytesIO(content), filename))
         options["data"] = fields
 
     response = getattr(client, method.lower())(url, **options)

@@ -1,25 +1,33 @@
 """`flask seed-demo`: realistic, consistent, idempotent demo data, refused in production."""
 
+import html
 from collections import defaultdict
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from tutoradmin.demo.data import DEMO_PASSWORD
+from tutoradmin import messaging, support
+from tutoradmin.demo.conversations import conversation_moments
+from tutoradmin.demo.data import DEMO_CONVERSATION, DEMO_PASSWORD, DEMO_PDF_LINES, DEMO_TICKET, TUTORS, tutor_email
+from tutoradmin.demo.files import one_page_pdf
 from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import (
     Appointment,
     AppointmentChange,
+    Attachment,
     AvailabilityException,
     Coupon,
     CouponRedemption,
     Course,
     CreditEntry,
     Order,
+    OutboxEvent,
     Payment,
     Refund,
+    SessionMessage,
     SlotLock,
     Ticket,
     TicketMessage,
@@ -309,3 +317,71 @@ def test_demo_orders_have_receipt_numbers_without_gaps_in_the_order_they_were_pa
         numbers.setdefault(year, []).append(order.receipt_number)
     for year, given in numbers.items():
         assert given == [f"{year}-{n:05d}" for n in range(1, len(given) + 1)]
+
+
+def test_the_demo_student_has_a_reply_to_read_and_a_conversation_with_the_demo_tutor(app, db):
+    seed(app)
+    now = utcnow()
+    student = db.session.scalar(select(User).where(User.email == "etudiant@4as.ca"))
+    tutor = db.session.scalar(select(User).where(User.email == tutor_email(TUTORS[0])))
+    staff = db.session.scalar(select(User).where(User.email == "personnel@4as.ca"))
+
+    # The ticket: a payment question, an internal note and a public reply the student has not read yet.
+    ticket = db.session.scalar(
+        select(Ticket).where(Ticket.student_id == student.id, Ticket.subject == DEMO_TICKET["subject"])
+    )
+    assert (ticket.category, ticket.status, db.session.get(Order, ticket.order_id).user_id) == (
+        "paiement",
+        "en_cours",
+        student.id,
+    )
+    assert now - timedelta(days=4) < ticket.created_at < now - timedelta(days=2)
+    [note] = [m for m in ticket.messages if m.is_internal]
+    [answer] = [m for m in ticket.messages if m.author_id == staff.id and not m.is_internal]
+    assert [m.id for m in support.public_messages(ticket)] == [ticket.messages[0].id, answer.id]
+    assert support.unread_ticket_count(student.id) == 1
+
+    # The conversation: both ways, about one coming session with the demo tutor, a PDF from the student.
+    messages = db.session.scalars(select(SessionMessage).order_by(SessionMessage.id)).all()
+    assert [m.body for m in messages] == [body for _, body, *_ in DEMO_CONVERSATION]
+    appointment = messages[0].appointment
+    assert {m.appointment_id for m in messages} == {appointment.id}
+    assert (appointment.student_id, appointment.tutor.user_id, appointment.status) == (
+        student.id,
+        tutor.id,
+        "scheduled",
+    )
+    assert [m.author_id for m in messages] == [student.id, tutor.id, student.id, tutor.id]
+    assert all(appointment.created_at < m.created_at < now for m in messages)
+    [pdf] = db.session.scalars(select(Attachment)).all()
+    assert (pdf.session_message_id, pdf.content_type, pdf.filename) == (
+        messages[0].id,
+        "application/pdf",
+        DEMO_CONVERSATION[0][2],
+    )
+    assert (messaging.unread_total(student), messaging.unread_total(tutor)) == (1, 0)
+    events = db.session.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    assert events == ["ticket.created", "ticket.replied"] + ["message.sent"] * 4
+
+    # What the student sees: the reply and not the note, the tutor's answer and the file as stored.
+    client = app.test_client()
+    client.post("/connexion", data={"email": student.email, "password": DEMO_PASSWORD})
+    ticket_page = html.unescape(client.get(f"/tableau-de-bord/billets/{ticket.id}").get_data(as_text=True))
+    assert answer.body[:40] in ticket_page and note.body[:40] not in ticket_page
+    conversation = client.get(f"/tableau-de-bord/seances/{appointment.id}/messages").get_data(as_text=True)
+    assert f"/pieces-jointes/{pdf.id}" in conversation
+    download = client.get(f"/pieces-jointes/{pdf.id}")
+    assert download.status_code == 200 and download.data == one_page_pdf(DEMO_PDF_LINES)
+
+
+@pytest.mark.parametrize("booked_hours_ago", [2, 24 * 10])
+def test_demo_messages_are_written_after_the_booking_and_before_now(booked_hours_ago):
+    now = utcnow()
+    appointment = SimpleNamespace(created_at=now - timedelta(hours=booked_hours_ago), ends_at=now + timedelta(days=2))
+    moments = conversation_moments(appointment, now)
+    assert appointment.created_at < moments[0] and moments[-1] < now
+    assert moments == sorted(set(moments)) and len(moments) == len(DEMO_CONVERSATION)
+    if booked_hours_ago > 24 * 4:
+        # Booked long enough ago: the planned evenings and lunch hours of the last three days.
+        local = [m.astimezone(LOCAL_TZ) for m in moments]
+        assert [f"{m:%H:%M}" for m in local] == [clock for *_, (_, clock) in DEMO_CONVERSATION]

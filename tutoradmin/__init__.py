@@ -65,9 +65,10 @@ def register_extensions(app):
 
 
 def register_request_checks(app):
-    from . import params
+    from . import params, request_limits
 
     params.init_app(app)
+    request_limits.init_app(app)
 
 
 def register_blueprints(app):
@@ -89,7 +90,7 @@ def register_commands(app):
 
 
 def register_template_helpers(app):
-    from . import formatting
+    from . import attachments, formatting, linkify
 
     app.jinja_env.filters["money"] = formatting.money
     app.jinja_env.filters["local_datetime"] = formatting.local_datetime
@@ -97,6 +98,9 @@ def register_template_helpers(app):
     app.jinja_env.filters["local_time"] = formatting.local_time
     app.jinja_env.filters["long_date"] = formatting.long_date
     app.jinja_env.filters["month_label"] = formatting.month_label
+    app.jinja_env.filters["file_size"] = attachments.size_label
+    app.jinja_env.filters["file_type"] = attachments.type_label
+    app.jinja_env.filters["linkify"] = linkify.linkify
 
 
 def register_error_handlers(app):

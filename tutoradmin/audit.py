@@ -15,12 +15,14 @@ ACTION_LABELS = {
     "credit.adjusted": "Ajustement de crédit",
     "outbox.resent": "Envoi sortant renvoyé",
     "order.flag_cleared": "Signalement de commande traité",
+    "session_message.hidden": "Message masqué",
 }
 
 #: What the audited rows are called.
 TARGET_LABELS = {
     "orders": "Commande",
     "outbox_events": "Envoi sortant",
+    "session_messages": "Message sur une séance",
     "tutor_payouts": "Relevé de paie",
     "tutors": "Tuteur",
     "users": "Compte",

@@ -233,25 +233,43 @@ def ticket_created(item, message):
     }
 
 
+def ticket_url(item, recipient):
+    """Where `recipient` ("student" or "office") reads the ticket: the student's page, or the office's reply page."""
+    if recipient == "office":
+        return absolute_url(f"/admin/billets/repondre/{item.id}")
+    return absolute_url(f"/tableau-de-bord/billets/{item.id}")
+
+
 def ticket_replied(item, message):
-    """`ticket.replied`: the office answered the student (internal notes are never sent)."""
-    return ticket_created(item, message)
+    """`ticket.replied`: a new message on a ticket, for the other side (internal notes are never sent).
 
-
-def message_sent(message):
-    """`message.sent`: a message in a session's conversation, for its recipient.
-
-    `message` has id, sender, recipient (accounts), appointment, body and created_at.
+    The office's reply is for the student; the student's message is for the office (its assignee, if any).
     """
-    recipient = message.recipient
-    # The student reads the conversation on the session's page; a tutor in the back office.
-    url = session_url(message.appointment.id) if str(recipient.role) == Role.STUDENT else absolute_url("/admin/")
+    recipient = "office" if message.author_id == item.student_id else "student"
+    return {
+        **ticket_created(item, message),
+        "attachments": [attachment.filename for attachment in message.attachments],
+        "recipient": recipient,
+        "ticket_url": ticket_url(item, recipient),
+        "assignee": person(item.assignee) if item.assignee is not None else None,
+    }
+
+
+def message_sent(message, recipient):
+    """`message.sent`: a message in a session's conversation (a SessionMessage), for `recipient`, the other side."""
+    appointment = message.appointment
+    # The student reads the conversation from the session's page; the tutor in the back office.
+    if str(recipient.role) == Role.STUDENT:
+        url = absolute_url(f"/tableau-de-bord/seances/{appointment.id}/messages")
+    else:
+        url = absolute_url(f"/admin/mes-rendez-vous/messages/{appointment.id}")
     return {
         "message_id": message.id,
-        "sender": participant(message.sender),
+        "sender": participant(message.author),
         "recipient": participant(recipient),
-        "session": session(message.appointment),
+        "session": session(appointment),
         "text": message.body,
+        "attachments": [attachment.filename for attachment in message.attachments],
         "sent_at": moment(message.created_at),
         "url": url,
     }

@@ -1,8 +1,9 @@
 """Demo data: a realistic 4AS back office, added only where missing, relative to `now`.
 
 Natural keys (course slug, user email, coupon code, tutor by user) make each part
-get-or-create; the history (orders, sessions, refunds, tickets, payouts) is built
-only when the demo students have no order yet. The caller commits.
+get-or-create; the history (orders, sessions, refunds, tickets, payouts) and the demo
+student's ticket and session conversation are built only when the demo students have no
+order yet. The caller commits.
 """
 
 import random
@@ -31,6 +32,7 @@ from ..models import (
 )
 from ..receipts import RECEIPT_STATUSES, assign_receipt_number
 from . import data
+from .conversations import build_conversations
 from .history import build_history
 
 
@@ -108,6 +110,10 @@ def seed_demo(now, seed=data.DEMO_SEED):
         for label, number in counts.items():
             report.count(label, number)
         _number_receipts()
+        demo_student = students[data.DEMO_STUDENT["email"]]
+        counts = build_conversations(now, student=demo_student, tutor=tutors[0], office=office)
+        for label, number in counts.items():
+            report.count(label, number)
 
     report.accounts = _demo_accounts(office, tutors, students, passwords)
     return report

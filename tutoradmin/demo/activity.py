@@ -82,6 +82,9 @@ def build_activity(rng, now, *, orders, appointments, tutors, students, office, 
     payouts = _payouts(now, appointments, tutors, office["admin"])
     db.session.add_all(tickets + payouts)
     db.session.flush()
+    for ticket in tickets:
+        # These conversations are old news to their students: every reply has been read.
+        ticket.student_read_message_id = max(m.id for m in ticket.messages if not m.is_internal)
     logs = _audit_log(now, tutors, office, refunds, manual_credits, payouts)
     db.session.add_all(logs)
     return {

@@ -529,18 +529,6 @@ TICKETS = [
         ],
     },
     {
-        "subject": "Facture pour mes impôts",
-        "category": "paiement",
-        "priority": "basse",
-        "status": "ouvert",
-        "days_ago": 2,
-        "link": "order",
-        "student": 0,
-        "messages": [
-            ("student", "Bonjour, pourriez-vous m'envoyer un reçu pour mes séances de l'an dernier ?", False, 0)
-        ],
-    },
-    {
         "subject": "Double prélèvement sur ma carte ?",
         "category": "paiement",
         "priority": "haute",
@@ -651,6 +639,71 @@ TICKETS = [
         "student": 28,
         "messages": [("student", "Proposez-vous un forfait de révision avant l'examen de juin ?", False, 0)],
     },
+]
+
+# The demo student's own ticket, written through the support rules (conversations.py): opened in the
+# evening `days_ago` (local time), linked to their latest paid order; messages are
+# (author, body, internal note?, hours after opening).
+DEMO_TICKET = {
+    "subject": "Reçu pour mes impôts",
+    "category": "paiement",
+    "days_ago": 3,
+    "opened_at": "20:15",
+    "messages": [
+        (
+            "student",
+            "Bonjour, pourriez-vous m'envoyer un reçu pour mes séances de l'an dernier ? "
+            "C'est pour ma déclaration de revenus.",
+            False,
+            0,
+        ),
+        (
+            "staff",
+            "Pas de relevé annuel dans l'outil : les reçus par commande suffisent pour l'impôt.",
+            True,
+            13,
+        ),
+        (
+            "staff",
+            "Bonjour Léa, chaque commande payée a son reçu officiel dans votre tableau de bord, "
+            "lien « Mes commandes et reçus » : ouvrez la commande, puis son reçu. Vous pouvez "
+            "l'imprimer ou l'enregistrer en PDF pour votre déclaration.",
+            False,
+            13.5,
+        ),
+    ],
+}
+
+# The demo student and the demo tutor write about their next session: (author, body, attached file name,
+# (days before today, local time)); the last message is not read by the student yet. When the session
+# was booked too recently for those moments, the messages are spread between the booking and now.
+DEMO_CONVERSATION = [
+    (
+        "student",
+        "Bonjour Sophie, voici les exercices sur lesquels je bloque. Pourrait-on commencer par ceux-là "
+        "pendant la séance ?",
+        "exercices-a-revoir.pdf",
+        (3, "19:12"),
+    ),
+    (
+        "tutor",
+        "Bonjour Léa, merci, c'est reçu ! Essayez le numéro 3 de votre côté avant la séance ; on corrigera ensemble.",
+        None,
+        (2, "12:05"),
+    ),
+    ("student", "D'accord, je l'essaie ce soir. Merci !", None, (2, "20:41")),
+    (
+        "tutor",
+        "Parfait. Ayez votre calculatrice et vos notes de cours sous la main. À bientôt !",
+        None,
+        (1, "17:26"),
+    ),
+]
+DEMO_PDF_LINES = [
+    "Exercices à revoir",
+    "1. Trouver la règle de la fonction qui passe par (2, 5) et (4, 11).",
+    "2. Résoudre 2x² – 3x – 2 = 0.",
+    "3. Déterminer le domaine et l'image de f(x) = –2(x – 1)² + 8.",
 ]
 
 EXCEPTION_NOTES = {

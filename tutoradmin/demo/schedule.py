@@ -142,14 +142,16 @@ class Scheduler:
         for _ in range(data.FUTURE_ORDERS):
             day = self.today + timedelta(days=self.rng.randint(1, data.FUTURE_DAYS))
             plans.append(self._plan_order(day))
-        # The demo account always has sessions it can still cancel and move online (more than 24 h ahead).
-        plans.append(self._plan_order(self.today + timedelta(days=3), student_index=0))
+        # The demo account always has sessions it can still cancel and move online (more than 24 h ahead),
+        # with the demo tutor, so that both demo accounts share a coming session (and its conversation).
+        plans.append(self._plan_order(self.today + timedelta(days=3), student_index=0, tutor=self.tutors[0]))
         plans = [p for p in plans if p is not None]
         plans.sort(key=lambda p: p.paid_at)
         return plans
 
-    def _plan_order(self, day, student_index=None):
-        """One order: a student (drawn, or `student_index`), a course, a tutor, weekly sessions from `day`, or None."""
+    def _plan_order(self, day, student_index=None, tutor=None):
+        """One order: a student (drawn, or `student_index`), a course, a tutor (drawn, or `tutor`),
+        weekly sessions from `day`; or None."""
         future = day > self.today
         reference = self.now if future else local_instant(day, time(0))
         signed_up_before = reference - timedelta(days=12)
@@ -162,7 +164,13 @@ class Scheduler:
             return None
         index = weighted(self.rng, eligible) if student_index is None else student_index
         student, profile = self.students[index], self.profiles[index]
-        slug, tutor = self._course_and_tutor(index)
+        slug, drawn = self._course_and_tutor(index)
+        if tutor is None:
+            tutor = drawn
+        elif tutor not in self.course_tutors[slug]:
+            # The tutor's most popular course instead.
+            taught = [s for s, tutors in self.course_tutors.items() if tutor in tutors]
+            slug = max(taught, key=lambda s: (data.COURSE_POPULARITY[s], s))
         duration = weighted(self.rng, data.DURATIONS)
         plan = PlannedOrder(student, profile, paid_at=None)
         for week in range(weighted(self.rng, data.ITEMS_PER_ORDER)):

@@ -76,3 +76,16 @@ def change_password_limits(view):
     """Like the login: every attempt counts per address, wrong current passwords also per account."""
     view = limiter.limit(_login_limit, methods=["POST"], key_func=_signed_in_account, deduct_when=_failed_login)(view)
     return limiter.limit(_login_limit, methods=["POST"])(view)
+
+
+def _message_limit():
+    return current_app.config["MESSAGE_RATE_LIMIT"]
+
+
+def _writer():
+    # Every page that writes a message requires a signed-in account; the address is a fallback only.
+    return f"message:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+#: Messages about sessions, new tickets and ticket replies share one budget per account (SPEC §8b).
+message_limit = limiter.shared_limit(_message_limit, scope="messages", methods=["POST"], key_func=_writer)

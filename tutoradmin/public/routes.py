@@ -2,6 +2,11 @@
 
 from flask import render_template
 
+from . import (
+    attachments,  # noqa: F401  (the download route registers itself on bp)
+    messages,  # noqa: F401  (a session's conversation registers itself on bp)
+    tickets,  # noqa: F401  (registers the student's support pages on bp)
+)
 from .blueprint import bp
 from .catalog import active_courses
 

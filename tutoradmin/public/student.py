@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from wtforms import HiddenField
 
-from .. import appointments, credits, rescheduling
+from .. import appointments, credits, messaging, rescheduling, support
 from ..errors import DomainError
 from ..extensions import db
 from ..formatting import local_datetime, money
@@ -65,12 +65,16 @@ def dashboard():
     page = parse_page(request.args.get("page"))
     upcoming = upcoming_appointments(current_user.id, now)
     past = past_appointments(current_user.id, now, page)
+    shown = [*upcoming, *past.items]
     return render_template(
         "public/dashboard.html",
         user=current_user,
         upcoming=upcoming,
         past=past,
-        given_back=given_back([*upcoming, *past.items]),
+        given_back=given_back(shown),
+        unread=messaging.unread_counts(current_user, [a.id for a in shown]),
+        unread_total=messaging.unread_total(current_user),
+        unread_tickets=support.unread_ticket_count(current_user.id),
         balance_cents=credits.balance_cents(current_user.id),
         reserved_cents=credits.reserved_cents(current_user.id),
         status_labels=APPOINTMENT_STATUS_LABELS,
@@ -100,6 +104,7 @@ def student_session(appointment_id):
         move_hours=move_hours,
         form=CancelSessionForm(),
         status_labels=APPOINTMENT_STATUS_LABELS,
+        unread=messaging.unread_counts(current_user, [appointment.id]).get(appointment.id, 0),
         now=now,
     )
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import flags, outbox, reports, support
+from .. import flags, messaging, outbox, reports, support
 from ..extensions import db
 from ..formatting import money
 from ..localtime import local_today
@@ -72,7 +72,11 @@ class OverviewView(SecureIndexView):
     @expose("/")
     def index(self):
         if current_user.role == Role.TUTOR:
-            return self.render("admin/tutor_home.html", tutor=current_user.tutor_profile)
+            return self.render(
+                "admin/tutor_home.html",
+                tutor=current_user.tutor_profile,
+                unread_conversations=messaging.unread_conversations(current_user),
+            )
         counts = {
             "Cours actifs": _count_active(Course),
             "Tuteurs actifs": _count_active(Tutor),

@@ -4,19 +4,23 @@ Every view here shows and changes only the signed-in tutor's rows (OwnRowsModelV
 what students paid.
 """
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
+from markupsafe import Markup
 
-from .. import appointments, payouts
+from .. import appointments, attachments, messaging, payouts
 from ..error_pages import PageError
+from ..errors import DomainError
 from ..extensions import db
 from ..formatting import local_datetime
 from ..localtime import month_of
 from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
 from ..params import ParamError, parse_month
+from ..public.limits import message_limit
+from ..public.messages import SessionMessageForm
 from .accounting import PayoutColumns
 from .availability import ExceptionColumns, TimeOffColumns, WeeklyRuleColumns
 from .base import OwnRowsModelView, form_status, perform
@@ -38,13 +42,28 @@ class MyTimeOffView(TimeOffColumns, OwnRowsModelView):
     pass
 
 
+#: The tutor answers with the student's form: one set of fields and rules for both sides.
+ReplyForm = SessionMessageForm
+
+
+def _unread_column(_view, _context, appointment, _name):
+    """The student's messages the tutor has not read yet, as a link to the conversation."""
+    unread = g.get("unread_messages", {}).get(appointment.id, 0)
+    if not unread:
+        return ""
+    url = url_for(".messages", id=appointment.id)
+    return Markup('<a class="badge badge-primary" href="{}">{} non lu{}</a>').format(
+        url, unread, "s" if unread > 1 else ""
+    )
+
+
 class MyAppointmentView(OwnRowsModelView):
     """The tutor's sessions; only what the tutor needs to teach them (no prices)."""
 
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = ["starts_at", "course", "student", "duration_minutes", "status"]
+    column_list = ["starts_at", "course", "student", "duration_minutes", "status", "unread_messages"]
     # Listed explicitly: the order and its amounts must never reach a tutor's page.
     column_details_list = [
         "starts_at",
@@ -71,6 +90,7 @@ class MyAppointmentView(OwnRowsModelView):
         "meeting_link": "Lien de la rencontre",
         "cancelled_at": "Annulée le",
         "cancellation_reason": "Motif d'annulation",
+        "unread_messages": "Messages",
     }
     column_formatters = {
         "starts_at": session_time_column,
@@ -79,8 +99,10 @@ class MyAppointmentView(OwnRowsModelView):
             appointment.meeting_link.url if appointment.meeting_link else ""
         ),
         "cancelled_at": datetime_column,
+        "unread_messages": _unread_column,
     }
     column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-comments", ".messages", title="Messages"),
         EndpointLinkRowAction("fa fa-link", ".meeting_link", title="Lien de la rencontre"),
         EndpointLinkRowAction("fa fa-ban", ".cancel", title="Annuler ce rendez-vous"),
     ]
@@ -92,6 +114,60 @@ class MyAppointmentView(OwnRowsModelView):
         # The list offers the link and cancel actions on upcoming sessions only.
         self._template_args["now"] = utcnow()
         return super().index_view()
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if isinstance(rows, list):
+            # One query for the page's unread counts, read by the « Messages » column.
+            g.unread_messages = messaging.unread_counts(current_user, [row.id for row in rows])
+        return count, rows
+
+    @expose("/messages/<int:id>", methods=("GET", "POST"))
+    @message_limit
+    def messages(self, id):
+        """The conversation with the session's student: read it (marked read) and answer, files included."""
+        appointment = self.get_one(str(id))
+        now = utcnow()
+        form = SessionMessageForm()
+        if request.method == "POST":
+            refused = None
+            if form.validate_on_submit():
+                try:
+                    uploads = attachments.read_uploads(request.files.getlist("pieces_jointes"))
+                    messaging.send(appointment, current_user, form.body.data, now, uploads)
+                except DomainError as exc:
+                    refused = exc.message
+                else:
+                    db.session.commit()
+                    flash("Message envoyé à l'étudiant.", "success")
+                    return redirect(url_for(".messages", id=appointment.id, _anchor="dernier"))
+            elif "csrf_token" in form.errors:
+                refused = "Le formulaire a expiré : rechargez la page et recommencez."
+            db.session.rollback()
+            if refused:
+                flash(refused, "error")
+            return self._conversation(appointment, messaging.conversation(appointment), form, now), 400
+        messages = messaging.conversation(appointment)
+        # Rendered before the commit, which would expire what the page shows; what it shows counts as read,
+        # a message arriving meanwhile stays unread.
+        page = self._conversation(appointment, messages, form, now)
+        if messages:
+            messaging.mark_read(appointment, current_user, now, messages[-1].id)
+            db.session.commit()
+        return page
+
+    def _conversation(self, appointment, messages, form, now):
+        return self.render(
+            "admin/conversation.html",
+            appointment=appointment,
+            messages=messages,
+            form=form if messaging.can_write(current_user, appointment, now) else None,
+            closes_at=messaging.writing_closes_at(appointment),
+            moderation=False,
+            hidden_text=messaging.HIDDEN_TEXT,
+            write_days=messaging.WRITE_DAYS,
+            back_url=url_for(".index_view"),
+        )
 
     @expose("/lien/<int:id>", methods=("GET", "POST"))
     def meeting_link(self, id):
