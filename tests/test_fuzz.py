@@ -50,14 +50,14 @@ from tutoradmin.views.forms import (
     BookAppointmentForm,
     CancelAppointmentForm,
     CreditAdjustmentForm,
+    HideMessageForm,
     MeetingLinkForm,
     RefundForm,
     TicketReplyForm,
 )
 from tutoradmin.views.outbox import ResendForm
 from tutoradmin.views.payouts import MarkPaidForm
-from tutoradmin.views.sales import ClearFlagForm, HideMessageForm
-from tutoradmin.views.tutor import ReplyForm
+from tutoradmin.views.sales import ClearFlagForm
 
 from . import attachment_samples
 from .factories import DEFAULT_PASSWORD
@@ -425,7 +425,8 @@ ADMIN_FORMS = {
     "mark_paid": MarkPaidForm,
     "resend": ResendForm,
     "clear_flag": ClearFlagForm,
-    "messages": ReplyForm,
+    # The tutor answers with the student's form: one set of fields and rules for both sides.
+    "messages": SessionMessageForm,
     "hide_message": HideMessageForm,
 }
 MODEL_VIEW_FORMS = {

@@ -96,7 +96,11 @@ def test_the_form_offers_the_students_own_sessions_and_orders_and_names_the_one_
     assert _options(page, "appointment") == {"": False, str(appointment.id): True}
     assert _options(page, "order") == {"": False, str(mine.id): False}
     assert '<option selected value="reservation">' in page
-    page = client.get(f"{NEW}?commande={mine.id}").get_data(as_text=True)
+    # The order's page links to the form with the order named.
+    order_page = client.get(f"/tableau-de-bord/commandes/{mine.id}").get_data(as_text=True)
+    [link] = re.findall(r'<a href="([^"]+)" id="report-order-problem">', order_page)
+    assert link == f"{NEW}?commande={mine.id}"
+    page = client.get(link).get_data(as_text=True)
     assert _options(page, "order") == {"": False, str(mine.id): True}
     assert '<option selected value="paiement">' in page
     # Someone else's session in the link is not named.

@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tutoradmin import credits
+from tutoradmin import credits, messaging, support
 from tutoradmin.models import CreditKind, MeetingLink
 
 from ..factories import DEFAULT_PASSWORD
@@ -26,6 +26,10 @@ PAGES = [
     ("public.student_credits", "/tableau-de-bord/credits"),
     ("public.student_profile", "/tableau-de-bord/profil"),
     ("public.change_password", "/tableau-de-bord/mot-de-passe"),
+    ("public.tickets", "/tableau-de-bord/billets"),
+    ("public.new_ticket", "/tableau-de-bord/billets/nouveau"),
+    ("public.ticket", "/tableau-de-bord/billets/{ticket}"),
+    ("public.session_messages", "/tableau-de-bord/seances/{appointment}/messages"),
 ]
 
 
@@ -40,7 +44,8 @@ def _blocking(results):
 
 @pytest.fixture
 def student_world(db, make, now):
-    """A student with a booked order, a meeting link, credit history and a calendar feed address."""
+    """A student with a booked order, a meeting link, credit history, a calendar feed address, a ticket answered
+    by the office and a conversation with the tutor."""
     offer = make_offer(db, make, now)
     student = make.user(first_name="Camille", last_name="Roy")
     order = make.booked_order(items=2, user=student, course=offer.course, tutor=offer.tutors[0], credit_cents=500)
@@ -49,8 +54,19 @@ def student_world(db, make, now):
     credits.add_entry(student.id, CreditKind.CREDIT, 1500, "Séance annulée", now)
     credits.add_entry(student.id, CreditKind.DEBIT, 500, f"Utilisé pour la commande #{order.id}", now)
     student.calendar_token = "jeton-de-calendrier-pour-les-tests-d-accessibilite"
+    staff = make.user(role="staff")
+    ticket = support.open_ticket(student, "paiement", "Reçu introuvable", "Où est mon reçu ?", now, order=order)
+    support.reply(ticket, staff, "Dans « Mes commandes et reçus ».", False, now)
+    messaging.send(appointment, student, "Bonjour, voici mes exercices : https://exemple.ca/devoir", now)
+    messaging.send(appointment, appointment.tutor.user, "Merci, à bientôt !", now)
     db.session.commit()
-    return {"student": student, "slug": offer.course.slug, "appointment": appointment.id, "order": order.id}
+    return {
+        "student": student,
+        "slug": offer.course.slug,
+        "appointment": appointment.id,
+        "order": order.id,
+        "ticket": ticket.id,
+    }
 
 
 @pytest.mark.parametrize(("endpoint", "path"), PAGES, ids=[endpoint for endpoint, _ in PAGES])

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import BaseForm
+from ..messaging import HIDE_REASON_MAX_LENGTH
 from ..models import MESSAGE_MAX_LENGTH, SESSION_DURATIONS
 from ..public.forms import attachment_field
 from .fields import LocalDateTimeField, MoneyField
@@ -69,3 +70,14 @@ class TicketReplyForm(BaseForm):
     )
     internal = BooleanField("Note interne (invisible pour l'étudiant)")
     pieces_jointes = attachment_field()
+
+
+class HideMessageForm(BaseForm):
+    reason = TextAreaField(
+        "Motif",
+        validators=[
+            DataRequired("Indiquez pourquoi ce message est masqué."),
+            Length(max=HIDE_REASON_MAX_LENGTH),
+        ],
+        render_kw={"rows": 2, "maxlength": HIDE_REASON_MAX_LENGTH},
+    )

@@ -4,7 +4,7 @@ Appointments are not edited as rows: booking and cancelling go through the booki
 (time locks, credits, history) in `tutoradmin.appointments`, from the pages below.
 """
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
@@ -12,9 +12,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length
 
-from .. import appointments, flags, messaging
+from .. import appointments, flags
 from ..extensions import db
 from ..formatting import local_datetime, money
 from ..forms import BaseForm
@@ -27,7 +27,6 @@ from ..models import (
     Course,
     Order,
     OrderItem,
-    SessionMessage,
     Tutor,
     User,
     utcnow,
@@ -44,6 +43,7 @@ from .columns import (
     order_refunds_column,
     session_time_column,
 )
+from .conversations import ConversationModeration
 from .filters import local_day_filters
 from .forms import BookAppointmentForm, CancelAppointmentForm
 
@@ -54,23 +54,12 @@ class ClearFlagForm(BaseForm):
     note = TextAreaField("Note (facultative) : ce qui a été fait", validators=[Length(max=1000)])
 
 
-class HideMessageForm(BaseForm):
-    reason = TextAreaField(
-        "Motif",
-        validators=[
-            DataRequired("Indiquez pourquoi ce message est masqué."),
-            Length(max=messaging.HIDE_REASON_MAX_LENGTH),
-        ],
-        render_kw={"rows": 2, "maxlength": messaging.HIDE_REASON_MAX_LENGTH},
-    )
-
-
 def _order_of_item(_view, _context, appointment, _name):
     item = appointment.order_item
     return f"Commande #{item.order_id}" if item else "Sans paiement"
 
 
-class AppointmentView(SecureModelView):
+class AppointmentView(ConversationModeration, SecureModelView):
     """Every session, filterable by status, date, tutor, student and course."""
 
     allowed_roles = OFFICE
@@ -139,44 +128,6 @@ class AppointmentView(SecureModelView):
         EndpointLinkRowAction("fa fa-ban", ".cancel", title="Annuler ce rendez-vous"),
     ]
     list_template = "admin/appointment_list.html"
-
-    @expose("/messages/<int:id>")
-    def messages(self, id):
-        """The session's conversation, read-only for the office (not recorded as read), hidden messages included."""
-        return self._conversation(self.get_one(str(id)))
-
-    @expose("/messages/masquer/<int:message_id>", methods=("POST",))
-    def hide_message(self, message_id):
-        """Hide an abusive message with a reason (audited); the participants see a placeholder instead."""
-        message = db.session.get(SessionMessage, message_id)
-        if message is None:
-            abort(404)
-        form = HideMessageForm()
-        if form.validate_on_submit():
-            done = perform(
-                lambda: messaging.hide(message, current_user, form.reason.data, utcnow()),
-                "Message masqué : l'étudiant et le tuteur voient « Message masqué par l'équipe ».",
-                url_for(".messages", id=message.appointment_id),
-            )
-            if done:
-                return done
-        else:
-            for error in [*form.errors.get("csrf_token", []), *form.reason.errors]:
-                flash(error, "error")
-        return self._conversation(message.appointment, hide_form=form, hiding=message.id), 400
-
-    def _conversation(self, appointment, hide_form=None, hiding=None):
-        return self.render(
-            "admin/conversation.html",
-            appointment=appointment,
-            messages=messaging.conversation(appointment),
-            form=None,
-            moderation=True,
-            hide_form=hide_form or HideMessageForm(formdata=None),
-            hiding=hiding,
-            hidden_text=messaging.HIDDEN_TEXT,
-            back_url=url_for(".details_view", id=appointment.id),
-        )
 
     @expose("/annuler/<int:id>", methods=("GET", "POST"))
     def cancel(self, id):

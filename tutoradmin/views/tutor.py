@@ -42,10 +42,6 @@ class MyTimeOffView(TimeOffColumns, OwnRowsModelView):
     pass
 
 
-#: The tutor answers with the student's form: one set of fields and rules for both sides.
-ReplyForm = SessionMessageForm
-
-
 def _unread_column(_view, _context, appointment, _name):
     """The student's messages the tutor has not read yet, as a link to the conversation."""
     unread = g.get("unread_messages", {}).get(appointment.id, 0)
