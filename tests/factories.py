@@ -34,6 +34,10 @@ def _password_hash(password):
     return generate_password_hash(password, method="scrypt")
 
 
+#: A session attended: its tutor paid in full, no credit to the student (SPEC §10).
+PRESENT = {"attendance": "present", "tutor_share_percent": 100, "student_credit_percent": 0}
+
+
 class Factories:
     """Create and flush model instances; the test commits when it needs to."""
 
@@ -148,12 +152,22 @@ class Factories:
         self.db.session.flush()
         return order
 
+    @staticmethod
+    def complete(appointment, at=None):
+        """Mark a session attended, as the default mark does once it has ended."""
+        appointment.status, appointment.completed_at = "completed", at or appointment.ends_at
+        for name, value in {**PRESENT, "attendance_marked_at": at or appointment.ends_at}.items():
+            setattr(appointment, name, value)
+        return appointment
+
     def appointment(self, student=None, tutor=None, course=None, starts_at=None, cells=True, **fields):
         course = course or self.course()
         tutor = tutor or self.tutor(courses=[course])
         student = student or self.user()
         starts_at = starts_at or utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
         fields.setdefault("duration_minutes", 60)
+        if fields.get("status") == "completed" and "attendance" not in fields:
+            fields.update(PRESENT, attendance_marked_at=starts_at + timedelta(minutes=fields["duration_minutes"]))
         appointment = self._save(
             Appointment(
                 student=student,

@@ -299,7 +299,7 @@ def test_paying_a_tutors_month_announces_the_amount_and_month_in_french(db, make
     month = previous_month(now)
     order = make.booked_order(items=1, first_start=local_instant(month.replace(day=5), time(14)))
     appointment = order.items[0].appointment
-    appointment.status, appointment.completed_at = "completed", appointment.ends_at
+    make.complete(appointment)
     tutor = appointment.tutor
     paid_on = max(next_month(month), local_today(now) - timedelta(days=1))
 

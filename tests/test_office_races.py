@@ -82,7 +82,7 @@ def test_a_session_cancelled_while_its_month_is_being_paid_is_either_left_out_or
     order = make.booked_order(items=2, first_start=last_month.astimezone(UTC))
     cancelled, kept = order.items
     for item in order.items:
-        item.appointment.status, item.appointment.completed_at = "completed", item.ends_at
+        make.complete(item.appointment)
     tutor_id, kept_earnings, cancelled_id = kept.tutor_id, kept.tutor_earnings_cents, cancelled.appointment.id
     staff_id, admin_id = staff.id, admin.id
     quiet()

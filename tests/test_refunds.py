@@ -211,7 +211,7 @@ def _paid_month_session(db, make, staff, now):
     )
     order = make.booked_order(items=1, first_start=two_months_ago)
     item = order.items[0]
-    item.appointment.status, item.appointment.completed_at = "completed", item.ends_at
+    make.complete(item.appointment)
     local = to_local(item.starts_at)
     payouts.mark_paid(item.tutor, local.year, local.month, "VIR-123", now - timedelta(days=1), staff, now)
     db.session.commit()

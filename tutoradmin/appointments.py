@@ -189,7 +189,14 @@ def complete_past(now):
     completed = db.session.scalars(
         update(Appointment)
         .where(Appointment.status == AppointmentStatus.SCHEDULED.value, Appointment.ends_at <= now)
-        .values(status=AppointmentStatus.COMPLETED.value, completed_at=now)
+        .values(
+            status=AppointmentStatus.COMPLETED.value,
+            completed_at=now,
+            attendance="present",
+            attendance_marked_at=now,
+            tutor_share_percent=100,
+            student_credit_percent=0,
+        )
         .returning(Appointment.id)
     ).all()
     if completed:

@@ -194,6 +194,8 @@ def load_config(env=None):
         **_attachment_storage(env),
         # Messages and ticket replies per account (a person writes; a script floods).
         "MESSAGE_RATE_LIMIT": env.get("MESSAGE_RATE_LIMIT") or "20 per minute;200 per day",
+        # Sessions left unmarked this long after their end are marked attended (SPEC §10, complete-appointments).
+        "ATTENDANCE_GRACE_HOURS": _int(env, "ATTENDANCE_GRACE_HOURS", 48),
         # Booking rules (SPEC §4, §6).
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),

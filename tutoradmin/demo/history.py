@@ -331,6 +331,8 @@ class HistoryBuilder:
             return
         appointment.status = AppointmentStatus.COMPLETED.value
         appointment.completed_at = appointment.ends_at
+        appointment.attendance, appointment.attendance_marked_at = "present", appointment.ends_at
+        appointment.tutor_share_percent, appointment.student_credit_percent = 100, 0
         appointment.changes.append(
             AppointmentChange(
                 kind=ChangeKind.COMPLETED.value,

@@ -11,6 +11,15 @@ from .appointments import (
     MeetingProvider,
     Rating,
 )
+from .attendance import (
+    ATTENDANCE_LABELS,
+    COURSE_REQUEST_STATUS_LABELS,
+    DEFAULT_POLICY,
+    Attendance,
+    AttendancePolicy,
+    CourseRequest,
+    CourseRequestStatus,
+)
 from .availability import EXCEPTION_KIND_LABELS, AvailabilityException, ExceptionKind, TimeOff, WeeklyRule
 from .booking import Cart, CartItem, Hold, SlotLock
 from .catalog import DEFAULT_COURSE_RATE_CENTS, Course, Tutor, TutorCourse

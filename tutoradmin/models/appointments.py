@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, Integer, String, Text, event, func
+from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, event, func
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .attendance import Attendance
 from .types import Choices, UTCDateTime, duration_check, utcnow
 
 
@@ -35,6 +36,22 @@ class Appointment(db.Model):
         AppointmentStatus.check("status", "status_allowed"),
         CheckConstraint("ends_at > starts_at", name="end_after_start"),
         CheckConstraint("status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_has_date"),
+        # A session is completed by its attendance mark (SPEC §10); a marked session stays marked if cancelled later.
+        Attendance.check("attendance", "attendance_allowed"),
+        CheckConstraint("status <> 'completed' OR attendance IS NOT NULL", name="completed_is_marked"),
+        CheckConstraint("attendance IS NULL OR status <> 'scheduled'", name="marked_is_not_scheduled"),
+        CheckConstraint(
+            "(attendance IS NULL AND attendance_marked_at IS NULL AND tutor_share_percent IS NULL"
+            " AND student_credit_percent IS NULL)"
+            " OR (attendance IS NOT NULL AND attendance_marked_at IS NOT NULL"
+            " AND tutor_share_percent BETWEEN 0 AND 100 AND student_credit_percent BETWEEN 0 AND 100)",
+            name="mark_has_its_shares",
+        ),
+        CheckConstraint(
+            "attendance IS NULL OR attendance <> 'present'"
+            " OR (tutor_share_percent = 100 AND student_credit_percent = 0)",
+            name="present_is_paid_in_full",
+        ),
         Index("ix_appointments_tutor_starts", "tutor_id", "starts_at"),
         Index("ix_appointments_status_starts", "status", "starts_at"),
         # Covering the revenue report's join of sessions to their order items (reports.py).
@@ -64,6 +81,14 @@ class Appointment(db.Model):
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The attendance mark (attendance.py) and the policy's shares in force when it was made.
+    attendance: Mapped[str | None] = mapped_column(String(20))
+    attendance_note: Mapped[str | None] = mapped_column(Text)
+    attendance_marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Empty for the default mark after the grace period.
+    attendance_marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    tutor_share_percent: Mapped[int | None] = mapped_column(SmallInteger)
+    student_credit_percent: Mapped[int | None] = mapped_column(SmallInteger)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -141,6 +166,7 @@ class ChangeKind(Choices):
     MEETING_LINK = "meeting_link"
     REFUNDED = "refunded"
     RATED = "rated"
+    ATTENDANCE = "attendance"
 
 
 class AppointmentChange(db.Model):

@@ -67,6 +67,8 @@ class PayoutAdjustment(db.Model):
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     order_item_id: Mapped[int | None] = mapped_column(ForeignKey("order_items.id", ondelete="SET NULL"), unique=True)
+    # A session's attendance corrected after its month was paid (attendance.py); several corrections may follow.
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"), index=True)
     source_payout_id: Mapped[int | None] = mapped_column(ForeignKey("tutor_payouts.id", ondelete="RESTRICT"))
     # Empty until a statement takes the adjustment into account.
     applied_payout_id: Mapped[int | None] = mapped_column(
