@@ -136,3 +136,136 @@ def test_the_migrated_history_accepts_every_change_kind(migrated_app):
 
     found = {c["name"]: c["sqltext"] for c in inspect(db.engine).get_check_constraints("appointment_changes")}
     assert all(f"'{kind}'" in found["ck_appointment_changes_kind_allowed"] for kind in ChangeKind.values())
+
+
+# --- 0010: attendance marks --------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_before_attendance(empty_database_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0009")
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _insert(conn, table, **values):
+    columns = ", ".join(values)
+    placeholders = ", ".join(f":{name}" for name in values)
+    return conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) RETURNING id"), values).scalar()
+
+
+def _sessions_before_attendance():
+    """A tutor's completed session (completed at `done`), a scheduled one and a cancelled one, written at 0009."""
+    start, done = datetime(2026, 3, 2, 15, tzinfo=UTC), datetime(2026, 3, 4, 12, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        users = [
+            _insert(
+                conn,
+                "users",
+                email=f"{role}@example.com",
+                password_hash="x",
+                role=role,
+                status="active",
+                first_name="",
+                last_name="",
+                session_token=uuid.uuid4().hex,
+                created_at=start,
+            )
+            for role in ("student", "tutor")
+        ]
+        tutor = _insert(conn, "tutors", user_id=users[1], display_name="T", bio="", hourly_rate_cents=2500,
+                        priority=1, active=True, created_at=start)  # fmt: skip
+        course = _insert(conn, "courses", slug="c", title="C", full_name="", description="", rate_cents=4500,
+                         active=True, created_at=start)  # fmt: skip
+        ids = {}
+        for n, (status, extra) in enumerate(
+            [("completed", {"completed_at": done}), ("scheduled", {}), ("cancelled", {"cancelled_at": done})]
+        ):
+            begins = start + timedelta(days=n)
+            ids[status] = _insert(
+                conn,
+                "appointments",
+                student_id=users[0],
+                tutor_id=tutor,
+                course_id=course,
+                starts_at=begins,
+                ends_at=begins + timedelta(hours=1),
+                duration_minutes=60,
+                status=status,
+                created_at=start,
+                **extra,
+            )
+    return ids, done
+
+
+def test_0010_marks_completed_sessions_present_and_writes_the_default_policy(app_before_attendance):
+    ids, done = _sessions_before_attendance()
+
+    upgrade(revision="0010")
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, attendance, attendance_marked_by_id, tutor_share_percent, student_credit_percent"
+                " FROM appointments ORDER BY id"
+            )
+        ).all()
+        marked_at = conn.execute(
+            text("SELECT attendance_marked_at FROM appointments WHERE id = :id"), {"id": ids["completed"]}
+        ).scalar()
+        policies = conn.execute(
+            text(
+                "SELECT late_cancel_window_hours, late_cancel_credit_percent, no_show_credit_percent,"
+                " late_cancel_tutor_percent, no_show_tutor_percent, created_by_id FROM attendance_policies"
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (ids["completed"], "present", None, 100, 0),
+        (ids["scheduled"], None, None, None, None),
+        (ids["cancelled"], None, None, None, None),
+    ]
+    # Marked when it was completed (SQLite hands the raw text back).
+    marked_on = marked_at if isinstance(marked_at, str) else marked_at.astimezone(UTC).isoformat()
+    assert marked_on.startswith(done.date().isoformat())
+    assert [tuple(row) for row in policies] == [(24, 50, 0, 50, 100, None)]
+
+
+@pytest.mark.parametrize(
+    ("target", "change"),
+    [
+        ("scheduled", "status = 'completed', completed_at = CURRENT_TIMESTAMP"),  # completed without a mark
+        ("scheduled", "attendance = 'no_show', attendance_marked_at = CURRENT_TIMESTAMP,"
+                      " tutor_share_percent = 100, student_credit_percent = 0"),  # marked yet scheduled
+        ("cancelled", "attendance = 'no_show'"),  # a mark without its date and shares
+        ("completed", "attendance = 'late'"),  # an unknown mark
+        ("completed", "tutor_share_percent = 50"),  # « présent » not paid in full
+        ("completed", "attendance = 'no_show', student_credit_percent = 101"),  # out of range
+    ],
+)  # fmt: skip
+def test_0010_checks_refuse_inconsistent_marks(app_before_attendance, target, change):
+    ids, _done = _sessions_before_attendance()
+    upgrade(revision="0010")
+
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(text(f"UPDATE appointments SET {change} WHERE id = :id"), {"id": ids[target]})
+
+
+def test_0010_history_accepts_attendance_lines_and_keeps_the_overlap_guard(app_before_attendance):
+    ids, done = _sessions_before_attendance()
+    upgrade(revision="0010")
+
+    with db.engine.begin() as conn:
+        _insert(conn, "appointment_changes", appointment_id=ids["completed"], kind="attendance", reason="Absent",
+                created_at=done)  # fmt: skip
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        # The completed session's time, taken again by the scheduled one: refused on both databases.
+        conn.execute(
+            text(
+                "UPDATE appointments SET starts_at = (SELECT starts_at FROM appointments WHERE id = :other),"
+                " ends_at = (SELECT ends_at FROM appointments WHERE id = :other) WHERE id = :id"
+            ),
+            {"id": ids["scheduled"], "other": ids["completed"]},
+        )

@@ -4,24 +4,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tutoradmin.appointments import complete_past
 from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import (
-    Appointment,
-    AppointmentChange,
     AuditLog,
     OrderItem,
     PayoutAdjustment,
     TutorPayout,
 )
-from tutoradmin.payouts import (
-    PayoutError,
-    mark_paid,
-    month_overview,
-    months_of,
-    record_refund_adjustment,
-    statement,
-)
+from tutoradmin.payouts import PayoutError, mark_paid, record_refund_adjustment
+from tutoradmin.statements import month_overview, months_of, statement
 
 # Mid-April 2026: March is over and payable; DST began on March 8.
 NOW = datetime(2026, 4, 10, 15, 0, tzinfo=UTC)
@@ -352,43 +343,56 @@ def test_an_adjustment_needs_a_reason(tutor, admin, march):
         record_refund_adjustment(march[1].order_item, 3750, "  ", NOW)
 
 
-# --- sessions that took place --------------------------------------------------------------
+# --- attendance marks ----------------------------------------------------------------------
 
 
-def test_complete_past_completes_only_scheduled_sessions_that_have_ended(db, make, course, add_session):
-    ended = add_session(NOW - timedelta(minutes=90), minutes=90, status="scheduled")
-    running = add_session(NOW - timedelta(minutes=30), status="scheduled", who=make.tutor(courses=[course]))
-    upcoming = add_session(NOW + timedelta(days=1), status="scheduled")
-    cancelled = add_session(NOW - timedelta(days=2), status="cancelled")
-    db.session.commit()
-
-    assert complete_past(NOW) == 1
-    db.session.commit()
-
-    db.session.expire_all()
-    statuses = {a.id: a.status for a in db.session.query(Appointment)}
-    assert statuses == {
-        ended.id: "completed",
-        running.id: "scheduled",
-        upcoming.id: "scheduled",
-        cancelled.id: "cancelled",
-    }
-    assert db.session.get(Appointment, ended.id).completed_at == NOW
-    history = db.session.query(AppointmentChange).all()
-    assert [(c.appointment_id, c.kind) for c in history] == [(ended.id, "completed")]
-    assert complete_past(NOW) == 0
+def _mark(appointment, kind, tutor_percent, credit_percent=0):
+    appointment.attendance, appointment.tutor_share_percent = kind, tutor_percent
+    appointment.student_credit_percent = credit_percent
+    return appointment
 
 
-def test_flask_complete_appointments_prints_the_count(app, db, add_session):
-    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    add_session(hour - timedelta(hours=3), status="scheduled")
-    add_session(hour - timedelta(hours=5), status="scheduled")
-    add_session(hour + timedelta(hours=5), status="scheduled")
-    db.session.commit()
+@pytest.mark.parametrize(
+    "percent, expected",
+    # 25,25 $ × share, rounded half up to the cent by the database, the same on SQLite and PostgreSQL.
+    [(100, 2525), (50, 1263), (33, 833), (67, 1692), (1, 25), (0, 0)],
+)
+def test_a_marked_session_earns_its_share_rounded_half_up_to_the_cent(db, tutor, add_session, percent, expected):
+    _mark(add_session(local(2026, 3, 9, 10), earnings=2525), "late_cancel", percent)
+    db.session.flush()
 
-    result = app.test_cli_runner().invoke(args=["complete-appointments"])
+    result = statement(tutor, 2026, 3, NOW)
 
-    assert result.exit_code == 0, result.output
-    assert "Séances marquées comme terminées : 2." in result.output
-    db.session.expire_all()
-    assert sorted(a.status for a in db.session.query(Appointment)) == ["completed", "completed", "scheduled"]
+    assert [line.earnings_cents for line in result.sessions] == [expected]
+    assert result.earnings_cents == expected
+    assert months_of(tutor, NOW)[1].earnings_cents == expected
+    assert {t.id: line.earnings_cents for t, line in month_overview(2026, 3)} == {tutor.id: expected}
+
+
+def test_statement_lines_name_each_mark_and_its_share(db, tutor, add_session):
+    add_session(local(2026, 3, 2, 10))
+    _mark(add_session(local(2026, 3, 3, 10)), "no_show", 100)
+    _mark(add_session(local(2026, 3, 4, 10), minutes=90), "late_cancel", 50, 50)
+    db.session.flush()
+
+    result = statement(tutor, 2026, 3, NOW)
+
+    assert [(line.mark, line.earnings_cents) for line in result.sessions] == [
+        ("Présent", 2500),
+        ("Absent — payé 100 %", 2500),
+        ("Annulation tardive — payée 50 %", 1875),
+    ]
+    assert (result.minutes, result.earnings_cents) == (210, 6875)
+
+
+def test_a_late_refund_of_a_late_cancellation_takes_back_what_it_paid(db, tutor, admin, march):
+    _mark(march[0], "late_cancel", 50, 50)
+    db.session.flush()
+    assert _pay(tutor, admin).earnings_cents == 11250 - 1250
+
+    march[0].status, march[0].cancelled_at = "cancelled", NOW
+    db.session.flush()
+    # As appointments.cancel asks for it: all of what the session earned, after its share.
+    adjustment = record_refund_adjustment(march[0].order_item, None, "Remboursement", NOW)
+
+    assert adjustment.amount_cents == -1250

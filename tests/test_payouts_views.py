@@ -1,14 +1,17 @@
 """Payout pages: who sees which statement, who may mark a month paid, and what bad input does."""
 
+import csv
+import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tutoradmin.formatting import money, month_label
-from tutoradmin.localtime import LOCAL_TZ, add_months, previous_month, to_local
+from tutoradmin.localtime import LOCAL_TZ, add_months, month_of, previous_month, to_local
 from tutoradmin.models import AuditLog, OrderItem, TutorPayout, utcnow
 from tutoradmin.occupancy import release_appointment
 from tutoradmin.payouts import mark_paid, record_refund_adjustment
@@ -96,6 +99,9 @@ ALLOWED = {
     ACCOUNTING_URL: {"accountant"},
     f"{MY_URL}releve/?mois=2026-03": {"tutor"},
     MY_URL: {"tutor"},
+    f"{MY_URL}export.csv": {"tutor"},
+    f"{MY_URL}export.csv?annee=2025": {"tutor"},
+    f"{MY_URL}annee/2025": {"tutor"},
 }
 
 
@@ -371,3 +377,108 @@ def test_a_late_refund_shows_on_the_tutors_page_and_the_next_statement(
     assert "Séance non donnée" in current and money(-3750) in current
     paid = _text(client.get(_statement_url(OFFICE_URL, month_of_work, last_month)))
     assert "remboursée après paiement" in paid and "Montant payé 62,50" in paid
+
+
+# --- the tutor's export and yearly summary -------------------------------------------------
+
+
+def _late_cancel(appointment):
+    """Marked annulation tardive under the default policy: half the earnings, half the price in credit."""
+    appointment.attendance, appointment.tutor_share_percent, appointment.student_credit_percent = "late_cancel", 50, 50
+    return appointment
+
+
+def _csv_rows(response):
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="mes-revenus-')
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def _hours(minutes):
+    return f"{Decimal(minutes) / 60:.1f} h".replace(".", ",")
+
+
+def test_the_earnings_export_matches_the_page_month_by_month(client, db, make, colleague_and_me, last_month):
+    me, _other = colleague_and_me
+    this_month = month_of(utcnow())
+    # 90 minutes at 31,50 $/h = 47,25 $, late cancellation paid 50 % → 23,63 $ (rounded half up).
+    _late_cancel(
+        make.appointment(
+            tutor=me, course=me.courses[0], starts_at=local(this_month, 9), duration_minutes=90, status="completed"
+        )
+    )
+    db.session.commit()
+
+    rows = _csv_rows(client.get(f"{MY_URL}export.csv"))
+    page = _text(client.get(MY_URL))
+
+    assert len(rows) == 12 and rows[0]["Mois"] == f"{this_month:%Y-%m}" and rows[1]["Mois"] == f"{last_month:%Y-%m}"
+    assert sum(int(row["Minutes"]) for row in rows) == 210
+    assert sum(Decimal(row["Gains"]) for row in rows) == Decimal("86.63")
+    assert (rows[0]["Heures"], rows[0]["Gains"], rows[0]["Statut"]) == ("1.50", "23.63", "Mois en cours")
+    for row in rows:
+        month = date.fromisoformat(row["Mois"] + "-01")
+        cents = int(Decimal(row["Gains"]) * 100)
+        assert f"{month_label(month)} {_hours(int(row['Minutes']))} {money(cents)}" in page
+
+
+@pytest.fixture
+def my_year(db, make, colleague_and_me):
+    """My 2025: 60 minutes présent in March (31,50 $, paid), 90 minutes late-cancelled in November (23,63 $)."""
+    me, other = colleague_and_me
+    course = me.courses[0]
+    make.appointment(tutor=me, course=course, starts_at=local(date(2025, 3, 5), 10), status="completed")
+    _late_cancel(
+        make.appointment(
+            tutor=me, course=course, starts_at=local(date(2025, 11, 20), 10), duration_minutes=90, status="completed"
+        )
+    )
+    make.appointment(tutor=other, course=other.courses[0], starts_at=local(date(2025, 6, 2), 10), status="completed")
+    admin = make.user(role="admin")
+    mark_paid(me, 2025, 3, '=HYPERLINK("http://x")', date(2025, 4, 3), admin, utcnow())
+    db.session.commit()
+    return me
+
+
+def test_the_yearly_summary_totals_the_tutors_own_months(client, my_year):
+    page = _text(client.get(f"{MY_URL}annee/2025"))
+
+    assert "Mes revenus — sommaire 2025" in page
+    assert f"mars 2025 1,0 h {money(3150)} Payé le 3 avril 2025" in page
+    assert f"novembre 2025 1,5 h {money(2363)}" in page
+    assert f"juin 2025 0,0 h {money(0)}" in page
+    assert f"Total 2025 2,5 h {money(5513)}" in page
+    assert "Chimie" not in page and money(2500) not in page
+
+
+def test_the_yearly_export_adds_up_to_the_summary_and_defuses_formulas(client, my_year):
+    rows = _csv_rows(client.get(f"{MY_URL}export.csv?annee=2025"))
+
+    assert [row["Mois"] for row in rows] == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert sum(int(row["Minutes"]) for row in rows) == 150
+    assert sum(Decimal(row["Gains"]) for row in rows) == Decimal("55.13")
+    march = rows[2]
+    assert (march["Gains"], march["Statut"], march["Payé le"]) == ("31.50", "Payé", "2025-04-03")
+    # A spreadsheet would run a cell starting with « = » as a formula.
+    assert march["Confirmation"] == '\'=HYPERLINK("http://x")'
+
+
+def test_the_tutors_statement_names_each_mark(client, my_year):
+    page = _text(client.get(f"{MY_URL}releve/?mois=2025-11"))
+    assert f"Annulation tardive — payée 50 % 90 min {money(2363)}" in page
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        (f"{MY_URL}annee/1999", "Année invalide : choisissez une année entre 2000 et 2100."),
+        (f"{MY_URL}export.csv?annee=deux", "Année invalide : « deux » (format attendu AAAA)."),
+        (f"{MY_URL}export.csv?annee=2101", "Année invalide : choisissez une année entre 2000 et 2100."),
+    ],
+)
+def test_a_bad_year_gets_a_french_message(client, colleague_and_me, url, message):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert message in _page(response)

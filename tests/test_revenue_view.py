@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 from sqlalchemy import event, func, select
 
-from tutoradmin import reports
+from tutoradmin import attendance, reports
 from tutoradmin.extensions import db as _db
 from tutoradmin.localtime import local_instant, local_today
 from tutoradmin.models import Ticket, TicketMessage, utcnow
@@ -57,7 +57,10 @@ def _csv(client, url):
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data(as_text=True)
+    # UTF-8 with a byte order mark, so that a spreadsheet keeps the accents.
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
 
 
 # --- who may see it -------------------------------------------------------------------------
@@ -231,6 +234,8 @@ def test_the_page_costs_the_same_queries_whatever_the_data(client, login_as, sal
             number=100 + n,
         )
         for item in order.items:
+            # Some of them no-shows, for the attendance breakdown.
+            marked = {"attendance": "no_show", "tutor_share_percent": 100, "student_credit_percent": 0}
             make.appointment(
                 student=sales.student,
                 tutor=item.tutor,
@@ -239,9 +244,63 @@ def test_the_page_costs_the_same_queries_whatever_the_data(client, login_as, sal
                 duration_minutes=item.duration_minutes,
                 order_item=item,
                 status="completed",
+                **({**marked, "attendance_marked_at": item.ends_at} if n % 2 else {}),
             )
     db.session.commit()
     assert queries(ACCOUNTING_PAGE + PERIOD) == few
+
+
+# --- no-shows and late cancellations ---------------------------------------------------------
+
+
+@pytest.fixture
+def late_cancel(sales, db, make):
+    """Order 3's session of 5 May (60,00 $ paid; tutor Y, 30,00 $) corrected into a late cancellation
+    under the default policy: 30,00 $ of credit to the student, 15,00 $ to the tutor."""
+    session = sales.late_april.items[0].appointment
+    attendance.mark(session, make.user(role="staff"), "late_cancel", "", utc("2026-05-06 12:00"))
+    db.session.commit()
+    return session
+
+
+ATTENDANCE_HEADER = [
+    "Présence",
+    "Séances",
+    "Payé par les étudiants",
+    "Crédit rendu",
+    "Revenu conservé",
+    "Coût des tuteurs",
+    "Marge",
+]
+
+
+def test_the_page_breaks_down_what_absences_and_late_cancellations_brought_in(client, login_as, late_cancel):
+    login_as("staff")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(OFFICE_PAGE + PERIOD).get_data(as_text=True)))
+
+    assert "Absences et annulations tardives" in text
+    assert "Absent 0 0,00 $ 0,00 $ 0,00 $ 0,00 $ 0,00 $" in text.replace("\xa0", " ")
+    assert "Annulation tardive 1 60,00 $ 30,00 $ 30,00 $ 15,00 $ 15,00 $" in text.replace("\xa0", " ")
+    # The tutor cost follows the mark: 110,00 − 15,00 $.
+    assert reports.revenue_report(START, END).total.tutor_cost_cents == TOTAL.tutor_cost_cents - 1500
+
+
+def test_the_attendance_export_matches_the_breakdown(client, login_as, late_cancel):
+    login_as("accountant")
+    rows = _csv(client, ACCOUNTING_PAGE + "export/presences.csv" + PERIOD)
+    assert rows == [
+        ATTENDANCE_HEADER,
+        ["Absent", "0", "0.00", "0.00", "0.00", "0.00", "0.00"],
+        ["Annulation tardive", "1", "60.00", "30.00", "30.00", "15.00", "15.00"],
+    ]
+
+
+def test_exports_defuse_names_a_spreadsheet_would_run_as_formulas(client, login_as, sales, db):
+    sales.course_a.title = "=SOMME(A1:A9)"
+    db.session.commit()
+    login_as("accountant")
+    rows = _csv(client, ACCOUNTING_PAGE + "export/cours.csv" + PERIOD)
+    assert "'=SOMME(A1:A9)" in [row[0] for row in rows]
 
 
 # --- the overview -----------------------------------------------------------------------

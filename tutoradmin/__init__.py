@@ -91,6 +91,7 @@ def register_commands(app):
 
 def register_template_helpers(app):
     from . import attachments, formatting, linkify
+    from .models import ATTENDANCE_LABELS
 
     app.jinja_env.filters["money"] = formatting.money
     app.jinja_env.filters["local_datetime"] = formatting.local_datetime
@@ -101,6 +102,7 @@ def register_template_helpers(app):
     app.jinja_env.filters["file_size"] = attachments.size_label
     app.jinja_env.filters["file_type"] = attachments.type_label
     app.jinja_env.filters["linkify"] = linkify.linkify
+    app.jinja_env.globals["ATTENDANCE_LABELS"] = ATTENDANCE_LABELS
 
 
 def register_error_handlers(app):

@@ -1,5 +1,5 @@
-"""Changing booked sessions: the office books one without payment, anyone allowed cancels one,
-and the sessions that have ended are marked completed.
+"""Changing booked sessions: the office books one without payment, anyone allowed cancels one
+(the attendance marks of sessions that have ended are in attendance.py).
 
 A cancelled session frees the tutor's time at once and, unless it is being refunded to the
 card instead, gives the student a credit equal to what they paid for it (SPEC §8, §9, §10).
@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import balances, credits, events, outbox, payouts
@@ -93,7 +93,8 @@ def cancel(appointment, reason, actor, now, give_credit=True):
     if was_completed and appointment.order_item is not None:
         # Its month may already be paid to the tutor: take the earnings back on the next statement.
         payouts.record_refund_adjustment(appointment.order_item, None, reason, now)
-    credit = paid_for(appointment) if give_credit else 0
+    # A late cancellation or a no-show may already have credited part of it (attendance.py).
+    credit = max(paid_for(appointment) - credits.given_for_session(appointment), 0) if give_credit else 0
     if credit:
         credits.add_entry(
             appointment.student_id,
@@ -182,32 +183,6 @@ def student_cancel(appointment, student, now, notice_hours):
             f"(jusqu'au {local_datetime(deadline)}). Communiquez avec 4AS."
         )
     return cancel(appointment, STUDENT_REASON, student, now)
-
-
-def complete_past(now):
-    """Mark every scheduled session whose end is past as completed; returns how many."""
-    completed = db.session.scalars(
-        update(Appointment)
-        .where(Appointment.status == AppointmentStatus.SCHEDULED.value, Appointment.ends_at <= now)
-        .values(
-            status=AppointmentStatus.COMPLETED.value,
-            completed_at=now,
-            attendance="present",
-            attendance_marked_at=now,
-            tutor_share_percent=100,
-            student_credit_percent=0,
-        )
-        .returning(Appointment.id)
-    ).all()
-    if completed:
-        db.session.execute(
-            insert(AppointmentChange),
-            [
-                {"appointment_id": id_, "kind": ChangeKind.COMPLETED.value, "reason": "", "created_at": now}
-                for id_ in completed
-            ],
-        )
-    return len(completed)
 
 
 def book_without_payment(student, tutor, course, starts_at, duration_minutes, actor, now):

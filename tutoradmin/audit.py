@@ -16,10 +16,17 @@ ACTION_LABELS = {
     "outbox.resent": "Envoi sortant renvoyé",
     "order.flag_cleared": "Signalement de commande traité",
     "session_message.hidden": "Message masqué",
+    "attendance.corrected": "Présence corrigée",
+    "attendance_policy.changed": "Politique de présence modifiée",
+    "course_request.approved": "Demande de cours acceptée",
+    "course_request.refused": "Demande de cours refusée",
 }
 
 #: What the audited rows are called.
 TARGET_LABELS = {
+    "appointments": "Séance",
+    "attendance_policies": "Politique de présence",
+    "course_requests": "Demande de cours",
     "orders": "Commande",
     "outbox_events": "Envoi sortant",
     "session_messages": "Message sur une séance",

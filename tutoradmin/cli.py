@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .accounts import AccountError, create_user
-from .appointments import complete_past
+from .attendance import mark_defaults
 from .cart import sweep_expired_holds
 from .checkout import expire_abandoned
 from .delivery import StopFlag, deliver_due, run_worker
@@ -77,10 +77,11 @@ def expire_holds_command():
 @click.command("complete-appointments")
 @with_appcontext
 def complete_appointments_command():
-    """Mark the scheduled sessions that have ended as completed (for cron)."""
-    completed = complete_past(utcnow())
+    """Mark présent the sessions still unmarked ATTENDANCE_GRACE_HOURS after their end (for cron, hourly)."""
+    grace_hours = current_app.config["ATTENDANCE_GRACE_HOURS"]
+    marked = mark_defaults(utcnow(), grace_hours)
     db.session.commit()
-    click.echo(f"Séances marquées comme terminées : {completed}.")
+    click.echo(f"Séances non notées {grace_hours} h après leur fin, marquées « présent » : {marked}.")
 
 
 @click.command("send-reminders")

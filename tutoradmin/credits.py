@@ -114,6 +114,15 @@ def _debit_refusal(balance, available):
     )
 
 
+def given_for_session(appointment):
+    """What the ledger has credited the student for one session so far, less what it took back (cents)."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(signed_cents()), 0)).where(
+            CreditEntry.appointment_id == appointment.id, CreditEntry.user_id == appointment.student_id
+        )
+    )
+
+
 def history(user_id):
     """A student's ledger, newest first."""
     return db.session.scalars(

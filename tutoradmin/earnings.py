@@ -1,6 +1,12 @@
 """What tutors earn: which sessions count, for how much, and their totals per local month (SQL).
 
-Shared by the payout statements and the revenue report's tutor cost.
+Shared by the payout statements, the tutor's earnings pages and the revenue report's tutor cost.
+
+A session's earnings are its base earnings (what it pays at full rate) times the tutor's share
+of its attendance mark (SPEC §10: 100 % présent, the policy's share for a no-show or a late
+cancellation, copied onto the session when it is marked), rounded half up to the cent with
+integer arithmetic — ``(base × share + 50) / 100`` in integer division — so that SQLite and
+PostgreSQL give the same cents.
 """
 
 from sqlalchemy import and_, case, func, select
@@ -9,14 +15,27 @@ from .extensions import db
 from .localtime import month_bounds
 from .models import Appointment, AppointmentStatus, OrderItem, Tutor
 
+#: The share of an unmarked session (never payable; a cancelled unmarked session, for refunds).
+FULL_SHARE = 100
 
-def session_earnings():
-    """SQL: what one session earns its tutor (needs Tutor joined and OrderItem outer-joined)."""
+
+def base_earnings():
+    """SQL: what one session earns its tutor at full rate (needs Tutor joined and OrderItem outer-joined)."""
     at_current_rate = (Tutor.hourly_rate_cents * Appointment.duration_minutes + 30) // 60
     return case(
         (OrderItem.tutor_id == Appointment.tutor_id, OrderItem.tutor_earnings_cents),
         else_=at_current_rate,
     )
+
+
+def with_share(base, share_percent):
+    """SQL: `base` cents × `share_percent` / 100, rounded half up to the cent (integer division)."""
+    return (base * share_percent + 50) // 100
+
+
+def session_earnings():
+    """SQL: what one session pays its tutor: base earnings × the share of its mark."""
+    return with_share(base_earnings(), func.coalesce(Appointment.tutor_share_percent, FULL_SHARE))
 
 
 def sessions(*columns):
@@ -29,8 +48,13 @@ def sessions(*columns):
     )
 
 
+def of_session(appointment_id):
+    """What one session pays its tutor under its current mark, in cents."""
+    return db.session.scalar(sessions(session_earnings()).where(Appointment.id == appointment_id))
+
+
 def payable():
-    """SQL condition: the session counts on its month's statement."""
+    """SQL condition: the session counts on its month's statement (marked and not cancelled since)."""
     return Appointment.status == AppointmentStatus.COMPLETED.value
 
 
@@ -64,3 +88,17 @@ def month_totals(tutor_ids, months):
         .group_by(Appointment.tutor_id, month_index)
     )
     return {(tutor_id, months[index]): (int(minutes), int(cents)) for tutor_id, index, minutes, cents in rows}
+
+
+def month_total(tutor_id, start):
+    """(minutes, earnings) of one tutor's payable sessions in the local month beginning on `start`."""
+    return month_totals([tutor_id], [start]).get((tutor_id, start), (0, 0))
+
+
+def scheduled_count(tutor_id, start):
+    """How many of the tutor's sessions of a local month are still waiting to be marked (scheduled)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Appointment)
+        .where(in_month(tutor_id, start), Appointment.status == AppointmentStatus.SCHEDULED.value)
+    )

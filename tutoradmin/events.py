@@ -23,6 +23,8 @@ ATTENDANCE_LABELS = {
     "absent": "Absent",
     "late_cancellation": "Annulation tardive",
 }
+#: The marks stored on sessions (models.Attendance) as the event names them.
+EVENT_MARKS = {"present": "present", "no_show": "absent", "late_cancel": "late_cancellation"}
 
 
 def absolute_url(path):
@@ -195,7 +197,7 @@ def booking_reminder(appointment):
 
 def booking_attendance(appointment, mark, note):
     """`booking.attendance`: the tutor's (or office's) mark after the session: present, absent, late_cancellation."""
-    mark = str(mark)
+    mark = EVENT_MARKS.get(str(mark), str(mark))
     return {
         **_session_event(appointment),
         "mark": mark,

@@ -1,41 +1,42 @@
-"""Tutor payouts: monthly statements of completed sessions, their payment and later adjustments.
+"""Tutor payouts: paying a month's statement, and the adjustments carried to later statements.
 
-The rules (SPEC §9, §10):
+The rules (SPEC §9, §10); statements.py shows them, earnings.py computes the money:
 
 - A statement covers one local (America/Toronto) month and lists the tutor's sessions that start
-  in it and are completed. A session earns the tutor earnings recorded on its order item (the
-  tutor's hourly rate × 1, 1.5 or 2 at booking time); a session the office booked without payment,
-  or one moved to another tutor, earns the teaching tutor's current rate for its length.
-- A month can be marked paid once it is over and none of its sessions is still scheduled (run
-  `flask complete-appointments` first). The payout row then keeps a snapshot of minutes, earnings,
-  adjustments and amount, and is locked: it can be neither paid again nor changed.
+  in it and are marked (completed: présent, absent or annulation tardive). A session earns its
+  base earnings — the tutor earnings recorded on its order item (the tutor's hourly rate × 1, 1.5
+  or 2 at booking time), or for a session the office booked without payment or moved to another
+  tutor, the teaching tutor's current rate for its length — times the tutor's share of its mark.
+- A month can be marked paid once it is over and none of its sessions is still scheduled (waiting
+  for a mark: `flask complete-appointments` marks them by default after the grace period). The
+  payout row then keeps a snapshot of minutes, earnings, adjustments and amount, and is locked:
+  it can be neither paid again nor changed.
 - A refund that cancels a session of an already paid month takes back that session's tutor
   earnings: a negative adjustment, deducted from the next statement that is paid (whichever month
   that is), once. A refund that does not cancel the session takes nothing back (it was taught).
   In a month not paid yet, a cancelled session simply drops out of the statement.
+- An attendance mark corrected after its month was paid changes what the session pays: the
+  difference (either sign) is an adjustment (attendance.py) on the next statement paid, with its
+  reason, like a refund's.
 - Adjustments are deducted whole, oldest first, as long as the amount paid stays positive or
   zero; one that does not fit waits for the following statement.
 """
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, select
 
 from . import earnings, events, outbox
 from .audit import record
 from .errors import DomainError
 from .extensions import db
 from .formatting import local_date, month_label
-from .localtime import LOCAL_TZ, add_months, month_is_over, month_of, next_month, to_local
+from .localtime import LOCAL_TZ, month_is_over, month_of, next_month, to_local
 from .models import (
     Appointment,
-    AppointmentStatus,
-    Course,
     OutboxEventType,
     PayoutAdjustment,
     PayoutStatus,
-    Tutor,
     TutorPayout,
 )
 from .models.dates import BUSINESS_YEARS
@@ -61,112 +62,24 @@ def first_day(year, month):
     return date(year, month, 1)
 
 
-# --- statements --------------------------------------------------------------------------
+# --- adjustments and payout rows ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SessionLine:
-    appointment_id: int
-    starts_at: datetime
-    course: str
-    duration_minutes: int
-    earnings_cents: int
-    # Cancelled by a refund after the month was paid (its earnings come back as an adjustment).
-    refunded_after_payment: bool = False
-
-
-@dataclass
-class Statement:
-    """One tutor's month: paid (the locked snapshot) or not (live, with what would be deducted)."""
-
-    tutor: Tutor
-    month: date
-    sessions: list[SessionLine]
-    minutes: int
-    earnings_cents: int
-    adjustments: list[PayoutAdjustment]
-    payout: TutorPayout | None = None
-    #: Pending adjustments that do not fit on this statement and wait for a later one.
-    carried: list[PayoutAdjustment] = field(default_factory=list)
-    #: Sessions of the month still scheduled (the month cannot be paid while there are some).
-    scheduled_count: int = 0
-    is_over: bool = False
-
-    @property
-    def is_paid(self):
-        return self.payout is not None and self.payout.status == PayoutStatus.PAID
-
-    @property
-    def adjustments_cents(self):
-        return sum(line.amount_cents for line in self.adjustments)
-
-    @property
-    def amount_cents(self):
-        return self.earnings_cents + self.adjustments_cents
-
-
-def _session_lines(tutor_id, start, payout=None):
-    condition = earnings.payable()
-    if payout is not None:
-        # A paid month keeps showing the sessions a later refund took back.
-        taken_back = select(PayoutAdjustment.order_item_id).where(
-            PayoutAdjustment.source_payout_id == payout.id,
-            PayoutAdjustment.order_item_id.is_not(None),
-        )
-        condition = or_(condition, Appointment.order_item_id.in_(taken_back))
-    rows = db.session.execute(
-        earnings.sessions(
-            Appointment.id,
-            Appointment.starts_at,
-            Course.title,
-            Appointment.duration_minutes,
-            earnings.session_earnings(),
-            Appointment.status,
-        )
-        .join(Course, Course.id == Appointment.course_id)
-        .where(earnings.in_month(tutor_id, start), condition)
-        .order_by(Appointment.starts_at, Appointment.id)
-    )
-    return [
-        SessionLine(
-            appointment_id=id_,
-            starts_at=starts_at,
-            course=title,
-            duration_minutes=minutes,
-            earnings_cents=cents,
-            refunded_after_payment=status != AppointmentStatus.COMPLETED,
-        )
-        for id_, starts_at, title, minutes, cents, status in rows
-    ]
-
-
-def _totals(tutor_id, start):
-    """Minutes and earnings of a month's payable sessions, summed in SQL."""
-    return earnings.month_totals([tutor_id], [start]).get((tutor_id, start), (0, 0))
-
-
-def _scheduled_count(tutor_id, start):
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Appointment)
-        .where(earnings.in_month(tutor_id, start), Appointment.status == AppointmentStatus.SCHEDULED.value)
-    )
-
-
-def _adjustments(condition, lock=False):
+def adjustments_where(condition, lock=False):
+    """Adjustments matching `condition`, oldest first."""
     query = select(PayoutAdjustment).where(condition).order_by(PayoutAdjustment.created_at, PayoutAdjustment.id)
     return db.session.scalars(query.with_for_update() if lock else query).all()
 
 
 def pending_adjustments(tutor_id, lock=False):
     """Adjustments not yet deducted from any statement, oldest first."""
-    return _adjustments(
+    return adjustments_where(
         and_(PayoutAdjustment.tutor_id == tutor_id, PayoutAdjustment.applied_payout_id.is_(None)),
         lock=lock,
     )
 
 
-def _fit(earnings_cents, pending):
+def fit(earnings_cents, pending):
     """Split pending adjustments into those deducted now and those carried to a later statement."""
     applied, carried, running = [], [], earnings_cents
     for adjustment in pending:
@@ -179,6 +92,7 @@ def _fit(earnings_cents, pending):
 
 
 def find_payout(tutor_id, start, lock=False):
+    """The payout row of a tutor's local month, if any."""
     query = select(TutorPayout).where(
         TutorPayout.tutor_id == tutor_id,
         TutorPayout.year == start.year,
@@ -187,87 +101,6 @@ def find_payout(tutor_id, start, lock=False):
     if lock:
         query = query.with_for_update()
     return db.session.scalar(query)
-
-
-def statement(tutor, year, month, now):
-    """The statement of `tutor` for a local month, as it stands at `now`."""
-    start = first_day(year, month)
-    payout = find_payout(tutor.id, start)
-    is_over = month_is_over(start, now)
-    if payout is not None and payout.status == PayoutStatus.PAID:
-        return Statement(
-            tutor=tutor,
-            month=start,
-            sessions=_session_lines(tutor.id, start, payout),
-            minutes=payout.minutes,
-            earnings_cents=payout.earnings_cents,
-            adjustments=_adjustments(PayoutAdjustment.applied_payout_id == payout.id),
-            payout=payout,
-            is_over=is_over,
-        )
-    minutes, earned_cents = _totals(tutor.id, start)
-    applied, carried = _fit(earned_cents, pending_adjustments(tutor.id))
-    return Statement(
-        tutor=tutor,
-        month=start,
-        sessions=_session_lines(tutor.id, start),
-        minutes=minutes,
-        earnings_cents=earned_cents,
-        adjustments=applied,
-        carried=carried,
-        payout=payout,
-        scheduled_count=_scheduled_count(tutor.id, start),
-        is_over=is_over,
-    )
-
-
-@dataclass(frozen=True)
-class MonthLine:
-    """A tutor's hours and earnings for one month (the paid snapshot once the month is paid)."""
-
-    month: date
-    minutes: int
-    earnings_cents: int
-    payout: TutorPayout | None
-
-    @property
-    def is_paid(self):
-        return self.payout is not None and self.payout.status == PayoutStatus.PAID
-
-
-def _payouts_by_key(condition):
-    payouts = db.session.scalars(select(TutorPayout).where(condition)).all()
-    return {(p.tutor_id, date(p.year, p.month, 1)): p for p in payouts}
-
-
-def _month_line(month, totals, payout):
-    if payout is not None and payout.status == PayoutStatus.PAID:
-        return MonthLine(month, payout.minutes, payout.earnings_cents, payout)
-    minutes, cents = totals or (0, 0)
-    return MonthLine(month, minutes, cents, payout)
-
-
-def months_of(tutor, now, count=12):
-    """The tutor's last `count` months, the current one first: hours, earnings, payment."""
-    current = month_of(now)
-    months = [add_months(current, i) for i in range(1 - count, 1)]
-    totals = earnings.month_totals([tutor.id], months)
-    payouts = _payouts_by_key(TutorPayout.tutor_id == tutor.id)
-    lines = [_month_line(m, totals.get((tutor.id, m)), payouts.get((tutor.id, m))) for m in months]
-    return list(reversed(lines))
-
-
-def month_overview(year, month):
-    """(tutor, MonthLine) for every tutor with sessions or a statement in a month."""
-    start = first_day(year, month)
-    payouts = _payouts_by_key(and_(TutorPayout.year == year, TutorPayout.month == month))
-    tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
-    totals = earnings.month_totals([t.id for t in tutors], [start])
-    return [
-        (tutor, _month_line(start, totals.get(key), payouts.get(key)))
-        for tutor in tutors
-        if (key := (tutor.id, start)) in totals or key in payouts
-    ]
 
 
 # --- paying a month ----------------------------------------------------------------------
@@ -323,14 +156,14 @@ def mark_paid(tutor, year, month, confirmation_number, paid_at, actor, now):
     db.session.execute(
         select(Appointment.id).where(earnings.in_month(tutor.id, start), earnings.payable()).with_for_update()
     )
-    scheduled = _scheduled_count(tutor.id, start)
+    scheduled = earnings.scheduled_count(tutor.id, start)
     if scheduled:
         raise PayoutError(
             f"{scheduled} séance(s) de ce mois sont encore planifiées : elles doivent être "
             "terminées ou annulées avant le paiement."
         )
-    minutes, earned_cents = _totals(tutor.id, start)
-    applied, _ = _fit(earned_cents, pending_adjustments(tutor.id, lock=True))
+    minutes, earned_cents = earnings.month_total(tutor.id, start)
+    applied, _ = fit(earned_cents, pending_adjustments(tutor.id, lock=True))
     if not minutes and not applied:
         raise PayoutError(f"Aucune séance terminée en {label} : il n'y a rien à payer.")
 
@@ -399,7 +232,7 @@ def record_refund_adjustment(order_item, amount_cents, reason, now):
         return None
     if appointment.cancelled_at is not None and appointment.cancelled_at < payout.paid_at:
         return None
-    earned = db.session.scalar(earnings.sessions(earnings.session_earnings()).where(Appointment.id == appointment.id))
+    earned = earnings.of_session(appointment.id)
     if amount_cents is None:
         amount_cents = earned
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or not (0 < amount_cents <= earned):

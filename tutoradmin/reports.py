@@ -11,7 +11,9 @@ Each definition lives in one helper below, reused by the overview, the charts an
   session that staff booked without payment (no order item) or moved to another tutor, the
   teaching tutor's current hourly rate for its length. A session refunded after it was taught is
   cancelled, so it leaves the cost of its month (the statements take it back as an adjustment);
-- margin = net − tutor cost; margin % = margin / net (none when net is 0).
+- margin = net − tutor cost; margin % = margin / net (none when net is 0);
+- attendance income (attendance_income.py): what no-shows and late cancellations brought in, by
+  session date.
 
 Periods are America/Toronto calendar months and years. Their bounds are computed here as UTC
 instants and each row falls into its period through a CASE over those bounds: the same SQL on
@@ -23,11 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Integer, String, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import String, func, select, union_all
 
-from . import earnings
+from . import attendance_income, earnings
 from .errors import DomainError
-from .extensions import db
 from .formatting import month_label
 from .localtime import add_months, local_instant, next_month
 from .models import (
@@ -41,6 +42,7 @@ from .models import (
     RefundStatus,
     Tutor,
 )
+from .report_sql import execute, index_of, nothing, number
 
 #: The longest period a report covers (bounds the size of its queries).
 MAX_YEARS = 10
@@ -218,32 +220,11 @@ FIELDS = {
     COLLECTED_SPLIT: "collected_cents",
     REFUNDED_SPLIT: "refunded_cents",
 }
-PER_PERIOD, PER_YEAR, PER_COURSE, PER_TUTOR = range(4)
+#: The attendance breakdown's measures (attendance_income.py), after the money ones.
+ATTENDANCE_MEASURES = dict(zip(range(5, 5 + len(attendance_income.FIELDS)), attendance_income.FIELDS, strict=True))
+FIELDS.update(ATTENDANCE_MEASURES)
+PER_PERIOD, PER_YEAR, PER_COURSE, PER_TUTOR, PER_ATTENDANCE = range(5)
 KEYS = ("course_id", "tutor_id")
-
-
-def _number(n):
-    # Inline integers: the same constant in SELECT and GROUP BY on every database.
-    return literal_column(str(int(n)))
-
-
-def _nothing(type_=Integer):
-    # A typed NULL, so that the branches of a UNION agree on PostgreSQL.
-    return cast(null(), type_)
-
-
-def _index_of(value, bounds, before=0):
-    """SQL: `before` + how many of the ascending `bounds` are at or below `value`.
-
-    A binary search of nested CASEs: each row is compared with log2(len(bounds)) bounds.
-    """
-    if not bounds:
-        return _number(before)
-    middle = len(bounds) // 2
-    return case(
-        (value < bounds[middle], _index_of(value, bounds[:middle], before)),
-        else_=_index_of(value, bounds[middle + 1 :], before + middle + 1),
-    )
 
 
 def _sums(measure, entries, periods, per_period=True, keys=()):
@@ -252,7 +233,7 @@ def _sums(measure, entries, periods, per_period=True, keys=()):
     Grouped by period index (if per_period) and by `keys`; the other columns are NULL.
     """
     rows = entries.subquery()
-    period = _index_of(rows.c.at, [p.ends_at for p in periods[:-1]]) if per_period else _nothing()
+    period = index_of(rows.c.at, [p.ends_at for p in periods[:-1]]) if per_period else nothing()
     dated = (
         select(period.label("period"), *[rows.c[key] for key in keys], rows.c.cents)
         .where(rows.c.at >= periods[0].starts_at, rows.c.at < periods[-1].ends_at)
@@ -260,9 +241,9 @@ def _sums(measure, entries, periods, per_period=True, keys=()):
     )
     groups = ([dated.c.period] if per_period else []) + [dated.c[key] for key in keys]
     return select(
-        _number(measure).label("measure"),
-        dated.c.period if per_period else _nothing().label("period"),
-        *[dated.c[key] if key in keys else _nothing().label(key) for key in KEYS],
+        number(measure).label("measure"),
+        dated.c.period if per_period else nothing().label("period"),
+        *[dated.c[key] if key in keys else nothing().label(key) for key in KEYS],
         func.sum(dated.c.cents).label("cents"),
     ).group_by(*groups)
 
@@ -282,13 +263,13 @@ def _facts(periods, per_session):
 
 
 def _per_period(facts):
-    money = facts.c.measure.in_([_number(m) for m in (COLLECTED, REFUNDED, TUTOR_COST)])
+    money = facts.c.measure.in_([number(m) for m in (COLLECTED, REFUNDED, TUTOR_COST)])
     return (
         select(
-            _number(PER_PERIOD).label("axis"),
+            number(PER_PERIOD).label("axis"),
             facts.c.measure,
             facts.c.period.label("key"),
-            _nothing(String).label("name"),
+            nothing(String).label("name"),
             func.sum(facts.c.cents),
         )
         .where(money)
@@ -298,52 +279,34 @@ def _per_period(facts):
 
 def _per_year(facts, periods):
     """Months added up by calendar year (a year's months all lie in the report's periods)."""
-    money = facts.c.measure.in_([_number(m) for m in (COLLECTED, REFUNDED, TUTOR_COST)])
+    money = facts.c.measure.in_([number(m) for m in (COLLECTED, REFUNDED, TUTOR_COST)])
     january = [i for i, p in enumerate(periods) if i and p.start.month == 1]
-    yearly = select(facts.c.measure, _index_of(facts.c.period, january).label("year"), facts.c.cents)
+    yearly = select(facts.c.measure, index_of(facts.c.period, january).label("year"), facts.c.cents)
     yearly = yearly.where(money).subquery()
     return select(
-        _number(PER_YEAR).label("axis"),
+        number(PER_YEAR).label("axis"),
         yearly.c.measure,
         yearly.c.year,
-        _nothing(String).label("name"),
+        nothing(String).label("name"),
         func.sum(yearly.c.cents),
     ).group_by(yearly.c.measure, yearly.c.year)
 
 
 def _per_share(facts, axis, model, name):
-    split = facts.c.measure.in_([_number(m) for m in (TUTOR_COST, COLLECTED_SPLIT, REFUNDED_SPLIT)])
+    split = facts.c.measure.in_([number(m) for m in (TUTOR_COST, COLLECTED_SPLIT, REFUNDED_SPLIT)])
     key = facts.c.course_id if model is Course else facts.c.tutor_id
     return (
-        select(_number(axis).label("axis"), facts.c.measure, model.id, name, func.sum(facts.c.cents))
+        select(number(axis).label("axis"), facts.c.measure, model.id, name, func.sum(facts.c.cents))
         .join(model, model.id == key)
         .where(split)
         .group_by(facts.c.measure, model.id, name)
     )
 
 
-#: PostgreSQL settings for the rest of the transaction (the request) once a report runs.
-PLANNER_SETTINGS = {
-    # Compiling the plan to machine code costs more than it saves on these scans.
-    "jit": "off",
-    # psycopg prepares a statement run five times, and a generic plan ignores the period.
-    "plan_cache_mode": "force_custom_plan",
-    # The covering indexes are read in order from memory, not by disk seeks: merging them
-    # beats hashing whole tables.
-    "random_page_cost": "1.1",
-}
-
-
-def _execute(statement):
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(*[func.set_config(name, value, True) for name, value in PLANNER_SETTINGS.items()]))
-    return db.session.execute(statement).all()
-
-
 def _run(*selects):
     """{(axis, key): {Figures field: cents}} and {(axis, key): name} of one UNION ALL statement."""
     sums, names = {}, {}
-    for axis, measure, key, name, cents in _execute(union_all(*selects)):
+    for axis, measure, key, name, cents in execute(union_all(*selects)):
         sums.setdefault((axis, key), {})[FIELDS[measure]] = int(cents or 0)
         names[(axis, key)] = name
     return sums, names
@@ -381,10 +344,12 @@ class RevenueReport:
     total: Figures = Figures()
     by_course: list = field(default_factory=list)
     by_tutor: list = field(default_factory=list)
+    #: AttendanceIncome of no-shows, then late cancellations.
+    attendance: list = field(default_factory=list)
 
 
 def revenue_report(start, end):
-    """Monthly and yearly series, totals, and cumulative figures by course and by tutor."""
+    """Monthly and yearly series, totals, cumulative figures by course and by tutor, attendance income."""
     check_range(start, end)
     periods, calendar_years = months(start, end), years(start, end)
     facts = _facts(periods, per_session=True)
@@ -393,6 +358,7 @@ def revenue_report(start, end):
         _per_year(facts, periods),
         _per_share(facts, PER_COURSE, Course, Course.title),
         _per_share(facts, PER_TUTOR, Tutor, Tutor.display_name),
+        *attendance_income.selects(periods, PER_ATTENDANCE, ATTENDANCE_MEASURES),
     )
     monthly = [(p, Figures(**sums.get((PER_PERIOD, i), {}))) for i, p in enumerate(periods)]
     yearly = [(p, Figures(**sums.get((PER_YEAR, i), {}))) for i, p in enumerate(calendar_years)]
@@ -405,6 +371,7 @@ def revenue_report(start, end):
         total=total,
         by_course=_shares(sums, names, PER_COURSE, total),
         by_tutor=_shares(sums, names, PER_TUTOR, total),
+        attendance=attendance_income.lines(lambda i: sums.get((PER_ATTENDANCE, i), {})),
     )
 
 

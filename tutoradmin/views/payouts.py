@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, StringField
 
-from .. import payouts
+from .. import payouts, statements
 from ..extensions import db
 from ..formatting import local_date, money, month_label
 from ..forms import BaseForm
 from ..localtime import month_is_over, previous_month, to_local
-from ..models import Tutor, utcnow
+from ..models import PAYOUT_STATUS_LABELS, PayoutStatus, Tutor, utcnow
 from ..params import ParamError, parse_date, parse_month, parse_optional_id
+from . import csv_export
 from .base import ACCOUNTING, ADMIN_ONLY, OFFICE, SecureView
 
 RACE_MESSAGE = "Ce relevé vient d'être modifié par quelqu'un d'autre : rechargez la page."
@@ -44,8 +45,51 @@ def paid_note(payout):
     return f"Payé le {local_date(to_local(payout.paid_at).date())} — confirmation {payout.confirmation_number}"
 
 
+def parse_year(value):
+    """2026 — from a four-digit year, or ParamError in French."""
+    text = (value or "").strip()
+    if not (len(text) == 4 and text.isascii() and text.isdigit()):
+        raise ParamError(f"Année invalide : « {value} » (format attendu AAAA).")
+    return int(text)
+
+
+def month_status(line, current_month):
+    """Where a month of earnings stands: Payé, À payer, Mois en cours, À venir, or nothing."""
+    if line.is_paid:
+        return PAYOUT_STATUS_LABELS[PayoutStatus.PAID]
+    if line.month == current_month:
+        return "Mois en cours"
+    if line.month > current_month:
+        return "À venir"
+    return PAYOUT_STATUS_LABELS[PayoutStatus.PENDING] if line.minutes else ""
+
+
 #: What the statement templates use to display values.
-DISPLAY = {"hours": hours, "paid_note": paid_note, "month_value": lambda day: f"{day:%Y-%m}"}
+DISPLAY = {
+    "hours": hours,
+    "paid_note": paid_note,
+    "month_value": lambda day: f"{day:%Y-%m}",
+    "month_status": month_status,
+}
+
+#: The columns of a tutor's earnings export, one row per month.
+EARNINGS_CSV_HEADER = ["Mois", "Minutes", "Heures", "Gains", "Statut", "Payé le", "Confirmation"]
+
+
+def earnings_csv_rows(lines, current_month):
+    """A tutor's months as CSV rows: minutes, hours and dollars as plain numbers, dates in ISO."""
+    return [
+        [
+            f"{line.month:%Y-%m}",
+            line.minutes,
+            csv_export.hours(line.minutes),
+            csv_export.dollars(line.earnings_cents),
+            month_status(line, current_month),
+            to_local(line.payout.paid_at).date() if line.is_paid else None,
+            line.payout.confirmation_number if line.is_paid else None,
+        ]
+        for line in lines
+    ]
 
 
 class StatementView(SecureView):
@@ -70,7 +114,7 @@ class StatementView(SecureView):
         now = utcnow()
         context = {"tutor": tutor, "month": month, "error": error, "statement": None, "overview": None}
         if tutor is not None:
-            statement = context["statement"] = payouts.statement(tutor, month.year, month.month, now)
+            statement = context["statement"] = statements.statement(tutor, month.year, month.month, now)
             # A month still running cannot be paid: no form until it is over.
             if self.can_mark_paid() and statement.is_over and not statement.is_paid:
                 form = form or MarkPaidForm(
@@ -81,7 +125,7 @@ class StatementView(SecureView):
                 )
                 context["form"] = form
         else:
-            context["overview"] = payouts.month_overview(month.year, month.month)
+            context["overview"] = statements.month_overview(month.year, month.month)
             context["month_is_over"] = month_is_over(month, now)
         tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
         return self.render("admin/payouts.html", title=self.title, tutors=tutors, **context, **DISPLAY), status

@@ -4,9 +4,7 @@ The office and the accountant each have their own view class and URL, sharing Re
 Only GET routes: nothing here writes.
 """
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,10 +17,11 @@ from flask import Response, request, url_for
 from flask_admin import expose
 from markupsafe import Markup
 
-from .. import reports
+from .. import attendance_income, reports
 from ..formatting import LOCALE, local_date, money
 from ..localtime import local_today
 from ..models import utcnow
+from . import csv_export
 from .base import ACCOUNTING, OFFICE, SecureView
 
 #: (header, Figures attribute) of every amount column, in order.
@@ -57,6 +56,17 @@ class Table:
 
 
 TABLE_SLUGS = ("mensuel", "annuel", "cours", "tuteurs")
+#: The attendance breakdown's table and export.
+ATTENDANCE_SLUG = "presences"
+#: (header, AttendanceIncome attribute) of the attendance breakdown, after the kind of mark.
+ATTENDANCE_COLUMNS = [
+    ("Séances", "sessions"),
+    ("Payé par les étudiants", "paid_cents"),
+    ("Crédit rendu", "credit_cents"),
+    ("Revenu conservé", "income_cents"),
+    ("Coût des tuteurs", "tutor_cost_cents"),
+    ("Marge", "margin_cents"),
+]
 
 
 def tables_of(report):
@@ -91,13 +101,15 @@ def _cells(figures):
     return [money(getattr(figures, name)) for _header, name in AMOUNTS] + [percent(figures.margin_rate)]
 
 
-def _dollars(cents):
-    # CSV keeps plain numbers a spreadsheet can add up.
-    return f"{Decimal(cents).scaleb(-2):.2f}"
-
-
 def _csv_percent(rate):
-    return "" if rate is None else f"{rate * 100:.2f}"
+    return None if rate is None else (rate * 100).quantize(csv_export.CENT)
+
+
+def _attendance_cells(line):
+    return [
+        str(getattr(line, name)) if name == "sessions" else money(getattr(line, name))
+        for _header, name in ATTENDANCE_COLUMNS
+    ]
 
 
 def _dollar_values(rows, name):
@@ -230,17 +242,27 @@ def _chart(table):
     )
 
 
-def _csv(table):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([table.header, *HEADERS])
-    for _label, csv_label, figures in table.rows:
-        writer.writerow(
-            [csv_label]
-            + [_dollars(getattr(figures, name)) for _header, name in AMOUNTS]
-            + [_csv_percent(figures.margin_rate)]
-        )
-    return out.getvalue()
+def _csv_rows(table):
+    """The header and rows of a table's export: plain dollars and percentages a spreadsheet adds up."""
+    rows = [
+        [csv_label]
+        + [csv_export.dollars(getattr(figures, name)) for _header, name in AMOUNTS]
+        + [_csv_percent(figures.margin_rate)]
+        for _label, csv_label, figures in table.rows
+    ]
+    return [table.header, *HEADERS], rows
+
+
+def _attendance_csv_rows(lines):
+    rows = [
+        [line.label]
+        + [
+            getattr(line, name) if name == "sessions" else csv_export.dollars(getattr(line, name))
+            for _header, name in ATTENDANCE_COLUMNS
+        ]
+        for line in lines
+    ]
+    return ["Présence", *[header for header, _name in ATTENDANCE_COLUMNS]], rows
 
 
 @cache
@@ -311,12 +333,18 @@ class RevenuePage:
             summary=list(zip(HEADERS, _cells(report.total), strict=True)),
             headers=HEADERS,
             sections=_sections(report, period),
+            attendance={
+                "headers": [header for header, _name in ATTENDANCE_COLUMNS],
+                "rows": [(line.label, _attendance_cells(line)) for line in report.attendance],
+                "total": _attendance_cells(attendance_income.total(report.attendance)),
+                "csv_url": url_for(".export", table=ATTENDANCE_SLUG, **period),
+            },
             plotly_url=url_for(".plotly_js", v=plotly.__version__),
         )
 
     @expose("/export/<table>.csv")
     def export(self, table):
-        if table not in TABLE_SLUGS:
+        if table not in (*TABLE_SLUGS, ATTENDANCE_SLUG):
             return Response("Tableau inconnu.", status=404, mimetype="text/plain")
         try:
             start, end = requested_range(request.args, local_today(utcnow()))
@@ -329,13 +357,12 @@ class RevenuePage:
             report = reports.RevenueReport(start, end, years=reports.revenue_series(reports.years(start, end)))
         else:
             report = reports.revenue_report(start, end)
-        tables = {t.slug: t for t in tables_of(report)}
+        if table == ATTENDANCE_SLUG:
+            header, rows = _attendance_csv_rows(report.attendance)
+        else:
+            header, rows = _csv_rows({t.slug: t for t in tables_of(report)}[table])
         filename = f"revenus-{table}-{start.isoformat()}-au-{end.isoformat()}.csv"
-        return Response(
-            _csv(tables[table]),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_export.response(filename, header, rows)
 
     @expose("/plotly.min.js")
     def plotly_js(self):

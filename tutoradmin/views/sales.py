@@ -20,6 +20,7 @@ from ..formatting import local_datetime, money
 from ..forms import BaseForm
 from ..models import (
     APPOINTMENT_STATUS_LABELS,
+    ATTENDANCE_LABELS,
     DISPUTE_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     Appointment,
@@ -31,6 +32,7 @@ from ..models import (
     User,
     utcnow,
 )
+from .attendance import AttendanceMarking
 from .base import OFFICE, ReadOnlyModelView, SecureModelView, form_status, perform
 from .columns import (
     choices,
@@ -59,7 +61,7 @@ def _order_of_item(_view, _context, appointment, _name):
     return f"Commande #{item.order_id}" if item else "Sans paiement"
 
 
-class AppointmentView(ConversationModeration, SecureModelView):
+class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView):
     """Every session, filterable by status, date, tutor, student and course."""
 
     allowed_roles = OFFICE
@@ -79,6 +81,11 @@ class AppointmentView(ConversationModeration, SecureModelView):
         "cancelled_at",
         "cancellation_reason",
         "completed_at",
+        "attendance",
+        "attendance_note",
+        "attendance_marked_at",
+        "tutor_share_percent",
+        "student_credit_percent",
         "created_at",
     ]
     column_sortable_list = ["starts_at", "duration_minutes", "status"]
@@ -96,6 +103,7 @@ class AppointmentView(ConversationModeration, SecureModelView):
         FilterLike("student.email", "Étudiant (courriel)"),
         FilterLike("student.last_name", "Étudiant (nom)"),
         FilterLike("course.title", "Cours"),
+        FilterEqual(Appointment.attendance, "Présence", options=choices(ATTENDANCE_LABELS)),
     ]
     column_labels = {
         "id": "Numéro",
@@ -109,6 +117,11 @@ class AppointmentView(ConversationModeration, SecureModelView):
         "cancelled_at": "Annulée le",
         "cancellation_reason": "Motif d'annulation",
         "completed_at": "Terminée le",
+        "attendance": "Présence",
+        "attendance_note": "Note de présence",
+        "attendance_marked_at": "Présence notée le",
+        "tutor_share_percent": "Part payée au tuteur (%)",
+        "student_credit_percent": "Crédit à l'étudiant (%)",
         "created_at": "Créée le",
         "student.email": "Courriel de l'étudiant",
         "student.last_name": "Nom de l'étudiant",
@@ -121,11 +134,14 @@ class AppointmentView(ConversationModeration, SecureModelView):
         "order_item": _order_of_item,
         "cancelled_at": datetime_column,
         "completed_at": datetime_column,
+        "attendance": label_column(ATTENDANCE_LABELS),
+        "attendance_marked_at": datetime_column,
         "created_at": datetime_column,
     }
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-comments", ".messages", title="Messages"),
         EndpointLinkRowAction("fa fa-ban", ".cancel", title="Annuler ce rendez-vous"),
+        EndpointLinkRowAction("fa fa-check-square-o", ".attendance", title="Présence"),
     ]
     list_template = "admin/appointment_list.html"
 

@@ -2,13 +2,17 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_admin import expose
+from flask_login import current_user
 from sqlalchemy.engine import make_url
+from wtforms import StringField
 
-from ..models import ATTACHMENT_MAX_BYTES, ATTACHMENTS_PER_MESSAGE, EVENT_FAMILY_NAMES
+from .. import attendance
+from ..forms import BaseForm
+from ..models import ATTACHMENT_MAX_BYTES, ATTACHMENTS_PER_MESSAGE, EVENT_FAMILY_NAMES, utcnow
 from ..payments import get_gateway
-from .base import ADMIN_ONLY, SecureView
+from .base import ADMIN_ONLY, SecureView, form_status, perform
 
 BOOKING_SETTINGS = [
     ("BOOKING_LEAD_TIME_HOURS", "Délai minimal avant une séance", "h"),
@@ -26,6 +30,21 @@ FAMILY_LABELS = {
     "TUTOR": "Tuteurs (paie, disponibilités, taux)",
     "COURSE": "Cours",
 }
+
+
+def _policy_field(name):
+    label, _low, _high = attendance.POLICY_FIELDS[name]
+    return StringField(label, render_kw={"inputmode": "numeric"})
+
+
+class AttendancePolicyForm(BaseForm):
+    """The policy's five figures, as typed: the domain checks they are whole numbers in range."""
+
+    late_cancel_window_hours = _policy_field("late_cancel_window_hours")
+    late_cancel_credit_percent = _policy_field("late_cancel_credit_percent")
+    no_show_credit_percent = _policy_field("no_show_credit_percent")
+    late_cancel_tutor_percent = _policy_field("late_cancel_tutor_percent")
+    no_show_tutor_percent = _policy_field("no_show_tutor_percent")
 
 
 def _host(url):
@@ -127,4 +146,27 @@ class SettingsView(SecureView):
                 ("Pièces jointes", _attachment_rows(config)),
                 ("Système", system),
             ],
+            policy=attendance.current_policy(),
         )
+
+    @expose("/presence", methods=("GET", "POST"))
+    def attendance_policy(self):
+        """The attendance policy: the version in force, a form for a new one (audited), and past versions."""
+        form = AttendancePolicyForm(data=attendance.policy_values(attendance.current_policy()))
+        if form.validate_on_submit():
+            values = {name: form[name].data for name in attendance.POLICY_FIELDS}
+            done = perform(
+                lambda: attendance.change_policy(current_user, values, utcnow()),
+                "Politique de présence enregistrée : elle s'applique aux séances notées à partir de maintenant.",
+                url_for(".attendance_policy"),
+            )
+            if done:
+                return done
+        return self.render(
+            "admin/attendance_policy.html",
+            form=form,
+            history=attendance.policy_history(),
+            fields=attendance.POLICY_FIELDS,
+            grace_hours=current_app.config["ATTENDANCE_GRACE_HOURS"],
+            notice_hours=current_app.config["CANCELLATION_NOTICE_HOURS"],
+        ), form_status()
