@@ -1,7 +1,7 @@
 """Calendar files (iCalendar, RFC 5545) of booked sessions: one session's .ics and a person's private feed."""
 
 import secrets
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -9,12 +9,15 @@ from icalendar import Calendar, Event, Timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .events import session_url
+from .events import absolute_url, session_url
 from .extensions import db
 from .localtime import LOCAL_TZ, TIMEZONE_NAME, to_local
 from .models import Appointment, AppointmentChange, AppointmentStatus, ChangeKind, Tutor, User
 
 PRODUCT_ID = "-//4AS//TutorAdmin//FR"
+#: The private feed covers sessions starting from this many days back to this many days ahead.
+FEED_DAYS_BACK = 90
+FEED_DAYS_AHEAD = 365
 
 
 def new_token():
@@ -57,14 +60,26 @@ def _sequences(appointment_ids):
 
 def _loaded(query):
     return query.options(
-        selectinload(Appointment.course), selectinload(Appointment.tutor), selectinload(Appointment.meeting_link)
+        selectinload(Appointment.course),
+        selectinload(Appointment.tutor),
+        selectinload(Appointment.student),
+        selectinload(Appointment.meeting_link),
     )
 
 
-def user_appointments(user):
-    """Every session of the account: a student's own, or those a tutor teaches."""
-    query = _loaded(select(Appointment))
-    tutor_id = db.session.scalar(select(Tutor.id).where(Tutor.user_id == user.id))
+def feed_window(now):
+    """The first and last instants a feed's sessions may start in (cancelled ones included, as cancelled)."""
+    return now - timedelta(days=FEED_DAYS_BACK), now + timedelta(days=FEED_DAYS_AHEAD)
+
+
+def _tutor_id(user):
+    return db.session.scalar(select(Tutor.id).where(Tutor.user_id == user.id))
+
+
+def user_appointments(user, now, tutor_id=None):
+    """The account's sessions in the feed window: a student's own, or those a tutor (`tutor_id`) teaches."""
+    first, last = feed_window(now)
+    query = _loaded(select(Appointment)).where(Appointment.starts_at >= first, Appointment.starts_at <= last)
     if tutor_id is not None:
         query = query.where((Appointment.student_id == user.id) | (Appointment.tutor_id == tutor_id))
     else:
@@ -78,14 +93,14 @@ def uid(appointment):
     return f"appointment-{appointment.id}@{host}"
 
 
-def _event(appointment, sequence, stamp, page_url):
+def _event(appointment, sequence, stamp, page_url, summary):
     event = Event()
     event.add("uid", uid(appointment))
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("sequence", sequence)
     event.add("dtstart", to_local(appointment.starts_at))
     event.add("dtend", to_local(appointment.ends_at))
-    event.add("summary", f"{appointment.course.title} avec {appointment.tutor.display_name}")
+    event.add("summary", summary(appointment))
     lines = []
     link = appointment.meeting_link
     if link is not None:
@@ -107,9 +122,30 @@ def _timezone(appointments, now):
     return Timezone.from_tzinfo(LOCAL_TZ, first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 2, 1, 1))
 
 
-def build_calendar(appointments, now, name=None, page_url=None):
-    """An iCalendar document of `appointments`, in Toronto time with its VTIMEZONE; returns bytes."""
-    page_url = page_url or (lambda appointment: session_url(appointment.id))
+def student_summary(appointment):
+    return f"{appointment.course.title} avec {appointment.tutor.display_name}"
+
+
+def tutor_summary(appointment):
+    return f"Séance avec {appointment.student.first_name} — {appointment.course.title}"
+
+
+def tutor_page_url(appointment):
+    """The session in the tutor's back office (never the student's pages)."""
+    return absolute_url(f"/admin/mes-rendez-vous/details/?id={appointment.id}")
+
+
+def student_page_url(appointment):
+    return session_url(appointment.id)
+
+
+def build_calendar(appointments, now, name=None, page_url=None, summary=None):
+    """An iCalendar document of `appointments`, in Toronto time with its VTIMEZONE; returns bytes.
+
+    `page_url` and `summary`: functions of a session, by default the student's wording and page.
+    """
+    page_url = page_url or student_page_url
+    summary = summary or student_summary
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -121,7 +157,7 @@ def build_calendar(appointments, now, name=None, page_url=None):
     calendar.add_component(_timezone(appointments, now))
     sequences = _sequences([a.id for a in appointments])
     for appointment in appointments:
-        calendar.add_component(_event(appointment, sequences.get(appointment.id, 0), now, page_url))
+        calendar.add_component(_event(appointment, sequences.get(appointment.id, 0), now, page_url, summary))
     return calendar.to_ical()
 
 
@@ -131,5 +167,19 @@ def session_calendar(appointment, now):
 
 
 def feed_calendar(user, now):
-    """The private feed of every session of the account."""
-    return build_calendar(user_appointments(user), now, name="Séances 4AS")
+    """The private feed of the account's sessions in the feed window; a tutor's read as the tutor's."""
+    tutor_id = _tutor_id(user)
+    appointments = user_appointments(user, now, tutor_id)
+    if tutor_id is None:
+        return build_calendar(appointments, now, name="Séances 4AS")
+
+    def taught(appointment):
+        return appointment.tutor_id == tutor_id
+
+    return build_calendar(
+        appointments,
+        now,
+        name="Séances 4AS",
+        page_url=lambda a: tutor_page_url(a) if taught(a) else student_page_url(a),
+        summary=lambda a: tutor_summary(a) if taught(a) else student_summary(a),
+    )

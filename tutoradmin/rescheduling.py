@@ -1,4 +1,4 @@
-"""Moving a booked session to another free slot of its course and duration (SPEC §8).
+"""Moving a booked session to another free slot of its course and duration (SPEC §8; by its tutor, §10).
 
 The new time is taken (its cells, then the row under the database's overlap guard) before the old
 time is released, in one transaction: a session is never without its time, never in two places.
@@ -25,6 +25,9 @@ from .slots import BookingRules, course_slots
 
 SAME_TIME = "La séance est déjà à cette heure : choisissez un autre créneau."
 STUDENT_BUSY = "Vous avez déjà une autre séance à ce moment."
+NOT_YOURS = "Cette séance n'est pas la vôtre."
+REASON_REQUIRED = "Indiquez le motif du déplacement."
+REASON_MAX_LENGTH = 1000
 
 
 def move_deadline(appointment, notice_hours):
@@ -39,7 +42,19 @@ def student_can_move(appointment, now, notice_hours):
 def check_student_can_move(appointment, student, now, notice_hours):
     """Refuse, with the reason and the time limit, a move the student may not make online."""
     if appointment.student_id != student.id:
-        raise AppointmentError("Cette séance n'est pas la vôtre.")
+        raise AppointmentError(NOT_YOURS)
+    _check_notice(appointment, now, notice_hours)
+
+
+def check_tutor_can_move(appointment, tutor, now, notice_hours):
+    """A tutor moves their own sessions under the student's rule: still to come, `notice_hours` ahead at least."""
+    if tutor is None or appointment.tutor_id != tutor.id:
+        raise AppointmentError(NOT_YOURS)
+    _check_notice(appointment, now, notice_hours)
+
+
+def _check_notice(appointment, now, notice_hours):
+    """The one notice rule of a move made online, by its student or its tutor."""
     if not appointment.is_upcoming(now):
         raise AppointmentError("Seule une séance à venir peut être déplacée.")
     deadline = move_deadline(appointment, notice_hours)
@@ -92,6 +107,12 @@ def _slots_by_day(appointment, first_day, last_day, now, rules, tutor_allowed=No
         ]
         day += timedelta(days=1)
     return result
+
+
+def slots_between(appointment, first_day, last_day, now, rules, tutor_allowed=None):
+    """{local date: [slots]} of the dates between two local dates (inclusive) with a slot to move to."""
+    slots = _slots_by_day(appointment, first_day, last_day, now, rules, tutor_allowed)
+    return {day: found for day, found in slots.items() if found}
 
 
 def day_slots(appointment, day, now, rules, tutor_allowed=None):
@@ -213,3 +234,16 @@ def student_move(appointment, student, new_starts_at, now, notice_hours, rules):
     appointment = db.session.get(Appointment, appointment.id, with_for_update=True, populate_existing=True)
     check_student_can_move(appointment, student, now, notice_hours)
     return move(appointment, new_starts_at, student, now, reason="Déplacée par l'étudiant", rules=rules)
+
+
+def tutor_move(appointment, tutor_user, new_starts_at, reason, now, notice_hours, rules):
+    """A tutor's move of their own session to another of their free slots, with a reason; returns the history line."""
+    appointment = db.session.get(Appointment, appointment.id, with_for_update=True, populate_existing=True)
+    tutor = tutor_user.tutor_profile
+    check_tutor_can_move(appointment, tutor, now, notice_hours)
+    reason = (reason or "").strip()
+    if not reason:
+        raise AppointmentError(REASON_REQUIRED)
+    if len(reason) > REASON_MAX_LENGTH:
+        raise AppointmentError(f"Le motif dépasse {REASON_MAX_LENGTH} caractères.")
+    return move(appointment, new_starts_at, tutor_user, now, reason=reason, tutor_allowed=tutor.id, rules=rules)

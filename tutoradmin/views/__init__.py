@@ -19,6 +19,7 @@ from ..models import (
     AvailabilityException,
     Coupon,
     Course,
+    CourseRequest,
     Order,
     OutboxEvent,
     Refund,
@@ -36,6 +37,7 @@ from .accounting import (
 )
 from .availability import ExceptionView, TimeOffView, WeeklyRuleView
 from .catalog import CouponView, CourseView, TutorView
+from .course_requests import CourseRequestView, MyCoursesView
 from .outbox import OutboxEventView
 from .overview import OverviewView
 from .payouts import AccountingStatementView, PayoutView
@@ -49,10 +51,10 @@ from .tutor import (
     MyAppointmentView,
     MyExceptionView,
     MyPayoutView,
-    MyProfileView,
     MyTimeOffView,
     MyWeeklyRuleView,
 )
+from .tutor_profile import MyProfileView
 
 
 def init_admin(app):
@@ -68,6 +70,14 @@ def init_admin(app):
         CourseView(Course, db, "Cours", category="Catalogue", endpoint="courses", url="cours"),
         TutorView(Tutor, db, "Tuteurs", category="Catalogue", endpoint="tutors", url="tuteurs"),
         CouponView(Coupon, db, "Coupons", category="Catalogue", endpoint="coupons", url="coupons"),
+        CourseRequestView(
+            CourseRequest,
+            db,
+            "Demandes de cours",
+            category="Catalogue",
+            endpoint="course_requests",
+            url="demandes-de-cours",
+        ),
         WeeklyRuleView(
             WeeklyRule,
             db,
@@ -202,6 +212,7 @@ def init_admin(app):
             url="mes-conges",
         ),
         MyAppointmentView(Appointment, db, "Mes rendez-vous", endpoint="my_appointments", url="mes-rendez-vous"),
+        MyCoursesView(name="Mes cours", endpoint="my_courses", url="mes-cours"),
         MyPayoutView(TutorPayout, db, "Mes revenus", endpoint="my_payouts", url="mes-revenus"),
         MyProfileView(Tutor, db, "Mon profil", endpoint="my_profile", url="mon-profil"),
     )

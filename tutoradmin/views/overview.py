@@ -6,13 +6,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import flags, messaging, outbox, reports, support
+from .. import flags, messaging, outbox, reports, support, tutor_home
 from ..extensions import db
 from ..formatting import money
 from ..localtime import local_today
 from ..models import BACK_OFFICE_ROLES, Coupon, Course, Order, OutboxStatus, Role, Tutor, utcnow
 from .base import OFFICE, SecureIndexView
 from .outbox import OutboxEventView
+from .payouts import hours
 from .revenue import AMOUNTS, MARGIN_RATE, percent
 from .sales import OrderColumns
 
@@ -72,11 +73,7 @@ class OverviewView(SecureIndexView):
     @expose("/")
     def index(self):
         if current_user.role == Role.TUTOR:
-            return self.render(
-                "admin/tutor_home.html",
-                tutor=current_user.tutor_profile,
-                unread_conversations=messaging.unread_conversations(current_user),
-            )
+            return self._tutor_home()
         counts = {
             "Cours actifs": _count_active(Course),
             "Tuteurs actifs": _count_active(Tutor),
@@ -98,4 +95,18 @@ class OverviewView(SecureIndexView):
             recent_orders=recent_orders,
             revenue_months=(this_month.label, last_month.label),
             revenue_rows=_revenue_rows(last, this),
+        )
+
+    def _tutor_home(self):
+        tutor = current_user.tutor_profile
+        if tutor is None:
+            return self.render("admin/tutor_home.html", tutor=None)
+        now = utcnow()
+        return self.render(
+            "admin/tutor_home.html",
+            tutor=tutor,
+            now=now,
+            home=tutor_home.home(tutor, current_user, now),
+            unread_conversations=messaging.unread_conversations(current_user),
+            hours=hours,
         )

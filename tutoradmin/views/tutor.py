@@ -1,4 +1,4 @@
-"""The tutor's own corner of the back office: availability, sessions, earnings, profile.
+"""The tutor's own corner of the back office: availability, sessions, earnings (the profile: tutor_profile.py).
 
 Every view here shows and changes only the signed-in tutor's rows (OwnRowsModelView), and never
 what students paid.
@@ -11,23 +11,27 @@ from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import appointments, attachments, messaging, payouts
+from .. import appointments, attachments, messaging, payouts, statements
 from ..error_pages import PageError
 from ..errors import DomainError
 from ..extensions import db
 from ..formatting import local_datetime
 from ..localtime import month_of
-from ..models import APPOINTMENT_STATUS_LABELS, Appointment, Tutor, utcnow
+from ..models import APPOINTMENT_STATUS_LABELS, ATTENDANCE_LABELS, Appointment, Tutor, utcnow
 from ..params import ParamError, parse_month
 from ..public.limits import message_limit
 from ..public.messages import SessionMessageForm
+from . import csv_export
 from .accounting import PayoutColumns
+from .attendance import AttendanceMarking
 from .availability import ExceptionColumns, TimeOffColumns, WeeklyRuleColumns
 from .base import OwnRowsModelView, form_status, perform
-from .columns import choices, datetime_column, label_column, money_column, session_time_column
+from .columns import choices, datetime_column, label_column, session_time_column
 from .filters import local_day_filters
 from .forms import CancelAppointmentForm, MeetingLinkForm
-from .payouts import DISPLAY
+from .payouts import DISPLAY, EARNINGS_CSV_HEADER, earnings_csv_rows, parse_year
+from .periods import SessionPeriods
+from .tutor_moves import TutorMoveMixin
 
 
 class MyWeeklyRuleView(WeeklyRuleColumns, OwnRowsModelView):
@@ -53,13 +57,13 @@ def _unread_column(_view, _context, appointment, _name):
     )
 
 
-class MyAppointmentView(OwnRowsModelView):
-    """The tutor's sessions; only what the tutor needs to teach them (no prices)."""
+class MyAppointmentView(AttendanceMarking, TutorMoveMixin, SessionPeriods, OwnRowsModelView):
+    """The tutor's sessions, upcoming or past (SessionPeriods); only what the tutor needs to teach them (no prices)."""
 
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = ["starts_at", "course", "student", "duration_minutes", "status", "unread_messages"]
+    column_list = ["starts_at", "course", "student", "duration_minutes", "status", "attendance", "unread_messages"]
     # Listed explicitly: the order and its amounts must never reach a tutor's page.
     column_details_list = [
         "starts_at",
@@ -67,14 +71,17 @@ class MyAppointmentView(OwnRowsModelView):
         "student",
         "duration_minutes",
         "status",
+        "attendance",
+        "attendance_note",
         "meeting_link",
         "cancelled_at",
         "cancellation_reason",
     ]
+    # The default order is the tab's (SessionPeriods).
     column_sortable_list = ["starts_at", "status"]
-    column_default_sort = ("starts_at", True)
     column_filters = [
         FilterEqual(Appointment.status, "Statut", options=choices(APPOINTMENT_STATUS_LABELS)),
+        FilterEqual(Appointment.attendance, "Présence", options=choices(ATTENDANCE_LABELS)),
         *local_day_filters(Appointment.starts_at, "Date"),
     ]
     column_labels = {
@@ -83,6 +90,8 @@ class MyAppointmentView(OwnRowsModelView):
         "student": "Étudiant",
         "duration_minutes": "Durée (min)",
         "status": "Statut",
+        "attendance": "Présence",
+        "attendance_note": "Note de présence",
         "meeting_link": "Lien de la rencontre",
         "cancelled_at": "Annulée le",
         "cancellation_reason": "Motif d'annulation",
@@ -91,6 +100,7 @@ class MyAppointmentView(OwnRowsModelView):
     column_formatters = {
         "starts_at": session_time_column,
         "status": label_column(APPOINTMENT_STATUS_LABELS),
+        "attendance": label_column(ATTENDANCE_LABELS),
         "meeting_link": lambda _v, _c, appointment, _n: (
             appointment.meeting_link.url if appointment.meeting_link else ""
         ),
@@ -100,7 +110,9 @@ class MyAppointmentView(OwnRowsModelView):
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-comments", ".messages", title="Messages"),
         EndpointLinkRowAction("fa fa-link", ".meeting_link", title="Lien de la rencontre"),
+        EndpointLinkRowAction("fa fa-calendar", ".move", title="Déplacer"),
         EndpointLinkRowAction("fa fa-ban", ".cancel", title="Annuler ce rendez-vous"),
+        EndpointLinkRowAction("fa fa-check-square-o", ".attendance", title="Présence"),
     ]
 
     list_template = "admin/my_appointment_list.html"
@@ -108,7 +120,7 @@ class MyAppointmentView(OwnRowsModelView):
     @expose("/")
     def index_view(self):
         # The list offers the link and cancel actions on upcoming sessions only.
-        self._template_args["now"] = utcnow()
+        self._template_args.update(now=utcnow(), period_tabs=self.period_tabs())
         return super().index_view()
 
     def get_list(self, *args, **kwargs):
@@ -218,7 +230,7 @@ class MyAppointmentView(OwnRowsModelView):
 
 
 class MyPayoutView(PayoutColumns, OwnRowsModelView):
-    """The tutor's earnings: hours and earnings per month, and the statements paid or to be paid."""
+    """The tutor's earnings: hours and earnings per month, their CSV, a yearly summary, the statements."""
 
     can_create = False
     can_edit = False
@@ -233,7 +245,7 @@ class MyPayoutView(PayoutColumns, OwnRowsModelView):
         tutor, now = self._tutor(), utcnow()
         self._template_args.update(
             tutor=tutor,
-            months=payouts.months_of(tutor, now),
+            months=statements.months_of(tutor, now),
             current_month=month_of(now),
             pending=payouts.pending_adjustments(tutor.id),
             **DISPLAY,
@@ -246,26 +258,42 @@ class MyPayoutView(PayoutColumns, OwnRowsModelView):
         tutor = self._tutor()
         try:
             month = parse_month(request.args.get("mois"))
-            statement = payouts.statement(tutor, month.year, month.month, utcnow())
+            statement = statements.statement(tutor, month.year, month.month, utcnow())
         except (ParamError, payouts.PayoutError) as exc:
             raise PageError(400, str(exc)) from exc
         return self.render("admin/my_statement.html", tutor=tutor, month=month, statement=statement, **DISPLAY)
 
+    @staticmethod
+    def _year(tutor, year):
+        try:
+            return statements.year_of(tutor, year)
+        except payouts.PayoutError as exc:
+            raise PageError(400, str(exc)) from exc
 
-class MyProfileView(OwnRowsModelView):
-    """The tutor's own profile: bio and contact are theirs; the office sets the rate."""
+    @expose("/annee/<int:year>")
+    def year(self, year):
+        """Twelve months of a calendar year, for taxes: hours and earnings per month and in total."""
+        tutor, current = self._tutor(), month_of(utcnow())
+        return self.render(
+            "admin/my_earnings_year.html",
+            tutor=tutor,
+            summary=self._year(tutor, year),
+            current_month=current,
+            years=statements.recent_years(current),
+            **DISPLAY,
+        )
 
-    owner_column = "id"
-    can_create = False
-    can_delete = False
-    column_list = ["display_name", "contact_email", "phone", "hourly_rate_cents"]
-    column_details_list = ["display_name", "bio", "contact_email", "phone", "hourly_rate_cents"]
-    column_labels = {
-        "display_name": "Nom affiché",
-        "bio": "Présentation",
-        "contact_email": "Courriel de contact",
-        "phone": "Téléphone",
-        "hourly_rate_cents": "Mon taux horaire",
-    }
-    column_formatters = {"hourly_rate_cents": money_column}
-    form_columns = ["bio", "contact_email", "phone"]
+    @expose("/export.csv")
+    def csv(self):
+        """The months of the earnings page (or, with ?annee=AAAA, of a calendar year) as CSV."""
+        tutor, now = self._tutor(), utcnow()
+        if request.args.get("annee"):
+            try:
+                year = parse_year(request.args["annee"])
+            except ParamError as exc:
+                raise PageError(400, str(exc)) from exc
+            lines, filename = self._year(tutor, year).months, f"mes-revenus-{year}.csv"
+        else:
+            lines = statements.months_of(tutor, now)
+            filename = f"mes-revenus-{lines[-1].month:%Y-%m}-au-{lines[0].month:%Y-%m}.csv"
+        return csv_export.response(filename, EARNINGS_CSV_HEADER, earnings_csv_rows(lines, month_of(now)))
