@@ -11,10 +11,14 @@ from sqlalchemy import func, select
 from tutoradmin import messaging, support
 from tutoradmin.attachments import Upload
 from tutoradmin.demo.files import one_page_pdf
+from tutoradmin.localtime import to_local
 from tutoradmin.models import (
+    Appointment,
+    AttendancePolicy,
     AvailabilityException,
     ConversationRead,
     Course,
+    CourseRequest,
     Order,
     Refund,
     SessionMessage,
@@ -26,6 +30,8 @@ from tutoradmin.models import (
     WeeklyRule,
     utcnow,
 )
+
+from .factories import DEFAULT_PASSWORD
 
 ROLES = ["anonymous", "student", "tutor", "accountant", "staff", "admin"]
 
@@ -44,6 +50,7 @@ OFFICE_URLS = [
     "/admin/paiements-tuteurs/",
     "/admin/billets/",
     "/admin/envois-sortants/",
+    "/admin/demandes-de-cours/",
 ]
 ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/", "/admin/parametres/"]
 ACCOUNTING_URLS = [
@@ -61,6 +68,7 @@ TUTOR_URLS = [
     "/admin/mes-rendez-vous/",
     "/admin/mes-revenus/",
     "/admin/mon-profil/",
+    "/admin/mes-cours/",
 ]
 ALL_URLS = OFFICE_URLS + ADMIN_ONLY_URLS + ACCOUNTING_URLS + TUTOR_URLS
 
@@ -419,7 +427,9 @@ def test_courses_have_no_delete_button_and_refuse_deletion(client, make, db, log
 MODEL_LISTS = [
     u
     for u in OFFICE_URLS + ADMIN_ONLY_URLS + ACCOUNTING_URLS + TUTOR_URLS
-    if u not in ACCOUNTING_REPORTS | {"/admin/revenus/", "/admin/paiements-tuteurs/", "/admin/parametres/"}
+    if u
+    not in ACCOUNTING_REPORTS
+    | {"/admin/revenus/", "/admin/paiements-tuteurs/", "/admin/parametres/", "/admin/mes-cours/"}
 ]
 
 
@@ -566,3 +576,155 @@ def test_only_participants_write_on_tickets_and_conversations(client, db, login,
     assert _conversation_rows(db) == tuple(b + a for b, a in zip(before, added, strict=True))
     closed = db.session.get(Ticket, exchanges["ids"]["ticket"]).status == "ferme"
     assert status != "ferme" and closed == (who == "student")
+
+
+# --- the tutor's workday: attendance marks, the policy, course requests, moves, earnings, profile --------------
+
+WORKDAY_URLS = {
+    "tutor mark": "/admin/mes-rendez-vous/presence/{ended}",
+    "office mark": "/admin/rendez-vous/presence/{ended}",
+    "policy": "/admin/parametres/presence",
+    "my courses": "/admin/mes-cours/",
+    "course requests": "/admin/demandes-de-cours/",
+    "approve request": "/admin/demandes-de-cours/accepter/{request}",
+    "refuse request": "/admin/demandes-de-cours/refuser/{request}",
+    "tutor move": "/admin/mes-rendez-vous/deplacer/{coming}",
+    "earnings csv": "/admin/mes-revenus/export.csv",
+    "yearly summary": "/admin/mes-revenus/annee/{year}",
+    "profile": "/admin/mon-profil/",
+    "profile edit": "/admin/mon-profil/edit/?id={tutor_id}",
+}
+# "tutor" teaches the sessions and made the request; "student" is the sessions' student.
+WORKDAY_ACCESS = {
+    "anonymous": (302,) * len(WORKDAY_URLS),
+    "student": (403,) * len(WORKDAY_URLS),
+    "tutor": (200, 403, 403, 200, 403, 403, 403, 200, 200, 200, 200, 200),
+    "other tutor": (404, 403, 403, 200, 403, 403, 403, 404, 200, 200, 200, 404),
+    "accountant": (403,) * len(WORKDAY_URLS),
+    "staff": (403, 200, 403, 403, 200, 200, 200, 403, 403, 403, 403, 403),
+    "admin": (403, 200, 200, 403, 200, 200, 200, 403, 403, 403, 403, 403),
+}
+WORKDAY_WRITES = {
+    "tutor mark": ("/admin/mes-rendez-vous/presence/{ended}", {"kind": "no_show", "note": "Absent"}),
+    "office mark": ("/admin/rendez-vous/presence/{ended}", {"kind": "late_cancel", "note": "Par téléphone"}),
+    "policy": (
+        "/admin/parametres/presence",
+        {
+            "late_cancel_window_hours": "12",
+            "late_cancel_credit_percent": "25",
+            "no_show_credit_percent": "0",
+            "late_cancel_tutor_percent": "50",
+            "no_show_tutor_percent": "100",
+        },
+    ),
+    "approve request": ("/admin/demandes-de-cours/accepter/{request}", {"note": ""}),
+    "tutor move": ("/admin/mes-rendez-vous/deplacer/{coming}", {"debut": "{moved_to}", "reason": "Congrès"}),
+}
+# 302 after a write that succeeded (or, for anonymous visitors, to the login page); the rest write nothing.
+WORKDAY_WRITE_ACCESS = {
+    "anonymous": (302,) * len(WORKDAY_WRITES),
+    "student": (403,) * len(WORKDAY_WRITES),
+    "tutor": (302, 403, 403, 403, 302),
+    "other tutor": (404, 403, 403, 403, 404),
+    "accountant": (403,) * len(WORKDAY_WRITES),
+    "staff": (403, 302, 403, 302, 403),
+    "admin": (403, 302, 302, 302, 403),
+}
+# Which of (the mark, the policy, the request, the move) each one's writes change.
+WORKDAY_WRITTEN = {
+    "tutor": (True, False, False, True),
+    "staff": (True, False, True, False),
+    "admin": (True, True, True, False),
+}
+
+
+@pytest.fixture
+def workday(db, make, now):
+    """A tutor's session that has ended, one in a week with a free hour after it, and their request for a course."""
+    course, other_course = make.course(), make.course()
+    tutor = make.tutor(courses=[course])
+    for weekday in range(7):
+        make.weekly_rule(tutor, weekday=weekday, start=time(0), end=time(23, 30))
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    ended = make.appointment(tutor=tutor, course=course, starts_at=hour - timedelta(hours=3))
+    coming = make.appointment(
+        student=ended.student, tutor=tutor, course=course, starts_at=hour + timedelta(days=7, hours=1)
+    )
+    request = _add(db, CourseRequest(tutor=tutor, course=other_course, message="Bonjour"))
+    db.session.commit()
+    return {
+        "tutor": tutor,
+        "student": ended.student,
+        "ids": {
+            "ended": ended.id,
+            "coming": coming.id,
+            "request": request.id,
+            "tutor_id": tutor.id,
+            "year": to_local(now).year,
+            "moved_to": to_local(coming.starts_at + timedelta(hours=2)).isoformat(),
+        },
+    }
+
+
+def _sign_in_workday(who, workday, login, login_as):
+    people = {"student": workday["student"], "tutor": workday["tutor"].user}
+    if who in people:
+        login(people[who])
+    elif who != "anonymous":
+        login_as("tutor" if who == "other tutor" else who)
+
+
+def _workday_state(db, ids):
+    db.session.expire_all()
+    return (
+        db.session.get(Appointment, ids["ended"]).attendance,
+        db.session.scalar(select(func.count()).select_from(AttendancePolicy)),
+        db.session.get(CourseRequest, ids["request"]).status,
+        db.session.get(Appointment, ids["coming"]).starts_at,
+    )
+
+
+@pytest.mark.parametrize("who", list(WORKDAY_ACCESS))
+def test_the_workday_pages_open_to_their_own_roles_and_another_tutors_ids_are_not_found(
+    client, db, login, login_as, workday, who
+):
+    _sign_in_workday(who, workday, login, login_as)
+    urls = {name: url.format(**workday["ids"]) for name, url in WORKDAY_URLS.items()}
+    outcomes = {name: _outcome(client.get(url))[0] for name, url in urls.items()}
+    assert outcomes == dict(zip(WORKDAY_URLS, WORKDAY_ACCESS[who], strict=True))
+
+
+@pytest.mark.parametrize("who", list(WORKDAY_WRITE_ACCESS))
+def test_only_their_own_roles_mark_change_the_policy_decide_requests_and_move_sessions(
+    client, db, login, login_as, workday, who
+):
+    _sign_in_workday(who, workday, login, login_as)
+    ids = workday["ids"]
+    before = _workday_state(db, ids)
+    outcomes = {}
+    for name, (url, data) in WORKDAY_WRITES.items():
+        fields = {key: value.format(**ids) for key, value in data.items()}
+        outcomes[name] = client.post(url.format(**ids), data=fields).status_code
+    assert outcomes == dict(zip(WORKDAY_WRITES, WORKDAY_WRITE_ACCESS[who], strict=True))
+    after = _workday_state(db, ids)
+    changed = tuple(b != a for b, a in zip(before, after, strict=True))
+    assert changed == WORKDAY_WRITTEN.get(who, (False,) * 4)
+
+
+def test_earnings_csv_and_yearly_summary_show_the_signed_in_tutors_sessions_only(app, db, make, workday, now):
+    tutor = workday["tutor"]
+    tutor.hourly_rate_cents = 4321
+    ended = db.session.get(Appointment, workday["ids"]["ended"])
+    ended.status, ended.completed_at, ended.attendance = "completed", now, "present"
+    ended.attendance_marked_at, ended.tutor_share_percent, ended.student_credit_percent = now, 100, 0
+    other = make.tutor()
+    db.session.commit()
+    pages = [
+        f"/admin/mes-revenus/export.csv?annee={workday['ids']['year']}",
+        f"/admin/mes-revenus/annee/{workday['ids']['year']}",
+    ]
+    for user, shown in ((tutor.user, True), (other.user, False)):
+        client = app.test_client()
+        assert client.post("/connexion", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
+        bodies = [client.get(url).get_data(as_text=True) for url in pages]
+        assert ("43.21" in bodies[0], "43,21" in bodies[1]) == (shown, shown)

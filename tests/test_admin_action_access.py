@@ -66,6 +66,8 @@ TUTOR_ACTIONS = {
     "/admin/mes-rendez-vous/lien/{appointment}": {"url": "https://zoom.us/j/1"},
     "/admin/mes-rendez-vous/annuler/{appointment}": {"reason": "x"},
     "/admin/mes-rendez-vous/messages/{appointment}": {"body": "Bonjour"},
+    "/admin/mes-rendez-vous/presence/{appointment}": {"kind": "no_show", "note": "Absent"},
+    "/admin/mes-rendez-vous/deplacer/{appointment}": {"debut": "2099-01-05T10:00:00-05:00", "reason": "x"},
 }
 
 

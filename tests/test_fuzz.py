@@ -8,6 +8,7 @@ import io
 import json
 import re
 import time
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -25,6 +26,7 @@ from tutoradmin.models import (
     Attachment,
     Coupon,
     Course,
+    CourseRequest,
     Order,
     SessionMessage,
     Ticket,
@@ -46,6 +48,8 @@ from tutoradmin.public.messages import SessionMessageForm
 from tutoradmin.public.student import CancelSessionForm, MoveSessionForm
 from tutoradmin.public.tickets import NewTicketForm
 from tutoradmin.public.tickets import TicketReplyForm as StudentTicketReplyForm
+from tutoradmin.views.attendance import AttendanceForm
+from tutoradmin.views.course_requests import ApproveForm, CourseRequestForm, RefuseForm
 from tutoradmin.views.forms import (
     BookAppointmentForm,
     CancelAppointmentForm,
@@ -58,6 +62,8 @@ from tutoradmin.views.forms import (
 from tutoradmin.views.outbox import ResendForm
 from tutoradmin.views.payouts import MarkPaidForm
 from tutoradmin.views.sales import ClearFlagForm
+from tutoradmin.views.settings import AttendancePolicyForm
+from tutoradmin.views.tutor_moves import TutorMoveForm
 
 from . import attachment_samples
 from .factories import DEFAULT_PASSWORD
@@ -241,12 +247,12 @@ def world(db, make, now):
     messaging.send(order.items[0].appointment, order.user, "Bonjour", now, uploads=pdf)
     ticket = support.open_ticket(order.user, "paiement", "Reçu", "Bonjour", now, uploads=pdf)
     support.reply(ticket, make.user(role="staff"), "Note", True, now, uploads=pdf)
+    # A session over and waiting for its attendance mark, and a tutor's request to teach a course.
+    make.appointment(starts_at=now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=3))
+    db.session.add(CourseRequest(tutor=offer.tutors[0], course=make.course(), message="Bonjour"))
     db.session.commit()
-    ids = {
-        str(i)
-        for model in (Course, Tutor, User, Order, Appointment, WeeklyRule, Coupon, Ticket, SessionMessage, Attachment)
-        for i in db.session.scalars(select(model.id))
-    }
+    models = (Course, Tutor, User, Order, Appointment, WeeklyRule, Coupon, Ticket, SessionMessage, Attachment)
+    ids = {str(i) for model in (*models, CourseRequest) for i in db.session.scalars(select(model.id))}
     payment = order.payments[0].gateway_payment_id
     return [*sorted(ids, key=int), offer.course.slug, offer.day.isoformat(), f"{offer.day:%Y-%m}", "60", payment]
 
@@ -428,6 +434,14 @@ ADMIN_FORMS = {
     # The tutor answers with the student's form: one set of fields and rules for both sides.
     "messages": SessionMessageForm,
     "hide_message": HideMessageForm,
+    "attendance": AttendanceForm,
+    "attendance_policy": AttendancePolicyForm,
+    "ask": CourseRequestForm,
+    "approve": ApproveForm,
+    "refuse": RefuseForm,
+    "move": TutorMoveForm,
+    # The tutor's calendar feed is renewed and revoked with the student's form.
+    "calendar": CalendarFeedForm,
 }
 MODEL_VIEW_FORMS = {
     "create_view": "_create_form_class",

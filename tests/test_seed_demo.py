@@ -2,30 +2,43 @@
 
 import html
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from tutoradmin import messaging, support
+from tutoradmin import attendance, messaging, support
 from tutoradmin.demo.conversations import conversation_moments
-from tutoradmin.demo.data import DEMO_CONVERSATION, DEMO_PASSWORD, DEMO_PDF_LINES, DEMO_TICKET, TUTORS, tutor_email
+from tutoradmin.demo.data import (
+    DEMO_CONVERSATION,
+    DEMO_COURSE_REQUEST,
+    DEMO_PASSWORD,
+    DEMO_PDF_LINES,
+    DEMO_TICKET,
+    TUTORS,
+    UNMARKED_DAYS,
+    tutor_email,
+)
 from tutoradmin.demo.files import one_page_pdf
 from tutoradmin.localtime import LOCAL_TZ
 from tutoradmin.models import (
+    DEFAULT_POLICY,
     Appointment,
     AppointmentChange,
     Attachment,
+    AttendancePolicy,
     AvailabilityException,
     Coupon,
     CouponRedemption,
     Course,
+    CourseRequest,
     CreditEntry,
     Order,
     OutboxEvent,
     Payment,
+    PayoutAdjustment,
     Refund,
     SessionMessage,
     SlotLock,
@@ -205,6 +218,8 @@ def test_tutor_sessions_never_overlap_and_follow_the_grid_and_working_hours(app,
     for rule in all_rows(db, WeeklyRule):
         rules[(rule.tutor_id, rule.weekday)].append((rule.start_time, rule.end_time))
     now = utcnow()
+    today = now.astimezone(LOCAL_TZ).date()
+    unmarked_since = datetime.combine(today - timedelta(days=UNMARKED_DAYS), time(0), LOCAL_TZ)
     appointments = all_rows(db, Appointment)
     assert {a.status for a in appointments} == {"completed", "scheduled", "cancelled"}
     for appointment in appointments:
@@ -218,25 +233,43 @@ def test_tutor_sessions_never_overlap_and_follow_the_grid_and_working_hours(app,
             continue
         assert locks[appointment.id] == appointment.duration_minutes // 30
         if appointment.status == "completed":
-            assert appointment.ends_at <= now and appointment.completed_at == appointment.ends_at
+            # Completed by its attendance mark, given after the session (a correction comes later still).
+            assert appointment.ends_at <= appointment.completed_at <= appointment.attendance_marked_at < now
             assert appointment.changes[0].kind == "created"
-            assert appointment.changes[-1].kind == "completed"
+            assert appointment.changes[-1].kind == "attendance"
         else:
-            assert appointment.starts_at > now
+            # To come, under way, or over and waiting for its mark.
+            assert appointment.ends_at > unmarked_since and appointment.attendance is None
 
 
-def test_payouts_follow_completed_sessions_and_tickets_mix_replies_notes_and_waiting(app, db):
+def test_payouts_follow_marked_sessions_and_tickets_mix_replies_notes_and_waiting(app, db):
     seed(app)
     earned = defaultdict(int)
     for appointment in all_rows(db, Appointment):
         if appointment.status == "completed":
             local = appointment.starts_at.astimezone(LOCAL_TZ)
-            earned[(appointment.tutor_id, local.year, local.month)] += appointment.order_item.tutor_earnings_cents
+            # The tutor's share of the session under its mark, rounded half up to the cent.
+            base = appointment.order_item.tutor_earnings_cents
+            earned[(appointment.tutor_id, local.year, local.month)] += (
+                base * appointment.tutor_share_percent + 50
+            ) // 100
     payouts = all_rows(db, TutorPayout)
+    # A mark corrected after its month was paid leaves the paid statement as it was: the difference waits
+    # on the next statement.
+    [correction] = all_rows(db, PayoutAdjustment)
+    paid_month = next(p for p in payouts if p.id == correction.source_payout_id)
+    assert paid_month.status == "paid" and correction.appointment_id is not None and correction.amount_cents < 0
+    earned[(paid_month.tutor_id, paid_month.year, paid_month.month)] -= correction.amount_cents
     assert {p.status for p in payouts} == {"paid", "pending"}
     latest = max((p.year, p.month) for p in payouts)
     for payout in payouts:
-        assert payout.amount_cents == earned[(payout.tutor_id, payout.year, payout.month)]
+        assert payout.earnings_cents == earned[(payout.tutor_id, payout.year, payout.month)]
+        assert payout.amount_cents == payout.earnings_cents + payout.adjustments_cents
+        # The tutor's statement waiting to be paid shows the adjustment it will deduct.
+        expected = (
+            correction.amount_cents if (payout.status, payout.tutor_id) == ("pending", paid_month.tutor_id) else 0
+        )
+        assert payout.adjustments_cents == expected
         assert (payout.status == "pending") == ((payout.year, payout.month) == latest)
         if payout.status == "paid":
             assert payout.confirmation_number and payout.paid_at
@@ -250,6 +283,57 @@ def test_payouts_follow_completed_sessions_and_tickets_mix_replies_notes_and_wai
     assert any(answered(t) for t in tickets) and any(not answered(t) for t in tickets)
     assert db.session.scalar(select(func.count()).where(TicketMessage.is_internal.is_(True))) >= 1
     assert db.session.scalar(select(func.count()).select_from(AppointmentChange)) > 0
+
+
+def test_past_sessions_carry_each_mark_and_the_demo_tutor_has_sessions_to_mark(app, db):
+    seed(app)
+    now = utcnow()
+    tutor = db.session.scalar(select(Tutor).join(User).where(User.email == tutor_email(TUTORS[0])))
+    staff = db.session.scalar(select(User).where(User.email == "personnel@4as.ca"))
+    marked = [a for a in all_rows(db, Appointment) if a.attendance is not None]
+    by_kind = defaultdict(list)
+    for appointment in marked:
+        by_kind[appointment.attendance].append(appointment)
+
+    # Mostly présent; a few no-shows and late cancellations, each with a note, some marked by the office.
+    assert set(by_kind) == {"present", "no_show", "late_cancel"}
+    assert len(by_kind["present"]) > 10 * (len(by_kind["no_show"]) + len(by_kind["late_cancel"]))
+    assert {a.attendance for a in marked if a.tutor_id == tutor.id} == {"present", "no_show", "late_cancel"}
+    absences = by_kind["no_show"] + by_kind["late_cancel"]
+    assert all(a.attendance_note and a.rating is None for a in absences)
+    assert {a.attendance_marked_by_id for a in absences} > {staff.id}
+    # Présent by the tutor or by default (nobody), with the shares of the default policy.
+    assert None in {a.attendance_marked_by_id for a in by_kind["present"]}
+    [policy] = all_rows(db, AttendancePolicy)
+    assert {name: getattr(policy, name) for name in DEFAULT_POLICY} == DEFAULT_POLICY
+    assert {(a.tutor_share_percent, a.student_credit_percent) for a in by_kind["no_show"]} == {(100, 0)}
+    assert {(a.tutor_share_percent, a.student_credit_percent) for a in by_kind["late_cancel"]} == {(50, 50)}
+
+    # A late cancellation gives back half of what was paid, named after the session; a no-show gives nothing.
+    credits = defaultdict(list)
+    for entry in all_rows(db, CreditEntry):
+        credits[entry.appointment_id].append(entry)
+    for appointment in by_kind["late_cancel"]:
+        [credit] = credits[appointment.id]
+        assert (credit.kind, credit.amount_cents) == ("credit", (appointment.order_item.paid_cents * 50 + 50) // 100)
+        assert "Annulation tardive — " in credit.reason and credit.created_at > appointment.ends_at
+    assert not any(credits[a.id] for a in by_kind["no_show"] + by_kind["present"])
+    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "booking.attendance")).all()
+    assert sorted(e.payload["session"]["appointment_id"] for e in events) == sorted(a.id for a in absences)
+
+    # Sessions of the last days wait for their mark: the demo tutor has some on her home.
+    waiting = attendance.awaiting_mark(tutor.id, now)
+    assert waiting and all(a.ends_at <= now and a.status == "scheduled" for a in waiting)
+    assert all(now - a.ends_at < timedelta(days=UNMARKED_DAYS + 1) for a in waiting)
+
+    # And she asked to teach one more course.
+    [request] = all_rows(db, CourseRequest)
+    assert (request.tutor_id, request.course.slug, request.status) == (
+        tutor.id,
+        DEMO_COURSE_REQUEST["course"],
+        "pending",
+    )
+    assert request.course not in tutor.courses
 
 
 def test_running_seed_demo_twice_changes_no_table_and_prints_the_accounts_both_times(app, db):
@@ -360,7 +444,9 @@ def test_the_demo_student_has_a_reply_to_read_and_a_conversation_with_the_demo_t
         DEMO_CONVERSATION[0][2],
     )
     assert (messaging.unread_total(student), messaging.unread_total(tutor)) == (1, 0)
-    events = db.session.scalars(select(OutboxEvent.event_type).order_by(OutboxEvent.id)).all()
+    events = db.session.scalars(
+        select(OutboxEvent.event_type).where(OutboxEvent.event_type != "booking.attendance").order_by(OutboxEvent.id)
+    ).all()
     assert events == ["ticket.created", "ticket.replied"] + ["message.sent"] * 4
 
     # What the student sees: the reply and not the note, the tutor's answer and the file as stored.

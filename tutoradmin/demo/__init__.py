@@ -13,13 +13,17 @@ from datetime import time, timedelta
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from .. import course_requests
 from ..extensions import db
 from ..localtime import LOCAL_TZ, add_months, local_day_bounds, local_instant
 from ..models import (
+    DEFAULT_POLICY,
     ROLE_LABELS,
+    AttendancePolicy,
     AvailabilityException,
     Coupon,
     Course,
+    CourseRequest,
     ExceptionKind,
     Order,
     Role,
@@ -91,6 +95,7 @@ def seed_demo(now, seed=data.DEMO_SEED):
     _assignments(tutors, courses, founded, report)
     _availability(random.Random(seed), tutors, today, founded, report)
     coupons = _coupons(today, founded, report)
+    _attendance_policy(founded, report)
     db.session.flush()
 
     profiles = data.student_profiles()
@@ -114,6 +119,7 @@ def seed_demo(now, seed=data.DEMO_SEED):
         counts = build_conversations(now, student=demo_student, tutor=tutors[0], office=office)
         for label, number in counts.items():
             report.count(label, number)
+    report.count("demandes de cours", _course_request(now, tutors[0], courses))
 
     report.accounts = _demo_accounts(office, tutors, students, passwords)
     return report
@@ -348,6 +354,27 @@ def _coupons(today, founded, report):
     db.session.add_all(missing)
     report.count("coupons", len(missing))
     return existing | {c.code: c for c in missing}
+
+
+def _attendance_policy(founded, report):
+    """The default attendance policy, when the database has none (the migration writes it; `create_all` does not)."""
+    if db.session.scalar(select(AttendancePolicy.id).limit(1)) is None:
+        db.session.add(AttendancePolicy(**DEFAULT_POLICY, created_at=founded))
+        report.count("politique de présence", 1)
+
+
+def _course_request(now, tutor, courses):
+    """The demo tutor's pending request to teach one more course, unless she has asked for something already."""
+    if db.session.scalar(select(CourseRequest.id).where(CourseRequest.tutor_id == tutor.id).limit(1)) is not None:
+        return 0
+    spec = data.DEMO_COURSE_REQUEST
+    course = courses[spec["course"]]
+    if course in tutor.courses:
+        return 0
+    # An evening, in local time, a few days ago.
+    at = min(local_instant(now.astimezone(LOCAL_TZ).date() - timedelta(days=spec["days_ago"]), time(20, 15)), now)
+    course_requests.request_course(tutor, course.id, spec["message"], at)
+    return 1
 
 
 def _has_history(students):

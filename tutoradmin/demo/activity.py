@@ -5,8 +5,9 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
+from .. import earnings
 from ..extensions import db
-from ..localtime import LOCAL_TZ, add_months, local_instant
+from ..localtime import LOCAL_TZ, add_months, local_instant, month_of
 from ..models import (
     AppointmentChange,
     AppointmentStatus,
@@ -143,21 +144,21 @@ def _tickets(rng, now, orders, appointments, students, office):
 
 
 def _payouts(now, appointments, tutors, admin):
-    """Monthly statements from completed sessions: paid with a confirmation, last month pending."""
+    """Monthly statements of marked sessions (earnings by the attendance shares): paid, last month pending."""
     today = now.astimezone(LOCAL_TZ).date()
-    this_month = (today.year, today.month)
-    last = add_months(today, -1)
-    last_month = (last.year, last.month)
-    totals = defaultdict(lambda: [0, 0])
-    for appointment in appointments:
-        if appointment.status != AppointmentStatus.COMPLETED:
-            continue
-        local = appointment.starts_at.astimezone(LOCAL_TZ)
-        if (local.year, local.month) >= this_month:
-            continue
-        total = totals[(appointment.tutor_id, local.year, local.month)]
-        total[0] += appointment.duration_minutes
-        total[1] += appointment.order_item.tutor_earnings_cents
+    this_month = today.replace(day=1)
+    last_month = add_months(this_month, -1)
+    marked = [a.starts_at for a in appointments if a.status == AppointmentStatus.COMPLETED]
+    months = []
+    start = month_of(min(marked)) if marked else this_month
+    while start < this_month:
+        months.append(start)
+        start = add_months(start, 1)
+    # The statements' own totals (earnings.py), so that a statement shown live and its snapshot agree.
+    totals = {
+        (tutor_id, first.year, first.month): figures
+        for (tutor_id, first), figures in earnings.month_totals([t.id for t in tutors], months).items()
+    }
     ids = [t.id for t in tutors]
     existing = set(
         db.session.execute(
@@ -181,7 +182,7 @@ def _payouts(now, appointments, tutors, admin):
             status=PayoutStatus.PENDING.value,
             created_at=local_instant(statement_day, time(8)),
         )
-        if (year, month) < last_month:
+        if (year, month) < (last_month.year, last_month.month):
             payout.status = PayoutStatus.PAID.value
             payout.confirmation_number = f"VIR-{year}{month:02d}-{number[tutor_id]:02d}"
             payout.paid_at = local_instant(statement_day + timedelta(days=4), time(10))

@@ -468,6 +468,14 @@ CANCELLATION_RATE = 0.06
 FULL_REFUNDS = 4
 PARTIAL_REFUNDS = 4
 RATING_RATE = 0.3
+# How past sessions were marked (SPEC §10): mostly présent, a few no-shows and late cancellations.
+ATTENDANCE_RATES = {"present": 96, "no_show": 2, "late_cancel": 2}
+# Présent marks left to the nightly default instead of the tutor (the rest the tutor marked within a day).
+DEFAULT_MARK_RATE = 0.15
+# Sessions that ended on the last local days (and today) have no mark yet: their tutors still have to give one.
+UNMARKED_DAYS = 2
+# The demo tutor's latest marked sessions (1 = the latest) that were a late cancellation and a no-show.
+DEMO_TUTOR_MARKS = {2: "late_cancel", 4: "no_show"}
 
 STUDENT_CANCELLATION_REASONS = [
     "Conflit d'horaire avec un examen à l'école.",
@@ -713,3 +721,31 @@ EXCEPTION_NOTES = {
 }
 PAST_TIME_OFF_REASON = "Vacances"
 COMING_TIME_OFF_REASONS = ["Congrès", "Période d'examens à l'université"]
+
+# --- Attendance and course requests -----------------------------------------------------------------
+
+# Notes to the student with a mark: (who marked it: tutor/staff, note).
+ATTENDANCE_NOTES = {
+    "no_show": [
+        ("tutor", "Je t'ai attendu 20 minutes sur le lien de la séance. Écris-moi pour qu'on reprenne la matière."),
+        ("tutor", "Absent sans nouvelles. N'oublie pas : tu peux annuler en ligne jusqu'à 2 h avant la séance."),
+        ("staff", "Absence constatée avec le tuteur. Communiquez avec nous si vous avez eu un problème technique."),
+    ],
+    "late_cancel": [
+        ("staff", "Annulation reçue par téléphone 3 h avant la séance : une partie vous est remise en crédit."),
+        ("tutor", "Annulation reçue par message une heure avant la séance. Bon courage pour ton examen !"),
+        ("staff", "Annulation tardive signalée par courriel le matin même : crédit partiel selon la politique."),
+    ],
+}
+# The office corrects one of the demo tutor's sessions of a month already paid to her.
+LATE_CORRECTION_NOTE = (
+    "Votre courriel d'annulation, envoyé 5 h avant la séance, nous a échappé : la séance est corrigée en "
+    "annulation tardive et une partie vous est remise en crédit."
+)
+# The demo tutor asks to teach one more course.
+DEMO_COURSE_REQUEST = {
+    "course": "chimie-generale-cegep",
+    "days_ago": 3,
+    "message": "J'ai été monitrice de laboratoire en chimie générale pendant deux sessions au cégep "
+    "et j'ai encore tous mes exercices de stœchiométrie.",
+}

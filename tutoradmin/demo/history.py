@@ -7,15 +7,22 @@ database ids (slot locks, credit entries, redemptions, refunds) come after one f
 """
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import time, timedelta
 
+from flask import current_app
+from sqlalchemy import select
+
+from .. import attendance
 from ..coupons import CouponError, check_usable, discount_cents
 from ..extensions import db
 from ..formatting import local_datetime
+from ..localtime import LOCAL_TZ, local_instant, to_local
 from ..models import (
+    ATTENDANCE_LABELS,
     Appointment,
     AppointmentChange,
     AppointmentStatus,
+    Attendance,
     ChangeKind,
     CouponRedemption,
     CreditEntry,
@@ -25,15 +32,19 @@ from ..models import (
     OrderStatus,
     Payment,
     PaymentStatus,
+    PayoutStatus,
     Refund,
     RefundItem,
     RefundStatus,
+    TutorPayout,
 )
 from ..occupancy import occupy
 from ..pricing import allocate, session_price, tutor_earnings
 from . import data
 from .activity import add_meeting_link, add_rating, build_activity
-from .schedule import Scheduler
+from .schedule import Scheduler, weighted
+
+MARK_COUNT_LABELS = {"no_show": "absences", "late_cancel": "annulations tardives"}
 
 
 class HistoryBuilder:
@@ -54,6 +65,13 @@ class HistoryBuilder:
         self.deferred_credits = []
         self.manual = []
         self.counts = defaultdict(int)
+        today = now.astimezone(LOCAL_TZ).date()
+        # Sessions that ended since then still wait for their tutor's mark.
+        self.unmarked_since = local_instant(today - timedelta(days=data.UNMARKED_DAYS), time(0))
+        self.grace_hours = current_app.config["ATTENDANCE_GRACE_HOURS"]
+        self.present_shares = attendance.shares(Attendance.PRESENT, attendance.current_policy())
+        self.marks = {}
+        self.to_mark = []
 
     def run(self):
         self.scheduler.load_calendars()
@@ -62,6 +80,7 @@ class HistoryBuilder:
         orders = [self._order(n, plan) for n, plan in enumerate(plans, start=1)]
         refunds = self._refunds(orders)
         appointments = [item.appointment for order in orders for item in order.items]
+        self.marks = self._demo_tutor_marks(appointments)
         for appointment in appointments:
             self._finish(appointment)
         db.session.add_all(orders)
@@ -74,6 +93,7 @@ class HistoryBuilder:
         for appointment in appointments:
             if appointment.status != AppointmentStatus.CANCELLED:
                 occupy(appointment.tutor_id, appointment.starts_at, appointment.ends_at, appointment_id=appointment.id)
+        self._mark_absences()
         counts = build_activity(
             self.rng,
             self.now,
@@ -86,6 +106,7 @@ class HistoryBuilder:
             manual_credits=self.manual,
         )
         db.session.flush()
+        self._correct_after_payment(appointments)
         return {
             "commandes": len(orders),
             "séances": len(appointments),
@@ -314,8 +335,24 @@ class HistoryBuilder:
             refunds.append((order, amount, reason, processed_at, amounts))
         return refunds
 
+    def _demo_tutor_marks(self, appointments):
+        """The demo tutor's sessions that went otherwise than présent, whatever the draw: {id(session): kind}."""
+        demo_tutor = self.tutors[0]
+        marked = sorted(
+            (
+                a
+                for a in appointments
+                if a.tutor_id == demo_tutor.id
+                and a.status != AppointmentStatus.CANCELLED
+                and a.ends_at <= self.unmarked_since
+            ),
+            key=lambda a: a.starts_at,
+            reverse=True,
+        )
+        return {id(marked[rank - 1]): kind for rank, kind in data.DEMO_TUTOR_MARKS.items() if rank <= len(marked)}
+
     def _finish(self, appointment):
-        """Meeting links on coming and recent sessions; past sessions completed, some rated."""
+        """Meeting links on coming and recent sessions; past sessions marked (most présent), some rated."""
         if appointment.status == AppointmentStatus.CANCELLED:
             return
         tutor = appointment.order_item.tutor
@@ -327,20 +364,79 @@ class HistoryBuilder:
             and add_meeting_link(self.rng, self.now, appointment, tutor, self.providers[tutor.id])
         ):
             self.counts["liens de séance"] += 1
-        if appointment.ends_at > self.now:
+        if appointment.ends_at > self.unmarked_since:
             return
-        appointment.status = AppointmentStatus.COMPLETED.value
-        appointment.completed_at = appointment.ends_at
-        appointment.attendance, appointment.attendance_marked_at = "present", appointment.ends_at
-        appointment.tutor_share_percent, appointment.student_credit_percent = 100, 0
-        appointment.changes.append(
-            AppointmentChange(
-                kind=ChangeKind.COMPLETED.value,
-                created_at=appointment.ends_at,
-            )
-        )
+        kind = self.marks.get(id(appointment)) or weighted(self.rng, data.ATTENDANCE_RATES)
+        if kind != Attendance.PRESENT:
+            # Marked through the product's rule once the session has an id (credit, history, event).
+            self.to_mark.append((appointment, kind))
+            return
+        self._mark_present(appointment, tutor)
         if self.rng.random() < data.RATING_RATE and add_rating(self.rng, self.now, appointment):
             self.counts["évaluations"] += 1
+
+    def _mark_present(self, appointment, tutor):
+        """Présent, by the tutor within the day or by default after the grace period (no event either way)."""
+        if self.rng.random() < data.DEFAULT_MARK_RATE:
+            at = min(attendance.default_mark_at(appointment, self.grace_hours), self.unmarked_since)
+            actor_id, reason = None, attendance.DEFAULT_MARK_REASON
+        else:
+            at = appointment.ends_at + timedelta(minutes=self.rng.randint(10, 20 * 60))
+            actor_id, reason = tutor.user_id, ATTENDANCE_LABELS[Attendance.PRESENT]
+        appointment.status = AppointmentStatus.COMPLETED.value
+        appointment.completed_at = appointment.attendance_marked_at = at
+        appointment.attendance, appointment.attendance_marked_by_id = Attendance.PRESENT.value, actor_id
+        appointment.tutor_share_percent, appointment.student_credit_percent = self.present_shares
+        appointment.changes.append(
+            AppointmentChange(kind=ChangeKind.ATTENDANCE.value, actor_id=actor_id, reason=reason, created_at=at)
+        )
+
+    def _mark_absences(self):
+        """No-shows and late cancellations, marked with a note by the tutor or the office within the day."""
+        actors = {"staff": self.staff}
+        for appointment, kind in sorted(self.to_mark, key=lambda pair: pair[0].starts_at):
+            who, note = self.rng.choice(data.ATTENDANCE_NOTES[kind])
+            actor = actors.get(who) or appointment.tutor.user
+            at = appointment.ends_at + timedelta(minutes=self.rng.randint(30, 20 * 60))
+            attendance.mark(appointment, actor, kind, note, at)
+            self.counts[MARK_COUNT_LABELS[kind]] += 1
+
+    def _correct_after_payment(self, appointments):
+        """The office learns late that one of the demo tutor's sessions of a paid month was a late cancellation:
+        the student gets the credit, the tutor an adjustment on her next statement."""
+        demo_tutor = self.tutors[0]
+        paid = {
+            (p.year, p.month): p
+            for p in db.session.scalars(select(TutorPayout).where(TutorPayout.tutor_id == demo_tutor.id))
+            if p.status == PayoutStatus.PAID
+        }
+        if not paid:
+            return
+        month = max(paid)
+        candidates = [
+            a
+            for a in appointments
+            if a.tutor_id == demo_tutor.id
+            and a.attendance == Attendance.PRESENT
+            and a.attendance_marked_by_id == demo_tutor.user_id
+            and a.rating is None
+            and (to_local(a.starts_at).year, to_local(a.starts_at).month) == month
+        ]
+        if not candidates:
+            return
+        appointment = max(candidates, key=lambda a: a.starts_at)
+        at = max(self.now - timedelta(days=2), paid[month].paid_at + timedelta(days=1)).replace(microsecond=0)
+        marked = attendance.mark(appointment, self.staff, Attendance.LATE_CANCEL, data.LATE_CORRECTION_NOTE, at)
+        self.counts["corrections après paiement"] += 1
+        # The statement waiting to be paid now shows the adjustment it will deduct.
+        waiting = db.session.scalar(
+            select(TutorPayout).where(
+                TutorPayout.tutor_id == demo_tutor.id, TutorPayout.status == PayoutStatus.PENDING.value
+            )
+        )
+        if marked.adjustment is not None and waiting is not None:
+            waiting.adjustments_cents += marked.adjustment.amount_cents
+            waiting.amount_cents = waiting.earnings_cents + waiting.adjustments_cents
 
     def _credit_entries(self):
         entries = []

@@ -145,14 +145,21 @@ class Scheduler:
         # The demo account always has sessions it can still cancel and move online (more than 24 h ahead),
         # with the demo tutor, so that both demo accounts share a coming session (and its conversation).
         plans.append(self._plan_order(self.today + timedelta(days=3), student_index=0, tutor=self.tutors[0]))
+        # The demo tutor has just taught (sessions still waiting for her attendance mark) and, on a day she
+        # works, teaches today: her home has something in each block.
+        for days_ago in (1, 2):
+            plans.append(self._plan_order(self.today - timedelta(days=days_ago), tutor=self.tutors[0]))
+        plans.append(self._plan_order(self.today, tutor=self.tutors[0]))
         plans = [p for p in plans if p is not None]
         plans.sort(key=lambda p: p.paid_at)
         return plans
 
     def _plan_order(self, day, student_index=None, tutor=None):
         """One order: a student (drawn, or `student_index`), a course, a tutor (drawn, or `tutor`),
-        weekly sessions from `day`; or None."""
-        future = day > self.today
+        weekly sessions from `day` (today only when asked for: its session may be over, under way or to come);
+        or None."""
+        future = day >= self.today
+        on_today = day == self.today
         reference = self.now if future else local_instant(day, time(0))
         signed_up_before = reference - timedelta(days=12)
         eligible = {
@@ -175,14 +182,14 @@ class Scheduler:
         plan = PlannedOrder(student, profile, paid_at=None)
         for week in range(weighted(self.rng, data.ITEMS_PER_ORDER)):
             session_day = day + timedelta(days=7 * week)
-            if session_day == self.today or session_day > self.today + timedelta(days=50):
+            if (session_day == self.today and not on_today) or session_day > self.today + timedelta(days=50):
                 continue
-            tries = (0, 1, 2, -1, 3) if week == 0 else (0,)
+            tries = (0, 1, 2, -1, 3) if week == 0 and not on_today else (0,)
             for shift in tries:
                 candidate = session_day + timedelta(days=shift)
-                # Never today, and never moved across today (past stays past, future stays future).
+                # Never today unless asked, and never moved across today (past stays past, future stays future).
                 crosses_today = (candidate > self.today) != (session_day > self.today)
-                if candidate == self.today or crosses_today:
+                if (candidate == self.today and not on_today) or crosses_today:
                     continue
                 start = self._find_start(tutor, student, candidate, duration)
                 if start is not None:
