@@ -36,6 +36,25 @@ def revoke_token(user):
     user.calendar_token = None
 
 
+FEED_MESSAGES = {
+    "create": "Votre calendrier privé est prêt : ajoutez son adresse à votre agenda.",
+    "renew": "Nouvelle adresse créée. L'ancienne ne fonctionne plus : mettez à jour votre agenda.",
+    "revoke": "Adresse du calendrier désactivée : votre agenda ne recevra plus vos séances.",
+}
+
+
+def change_feed(user, action):
+    """Create or renew (`create`, `renew`) or close (`revoke`) the user's feed; returns what to tell them.
+
+    The caller commits. Students and tutors alike (the feed lists the sessions they attend or teach).
+    """
+    if action == "revoke":
+        revoke_token(user)
+    else:
+        renew_token(user)
+    return FEED_MESSAGES[action]
+
+
 def user_by_token(token):
     """The account whose feed `token` opens, or None (one lookup by the unique index)."""
     if not token or len(token) > 64:

@@ -23,7 +23,7 @@ class SessionMessageForm(BaseForm):
     pieces_jointes = attachment_field()
 
 
-def _page(appointment, messages, form, now, status=200):
+def _page(appointment, messages, form, now):
     return render_template(
         "public/session_messages.html",
         appointment=appointment,
@@ -33,7 +33,7 @@ def _page(appointment, messages, form, now, status=200):
         closes_at=messaging.writing_closes_at(appointment),
         hidden_text=messaging.HIDDEN_TEXT,
         write_days=messaging.WRITE_DAYS,
-    ), status
+    )
 
 
 @bp.route("/tableau-de-bord/seances/<int:appointment_id>/messages", methods=["GET", "POST"])
@@ -42,13 +42,26 @@ def _page(appointment, messages, form, now, status=200):
 def session_messages(appointment_id):
     """GET: the conversation with the session's tutor (marked read); POST: write to the tutor, files included."""
     appointment = _own_appointment(appointment_id)
+    return participant_page(
+        appointment,
+        SessionMessageForm(),
+        lambda messages, form, now: _page(appointment, messages, form, now),
+        "Message envoyé à votre tuteur.",
+        url_for("public.session_messages", appointment_id=appointment.id, _anchor="dernier"),
+        refusal_category="warning",
+    )
+
+
+def participant_page(appointment, form, render, sent_text, sent_url, refusal_category):
+    """A participant's conversation page, the student's and the tutor's alike.
+
+    GET: the conversation, marked read up to the last message shown. POST: the message and its files sent
+    (`messaging.send`), or the page again with the refusal (400). `render(messages, form, now)` makes the page.
+    """
     now = utcnow()
-    form = SessionMessageForm()
     if request.method == "POST":
         refused = None
-        if not form.validate_on_submit():
-            refused = EXPIRED_FORM if "csrf_token" in form.errors else None
-        else:
+        if form.validate_on_submit():
             try:
                 uploads = attachments.read_uploads(request.files.getlist("pieces_jointes"))
                 messaging.send(appointment, current_user, form.body.data, now, uploads)
@@ -56,17 +69,19 @@ def session_messages(appointment_id):
                 refused = error.message
             else:
                 db.session.commit()
-                flash("Message envoyé à votre tuteur.", "success")
-                return redirect(url_for("public.session_messages", appointment_id=appointment.id, _anchor="dernier"))
+                flash(sent_text, "success")
+                return redirect(sent_url)
+        elif "csrf_token" in form.errors:
+            refused = EXPIRED_FORM
         db.session.rollback()
         if refused:
-            flash(refused, "warning")
-        return _page(appointment, messaging.conversation(appointment), form, now, 400)
+            flash(refused, refusal_category)
+        return render(messaging.conversation(appointment), form, now), 400
 
     messages = messaging.conversation(appointment)
     # Rendered before the commit, which would expire what the page shows; what it shows counts as read,
     # a message arriving meanwhile stays unread.
-    page = _page(appointment, messages, form, now)
+    page = render(messages, form, now)
     if messages:
         messaging.mark_read(appointment, current_user, now, messages[-1].id)
         db.session.commit()

@@ -18,11 +18,6 @@ ORDERS_PER_PAGE = 20
 CREDIT_LINES_PER_PAGE = 25
 #: Calendar apps poll a feed every few minutes to hours; a proxy or the app may keep it 5 minutes.
 FEED_MAX_AGE = 300
-FEED_MESSAGES = {
-    "create": "Votre calendrier privé est prêt : ajoutez son adresse à votre agenda.",
-    "renew": "Nouvelle adresse créée. L'ancienne ne fonctionne plus : mettez à jour votre agenda.",
-    "revoke": "Adresse du calendrier désactivée : votre agenda ne recevra plus vos séances.",
-}
 
 
 def _calendar_response(body, filename, cache_control, disposition="attachment"):
@@ -65,12 +60,9 @@ def calendar_token():
         message = next(iter(form.errors.values()), ["Action inconnue."])[0]
         flash(message, "warning")
         return redirect(url_for("public.dashboard"))
-    if form.action.data == "revoke":
-        ical.revoke_token(current_user)
-    else:
-        ical.renew_token(current_user)
+    message = ical.change_feed(current_user, form.action.data)
     db.session.commit()
-    flash(FEED_MESSAGES[form.action.data], "success")
+    flash(message, "success")
     return redirect(url_for("public.dashboard") + "#calendrier")
 
 

@@ -11,16 +11,15 @@ from flask_admin.model.template import EndpointLinkRowAction
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import appointments, attachments, messaging, payouts, statements
+from .. import appointments, messaging, payouts, statements
 from ..error_pages import PageError
-from ..errors import DomainError
 from ..extensions import db
 from ..formatting import local_datetime
 from ..localtime import month_of
 from ..models import APPOINTMENT_STATUS_LABELS, ATTENDANCE_LABELS, Appointment, Tutor, utcnow
 from ..params import ParamError, parse_month
 from ..public.limits import message_limit
-from ..public.messages import SessionMessageForm
+from ..public.messages import SessionMessageForm, participant_page
 from . import csv_export
 from .accounting import PayoutColumns
 from .attendance import AttendanceMarking
@@ -135,34 +134,14 @@ class MyAppointmentView(AttendanceMarking, TutorMoveMixin, SessionPeriods, OwnRo
     def messages(self, id):
         """The conversation with the session's student: read it (marked read) and answer, files included."""
         appointment = self.get_one(str(id))
-        now = utcnow()
-        form = SessionMessageForm()
-        if request.method == "POST":
-            refused = None
-            if form.validate_on_submit():
-                try:
-                    uploads = attachments.read_uploads(request.files.getlist("pieces_jointes"))
-                    messaging.send(appointment, current_user, form.body.data, now, uploads)
-                except DomainError as exc:
-                    refused = exc.message
-                else:
-                    db.session.commit()
-                    flash("Message envoyé à l'étudiant.", "success")
-                    return redirect(url_for(".messages", id=appointment.id, _anchor="dernier"))
-            elif "csrf_token" in form.errors:
-                refused = "Le formulaire a expiré : rechargez la page et recommencez."
-            db.session.rollback()
-            if refused:
-                flash(refused, "error")
-            return self._conversation(appointment, messaging.conversation(appointment), form, now), 400
-        messages = messaging.conversation(appointment)
-        # Rendered before the commit, which would expire what the page shows; what it shows counts as read,
-        # a message arriving meanwhile stays unread.
-        page = self._conversation(appointment, messages, form, now)
-        if messages:
-            messaging.mark_read(appointment, current_user, now, messages[-1].id)
-            db.session.commit()
-        return page
+        return participant_page(
+            appointment,
+            SessionMessageForm(),
+            lambda messages, form, now: self._conversation(appointment, messages, form, now),
+            "Message envoyé à l'étudiant.",
+            url_for(".messages", id=appointment.id, _anchor="dernier"),
+            refusal_category="error",
+        )
 
     def _conversation(self, appointment, messages, form, now):
         return self.render(

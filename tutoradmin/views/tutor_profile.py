@@ -8,7 +8,6 @@ from .. import ical, tutor_profile
 from ..extensions import db
 from ..forms import BaseForm
 from ..public.forms import CalendarFeedForm
-from ..public.records import FEED_MESSAGES
 from .base import OwnRowsModelView, form_status, perform
 from .columns import money_column
 
@@ -89,10 +88,7 @@ class MyProfileView(OwnRowsModelView):
             expired = "csrf_token" in form.errors
             flash(EXPIRED if expired else "Action inconnue.", "error")
             return redirect(url_for(".index_view"))
-        if form.action.data == "revoke":
-            ical.revoke_token(user)
-        else:
-            ical.renew_token(user)
+        message = ical.change_feed(user, form.action.data)
         db.session.commit()
-        flash(FEED_MESSAGES[form.action.data], "success")
+        flash(message, "success")
         return redirect(url_for(".index_view", _anchor="calendrier"))
