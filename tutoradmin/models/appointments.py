@@ -219,7 +219,14 @@ class Rating(db.Model):
     """A student's rating of a completed session."""
 
     __tablename__ = "ratings"
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),
+        CheckConstraint(
+            "(comment_hidden_at IS NULL AND comment_hidden_reason IS NULL)"
+            " OR (comment_hidden_at IS NOT NULL AND comment_hidden_reason <> '')",
+            name="hidden_comment_has_reason",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), unique=True)
@@ -228,5 +235,9 @@ class Rating(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The office may hide an abusive comment (with a reason, audited); the score still counts.
+    comment_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment_hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    comment_hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     appointment: Mapped[Appointment] = relationship(back_populates="rating")
