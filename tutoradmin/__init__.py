@@ -27,6 +27,7 @@ def create_app(config=None):
     register_request_checks(app)
     register_extensions(app)
     register_blueprints(app)
+    register_favicon(app)
     register_admin(app)
     register_commands(app)
     register_template_helpers(app)
@@ -50,7 +51,7 @@ def register_proxies(app):
 
 
 def register_extensions(app):
-    from . import database
+    from . import database, translations
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -59,6 +60,8 @@ def register_extensions(app):
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=lambda: app.config["TIMEZONE"])
+    # Flask-Admin's texts: our catalogue overrides the French it bundles (tutoradmin/translations).
+    translations.init_app(app)
     from .accounts import init_login
 
     init_login(app, login_manager)
@@ -75,6 +78,17 @@ def register_blueprints(app):
     from .public import bp as public_bp
 
     app.register_blueprint(public_bp)
+
+
+def register_favicon(app):
+    """/favicon.ico, which browsers ask for whatever a page links to (static/, drawn by scripts/make_favicon.py)."""
+    from flask import send_from_directory
+
+    app.add_url_rule(
+        "/favicon.ico",
+        "favicon",
+        lambda: send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon"),
+    )
 
 
 def register_admin(app):

@@ -1,7 +1,9 @@
 """How back-office lists and details display values: money, local times, French labels."""
 
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 
 from ..formatting import local_date, local_datetime, local_time, money
@@ -31,6 +33,35 @@ date_column = _attribute(local_date)
 time_column = _attribute(lambda value: "" if value is None else f"{value:%H:%M}")
 weekday_column = _attribute(lambda value: "" if value is None else WEEKDAY_LABELS[value])
 hours_column = _attribute(lambda minutes: f"{Decimal(minutes or 0) / 60:.1f} h".replace(".", ","))
+
+
+def _aware(moment):
+    # Stored instants are aware UTC; a naive one can only come from UTC too.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _by_type(formatter):
+    """Adapt a one-value formatter to Flask-Admin's type formatter signature (view, value, name)."""
+    return lambda _view, value, _name: formatter(value)
+
+
+#: Values of a type no column formatter handled, in lists and on details pages: French and local,
+#: never `True` or `2026-11-29 02:50:37+00:00`. A datetime is a date too, so it comes first.
+TYPE_FORMATTERS = {
+    **typefmt.BASE_FORMATTERS,
+    bool: _by_type(lambda value: "Oui" if value else "Non"),
+    datetime: _by_type(lambda value: local_datetime(_aware(value))),
+    date: _by_type(local_date),
+    time: _by_type(lambda value: f"{value:%H:%M}"),
+}
+DETAIL_TYPE_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, **TYPE_FORMATTERS}
+
+#: Field names shared by many models, labelled in French wherever a view does not label them itself.
+COMMON_LABELS = {
+    "id": "Numéro",
+    "created_at": "Créé le",
+    "updated_at": "Modifié le",
+}
 
 
 def label_column(labels):
