@@ -300,7 +300,8 @@ def test_coupon_usage_counts_paid_orders_and_the_discount_they_got(client, db, m
     assert (coupon.paid_redemptions, coupon.discount_given_cents) == (2, 1200)
     assert (unused.paid_redemptions, unused.discount_given_cents) == (0, 0)
     export = client.get("/admin/compta/coupons/export/csv/")
-    rows = {row["Code"]: row for row in csv.DictReader(io.StringIO(export.get_data(as_text=True)))}
+    text = export.get_data(as_text=True).removeprefix("\ufeff")
+    rows = {row["Code"]: row for row in csv.DictReader(io.StringIO(text))}
     assert (rows["RENTREE"]["Commandes payées"], rows["RENTREE"]["Rabais accordés"]) == ("2", "12.00")
     assert rows["JAMAIS"]["Rabais accordés"] == "0.00"
 

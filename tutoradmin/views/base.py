@@ -10,12 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import BaseForm, refusal
-from ..models import MAX_INTEGER, Role
+from ..models import MAX_INTEGER, Role, utcnow
+from . import csv_export
+from .columns import COMMON_LABELS, DETAIL_TYPE_FORMATTERS, TYPE_FORMATTERS
 
 ADMIN_ONLY = frozenset({Role.ADMIN})
 OFFICE = frozenset({Role.ADMIN, Role.STAFF})
 ACCOUNTING = frozenset({Role.ACCOUNTANT})
 TUTORS = frozenset({Role.TUTOR})
+#: The "none" choice of a select that may be left blank.
+NO_CHOICE = "—"
 IN_USE = "Opération refusée : cet élément est lié à un historique, existe déjà ou sort des limites permises."
 
 
@@ -53,6 +57,11 @@ class SecureForm(BaseForm):
         # Flask-Admin's uniqueness validator tells the edited record apart through `_obj`.
         self._obj = obj
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+        for field in self:
+            # A select that may be left blank shows its "none" choice by its label, or by its value
+            # `__None` when it has none.
+            if getattr(field, "allow_blank", False) and not field.blank_text:
+                field.blank_text = NO_CHOICE
 
 
 class SecureIndexView(RoleRequired, AdminIndexView):
@@ -68,9 +77,15 @@ class SecureModelView(RoleRequired, ModelView):
 
     form_base_class = SecureForm
     page_size = 25
+    # Each size has its French label in translations/fr/LC_MESSAGES/admin.po.
     page_size_options = (25, 50, 100)
     can_view_details = True
+    # Values no column formatter handled: dates and times local and in words, Oui/Non (columns.py).
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     can_set_page_size = True
+    # Offered wherever a view sets can_export; both files follow csv_export's rules.
+    export_types = ["csv", "xlsx"]
     # A record's page links to the same actions as its row in the list.
     details_template = "admin/model_details.html"
 
@@ -95,6 +110,11 @@ class SecureModelView(RoleRequired, ModelView):
         if permission is not None and not getattr(self, permission):
             abort(403)
         return None
+
+    def get_column_name(self, field):
+        if field not in (self.column_labels or {}) and field in COMMON_LABELS:
+            return COMMON_LABELS[field]
+        return super().get_column_name(field)
 
     def get_one(self, id):
         # Ids come from the URL: a malformed, unknown or out-of-range one is simply not found.
@@ -135,6 +155,35 @@ class SecureModelView(RoleRequired, ModelView):
         # Ids arrive as text, which PostgreSQL will not compare with an integer key; unusable ones match nothing.
         super().action_delete(tuple(i for i in map(record_id_of, ids) if i is not None))
 
+    # --- list exports (csv_export.py holds the rules) ---
+
+    def get_export_value(self, model, name):
+        return csv_export.column_value(
+            self._get_field_value(model, name),
+            name,
+            self.column_formatters_export.get(name),
+            lambda: super(SecureModelView, self).get_export_value(model, name),
+        )
+
+    def get_export_name(self, export_type="csv"):
+        return csv_export.filename(self.name, utcnow(), export_type)
+
+    def _export_table(self):
+        """The header and rows of the list as filtered, sorted and searched, with typed values."""
+        _count, records = self._export_data()
+        header = [str(label) for _name, label in self._export_columns]
+        rows = [[self.get_export_value(record, name) for name, _label in self._export_columns] for record in records]
+        return header, rows
+
+    def _export_csv(self, return_url):
+        return csv_export.response(self.get_export_name("csv"), *self._export_table())
+
+    def _export_tablib(self, export_type, return_url):
+        # Flask-Admin sends every listed type but CSV here, and XLSX is the only other one.
+        if export_type != "xlsx":
+            abort(404)
+        return csv_export.xlsx_response(self.get_export_name("xlsx"), *self._export_table())
+
     def handle_view_exception(self, exc):
         if isinstance(exc, DomainError):
             # A rule refused the create, edit or delete (from on_model_change and the like); Flask-Admin rolls back.
@@ -154,7 +203,6 @@ class ReadOnlyModelView(SecureModelView):
     can_edit = False
     can_delete = False
     can_export = True
-    export_types = ["csv"]
     # Bulk actions write too (Flask-Admin's only default one deletes).
     write_endpoints = {**SecureModelView.write_endpoints, "action_view": "can_delete"}
 

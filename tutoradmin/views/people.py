@@ -94,6 +94,7 @@ class StudentView(RowsModelView):
     allowed_roles = OFFICE
     can_create = False
     can_delete = False
+    can_export = True
     column_list = [
         "email",
         "first_name",
