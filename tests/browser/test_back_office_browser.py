@@ -40,6 +40,9 @@ def test_staff_refund_one_session_from_the_order_page(page, live_server, make, d
     page.fill("input[name=amount]", "45,00")
     page.fill("textarea[name=reason]", "Tuteur absent")
     page.get_by_role("button", name="Rembourser").click()
+    # A confirmation step shows the amount and the session before the gateway is called.
+    expect(page.locator("#refund-confirmation")).to_contain_text(money(4500))
+    page.get_by_role("button", name="Confirmer le remboursement").click()
 
     confirmation = page.locator(".alert-success")
     expect(confirmation).to_contain_text(f"Remboursement de {money(4500)} effectué (référence re_sim_")
@@ -121,11 +124,13 @@ def test_an_administrator_marks_a_finished_month_paid_and_it_locks(page, live_se
 
 def test_the_date_picker_of_a_booking_without_payment_speaks_french(page, live_server, make, db):
     staff = make.user(role="staff")
+    make.tutor(courses=[make.course()])
     db.session.commit()
     log_in(page, live_server, staff)
 
     page.goto(f"{live_server}/admin/rendez-vous/")
     page.get_by_role("link", name="Réserver sans paiement").click()
+    page.get_by_role("button", name="Continuer").click()
     # Flask-Admin builds its pickers once the page is ready, after the field is drawn: a click before that
     # opens nothing. The picker's (hidden) container is added when it is built.
     expect(page.locator(".daterangepicker")).to_be_attached()

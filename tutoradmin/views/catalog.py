@@ -1,14 +1,17 @@
 """Catalogue for the office: courses, tutors (with their courses) and coupons."""
 
+from flask import url_for
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.validators import InputRequired, NumberRange, Regexp, ValidationError
 
 from .. import catalog, coupons
 from ..extensions import db
-from ..formatting import money
-from ..models import COUPON_KIND_LABELS, Coupon, Course, Role, Tutor, User, utcnow
+from ..formatting import local_datetime, money
+from ..models import COUPON_KIND_LABELS, Coupon, CouponRedemption, Course, Order, Role, Tutor, User, utcnow
 from ..models.catalog import SLUG_PATTERN
 from ..pricing import MAX_HOURLY_RATE_CENTS
 from .base import OFFICE, SecureModelView
@@ -20,6 +23,7 @@ from .columns import (
     money_column,
 )
 from .fields import LocalDateTimeField, MoneyField
+from .sales import OrderColumns
 
 POSITIVE_AMOUNT = NumberRange(min=1, message="Le montant doit être supérieur à zéro.")
 RATE_CEILING = NumberRange(
@@ -189,6 +193,34 @@ class TutorView(SecureModelView):
             catalog.record_rate_change(model, current_user, utcnow())
 
 
+#: How many of a coupon's orders its page lists (the orders list, filtered on it, has them all).
+COUPON_ORDERS_SHOWN = 50
+
+
+def _coupon_orders_column(_view, _context, coupon, _name):
+    """The paid orders that used the coupon, newest first: number, date, student, discount."""
+    endpoint = "accounting_orders" if current_user.role == Role.ACCOUNTANT else "orders"
+    total = coupon.paid_redemptions
+    if not total:
+        return "Aucune commande payée n'a utilisé ce coupon."
+    rows = db.session.execute(
+        select(Order, CouponRedemption.discount_cents)
+        .join(CouponRedemption, CouponRedemption.order_id == Order.id)
+        .where(CouponRedemption.coupon_id == coupon.id)
+        .options(joinedload(Order.user))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(COUPON_ORDERS_SHOWN)
+    ).all()
+    rows = [
+        Markup('<a href="{}">Commande #{}</a>').format(url_for(f"{endpoint}.details_view", id=order.id), order.id)
+        + escape(f" — {local_datetime(order.created_at)} — {order.user.full_name} — rabais {money(discount)}")
+        for order, discount in rows
+    ]
+    link = url_for(f"{endpoint}.index_view", **{OrderColumns.coupon_filter_arg(): coupon.id})
+    rows.append(Markup('<a href="{}">Toutes les commandes de ce coupon ({})</a>').format(link, total))
+    return Markup("<br>").join(rows)
+
+
 class CouponColumns:
     """A coupon and its usage (paid orders and the discount they got), for the office and the accountant."""
 
@@ -206,7 +238,7 @@ class CouponColumns:
         "max_uses_per_student",
         "active",
     ]
-    column_details_list = [*column_list, "description", "created_at"]
+    column_details_list = [*column_list, "description", "created_at", "orders"]
     column_searchable_list = ["code", "description"]
     column_filters = [BooleanEqualFilter(Coupon.active, "Actif")]
     column_sortable_list = [
@@ -234,6 +266,7 @@ class CouponColumns:
         "discount_given_cents": "Rabais accordés",
         "active": "Actif",
         "created_at": "Créé le",
+        "orders": "Commandes",
     }
     column_descriptions = {
         "redemptions_count": "Comptées dès le début du paiement, pour que la limite tienne.",
@@ -245,6 +278,7 @@ class CouponColumns:
         "starts_at": datetime_column,
         "ends_at": datetime_column,
         "created_at": datetime_column,
+        "orders": _coupon_orders_column,
     }
 
 

@@ -4,18 +4,28 @@ from flask import url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from .. import flags, messaging, outbox, reports, support, tutor_home
+from .. import flags, messaging, operations, outbox, reports, support, tutor_home
 from ..extensions import db
 from ..formatting import money
 from ..localtime import local_today
-from ..models import BACK_OFFICE_ROLES, Coupon, Course, Order, OutboxStatus, Role, Tutor, utcnow
+from ..models import (
+    BACK_OFFICE_ROLES,
+    OUTBOX_EVENT_TYPE_LABELS,
+    OUTBOX_STATUS_LABELS,
+    Coupon,
+    Course,
+    OutboxStatus,
+    Role,
+    Tutor,
+    utcnow,
+)
 from .base import OFFICE, SecureIndexView
 from .outbox import OutboxEventView
 from .payouts import hours
 from .revenue import AMOUNTS, MARGIN_RATE, percent
 from .sales import OrderColumns
+from .support import TicketView, UnansweredFilter
 
 
 def _count_active(model):
@@ -67,6 +77,30 @@ def _warnings(orders_endpoint):
     return warnings
 
 
+def _unanswered_filter_arg():
+    """The ticket list's URL argument that keeps unanswered tickets."""
+    index = next(i for i, f in enumerate(TicketView.column_filters) if isinstance(f, UnansweredFilter))
+    return f"flt0_{index}"
+
+
+def _office_lists():
+    """What staff and administrators deal with today: sessions, tickets, deliveries, quick links."""
+    return {
+        "todays_sessions": operations.todays_sessions(local_today(utcnow())),
+        "unanswered_tickets": operations.unanswered_tickets(),
+        "unanswered_link": url_for("tickets.index_view", **{_unanswered_filter_arg(): "1"}),
+        "deliveries": operations.deliveries_needing_attention(),
+        "outbox_status_label": OUTBOX_STATUS_LABELS.get,
+        "outbox_type_label": OUTBOX_EVENT_TYPE_LABELS.get,
+        "quick_actions": [
+            ("Réserver sans paiement", url_for("appointments.book")),
+            ("Nouveau coupon", url_for("coupons.create_view")),
+            ("Billets sans réponse", url_for("tickets.index_view", **{_unanswered_filter_arg(): "1"})),
+            ("Envois sortants", url_for("outbox.index_view")),
+        ],
+    }
+
+
 class OverviewView(SecureIndexView):
     allowed_roles = BACK_OFFICE_ROLES
 
@@ -83,16 +117,22 @@ class OverviewView(SecureIndexView):
         (last_month, last), (this_month, this) = reports.month_over_month(local_today(utcnow()))
         # The accountant reads orders in their own, read-only list.
         orders_endpoint = "accounting_orders" if current_user.role == Role.ACCOUNTANT else "orders"
-        recent_orders = db.session.scalars(
-            select(Order).options(selectinload(Order.user)).order_by(Order.created_at.desc()).limit(10)
-        ).all()
+        office = current_user.role in OFFICE
         return self.render(
             "admin/overview.html",
             counts=counts,
             warnings=_warnings(orders_endpoint),
             disputes=flags.open_disputes(),
             orders_endpoint=orders_endpoint,
-            recent_orders=recent_orders,
+            recent_orders=operations.recent_orders(),
+            flagged_orders=operations.flagged_orders(),
+            flag_reasons=operations.flag_reasons,
+            flagged_link=url_for(f"{orders_endpoint}.index_view", **{OrderColumns.flagged_filter_arg(): "1"}),
+            flagged_items_link=url_for(
+                f"{orders_endpoint}.index_view", **{OrderColumns.flagged_items_filter_arg(): "1"}
+            ),
+            office=office,
+            **(_office_lists() if office else {}),
             revenue_months=(this_month.label, last_month.label),
             revenue_rows=_revenue_rows(last, this),
         )

@@ -1,6 +1,7 @@
 """Refunds: the list for the office and the accountant, and the office's refund page for an order."""
 
 import uuid
+from decimal import Decimal
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
@@ -102,15 +103,41 @@ class RefundView(RefundColumns, ReadOnlyModelView):
 
     allowed_roles = OFFICE
 
-    @expose("/commande/<int:order_id>", methods=("GET", "POST"))
-    def refund_order(self, order_id):
+    def _refund_form(self, order_id):
         order = db.session.get(Order, order_id)
         if order is None:
             abort(404)
         balances = item_balances(order)
         form = RefundForm()
         form.sessions.choices = [SelectChoice(b.item.id, _session_label(b)) for b in balances if b.cancellable]
-        refundable = open_to_refund_cents(order, balances)
+        return order, balances, form, open_to_refund_cents(order, balances)
+
+    def _page(self, order, balances, form, refundable, confirming=False):
+        chosen = set(form.sessions.data or []) if confirming else set()
+        return self.render(
+            "admin/refund_order.html",
+            order=order,
+            balances=balances,
+            form=form,
+            refundable=refundable,
+            status_labels=REFUND_STATUS_LABELS,
+            confirming=confirming,
+            amount_text=f"{Decimal(form.amount.data or 0).scaleb(-2):.2f}" if confirming else "",
+            chosen_sessions=[choice.label for choice in form.sessions.choices if choice.value in chosen],
+        )
+
+    @expose("/commande/<int:order_id>/confirmer", methods=("POST",))
+    def confirm_refund(self, order_id):
+        """The confirmation step: what will be refunded and cancelled, before the gateway is called."""
+        order, balances, form, refundable = self._refund_form(order_id)
+        if not form.validate_on_submit():
+            return self._page(order, balances, form, refundable), 400
+        return self._page(order, balances, form, refundable, confirming=True)
+
+    @expose("/commande/<int:order_id>", methods=("GET", "POST"))
+    def refund_order(self, order_id):
+        """The refund page; its POST (sent from the confirmation step) calls the gateway."""
+        order, balances, form, refundable = self._refund_form(order_id)
         if request.method == "GET":
             form.request_key.data = uuid.uuid4().hex
             form.amount.data = refundable or None
@@ -140,11 +167,4 @@ class RefundView(RefundColumns, ReadOnlyModelView):
                         "success",
                     )
                 return redirect(url_for(".refund_order", order_id=order.id))
-        return self.render(
-            "admin/refund_order.html",
-            order=order,
-            balances=balances,
-            form=form,
-            refundable=refundable,
-            status_labels=REFUND_STATUS_LABELS,
-        ), form_status()
+        return self._page(order, balances, form, refundable), form_status()

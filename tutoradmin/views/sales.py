@@ -4,7 +4,7 @@ Appointments are not edited as rows: booking and cancelling go through the booki
 (time locks, credits, history) in `tutoradmin.appointments`, from the pages below.
 """
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, FilterLike
 from flask_admin.model.template import EndpointLinkRowAction
@@ -14,7 +14,7 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from .. import appointments, flags
+from .. import appointments, calendars, flags, operations
 from ..extensions import db
 from ..formatting import local_datetime, money
 from ..forms import BaseForm
@@ -25,6 +25,7 @@ from ..models import (
     ORDER_STATUS_LABELS,
     Appointment,
     AppointmentStatus,
+    CouponRedemption,
     Course,
     Order,
     OrderItem,
@@ -54,6 +55,20 @@ MONEY_COLUMNS = ("subtotal_cents", "discount_cents", "credit_cents", "total_cent
 
 class ClearFlagForm(BaseForm):
     note = TextAreaField("Note (facultative) : ce qui a été fait", validators=[Length(max=1000)])
+
+
+def _history_column(_view, _context, appointment, _name):
+    """The appointment's modification history, oldest first, one change per line."""
+    return lines(
+        [
+            f"{local_datetime(when)} — {what} — par {who}" + (f" — {details}" if details else "")
+            for when, what, who, details in operations.appointment_history(appointment)
+        ]
+    )
+
+
+def _active_courses():
+    return db.session.scalars(db.select(Course).where(Course.active.is_(True)).order_by(Course.title)).all()
 
 
 def _order_of_item(_view, _context, appointment, _name):
@@ -87,6 +102,7 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
         "tutor_share_percent",
         "student_credit_percent",
         "created_at",
+        "history",
     ]
     column_sortable_list = ["starts_at", "duration_minutes", "status"]
     column_default_sort = ("starts_at", True)
@@ -123,6 +139,7 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
         "tutor_share_percent": "Part payée au tuteur (%)",
         "student_credit_percent": "Crédit à l'étudiant (%)",
         "created_at": "Créée le",
+        "history": "Historique des modifications",
         "student.email": "Courriel de l'étudiant",
         "student.last_name": "Nom de l'étudiant",
         "tutor.display_name": "Tuteur",
@@ -137,6 +154,7 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
         "attendance": label_column(ATTENDANCE_LABELS),
         "attendance_marked_at": datetime_column,
         "created_at": datetime_column,
+        "history": _history_column,
     }
     column_extra_row_actions = [
         EndpointLinkRowAction("fa fa-comments", ".messages", title="Messages"),
@@ -178,22 +196,33 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
 
     @expose("/reserver", methods=("GET", "POST"))
     def book(self):
-        """Book a session without payment (make-up or goodwill session)."""
+        """Book a session without payment (make-up or goodwill session), in two steps.
+
+        First the course, then the rest of the form, whose tutor choices are the course's own tutors;
+        the booking rules refuse any other tutor all the same.
+        """
+        courses = _active_courses()
+        chosen = request.form.get("course_id") if request.method == "POST" else request.args.get("cours")
+        course = next((c for c in courses if str(c.id) == (chosen or "").strip()), None)
+        if course is None:
+            if request.method == "POST":
+                flash("Choisissez un cours actif.", "error")
+            return self.render("admin/book_appointment.html", courses=courses, course=None, form=None), form_status()
         form = BookAppointmentForm()
         form.student_id.choices = [
             SelectChoice(u.id, f"{u.full_name} — {u.email}") for u in appointments.bookable_students()
         ]
+        form.course_id.choices = [SelectChoice(c.id, c.title) for c in courses]
+        # Any active tutor passes the form, so that the booking rules give their own message.
         form.tutor_id.choices = [SelectChoice(t.id, t.display_name) for t in appointments.active_tutors()]
-        form.course_id.choices = [
-            SelectChoice(c.id, c.title)
-            for c in db.session.scalars(db.select(Course).where(Course.active.is_(True)).order_by(Course.title))
-        ]
+        if request.method == "GET":
+            form.course_id.data = course.id
         if form.validate_on_submit():
             done = perform(
                 lambda: appointments.book_without_payment(
                     db.session.get(User, form.student_id.data),
                     db.session.get(Tutor, form.tutor_id.data),
-                    db.session.get(Course, form.course_id.data),
+                    course,
                     form.starts_at.data,
                     form.duration_minutes.data,
                     current_user,
@@ -204,14 +233,8 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
             )
             if done:
                 return done
-        return self.render(
-            "admin/action_form.html",
-            title="Réserver une séance sans paiement",
-            summary=[],
-            form=form,
-            submit_label="Réserver",
-            back_url=url_for(".index_view"),
-        ), form_status()
+        form.tutor_id.choices = [SelectChoice(t.id, t.display_name) for t in calendars.course_tutors(course.id)]
+        return self.render("admin/book_appointment.html", courses=courses, course=course, form=form), form_status()
 
 
 class FlaggedFilter(BaseSQLAFilter):
@@ -243,6 +266,34 @@ class OrderFlaggedFilter(BaseSQLAFilter):
 
 
 ORDER_FLAGGED_FILTER = OrderFlaggedFilter()
+ITEM_FLAGGED_FILTER = FlaggedFilter()
+
+
+class CouponUsedFilter(BaseSQLAFilter):
+    """Paid orders that used a coupon (its number), as counted on the coupon's page."""
+
+    def __init__(self):
+        super().__init__(Order.id, "Coupon utilisé (numéro)")
+
+    def validate(self, value):
+        return value.strip().isdigit() and len(value.strip()) < 10
+
+    def clean(self, value):
+        return int(value.strip())
+
+    def apply(self, query, value, alias=None):
+        used = (
+            select(CouponRedemption.id)
+            .where(CouponRedemption.order_id == Order.id, CouponRedemption.coupon_id == value)
+            .exists()
+        )
+        return query.filter(used)
+
+    def operation(self):
+        return "est"
+
+
+COUPON_FILTER = CouponUsedFilter()
 
 
 def _flag_column(_view, _context, order, _name):
@@ -306,8 +357,9 @@ class OrderColumns:
         FilterEqual(Order.status, "Statut", options=choices(ORDER_STATUS_LABELS)),
         *local_day_filters(Order.paid_at, "Payée"),
         *local_day_filters(Order.created_at, "Créée"),
-        FlaggedFilter(),
+        ITEM_FLAGGED_FILTER,
         ORDER_FLAGGED_FILTER,
+        COUPON_FILTER,
     ]
     column_labels = {
         "id": "Numéro",
@@ -351,6 +403,16 @@ class OrderColumns:
     def flagged_filter_arg():
         """The list's URL argument that keeps flagged orders (filters are numbered by position)."""
         return f"flt0_{OrderColumns.column_filters.index(ORDER_FLAGGED_FILTER)}"
+
+    @staticmethod
+    def flagged_items_filter_arg():
+        """The list's URL argument that keeps orders with a flagged session."""
+        return f"flt0_{OrderColumns.column_filters.index(ITEM_FLAGGED_FILTER)}"
+
+    @staticmethod
+    def coupon_filter_arg():
+        """The list's URL argument that keeps the orders of one coupon (its number)."""
+        return f"flt0_{OrderColumns.column_filters.index(COUPON_FILTER)}"
 
 
 class OrderView(OrderColumns, ReadOnlyModelView):
