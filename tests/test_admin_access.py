@@ -51,6 +51,8 @@ OFFICE_URLS = [
     "/admin/billets/",
     "/admin/envois-sortants/",
     "/admin/demandes-de-cours/",
+    "/admin/performance/",
+    "/admin/evaluations/",
 ]
 ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/", "/admin/parametres/"]
 ACCOUNTING_URLS = [
@@ -430,6 +432,7 @@ MODEL_LISTS = [
     if u
     not in ACCOUNTING_REPORTS
     | {"/admin/revenus/", "/admin/paiements-tuteurs/", "/admin/parametres/", "/admin/mes-cours/"}
+    | {"/admin/performance/", "/admin/evaluations/"}
 ]
 
 

@@ -61,6 +61,7 @@ from tutoradmin.views.forms import (
 )
 from tutoradmin.views.outbox import ResendForm
 from tutoradmin.views.payouts import MarkPaidForm
+from tutoradmin.views.ratings import HideCommentForm, ShowCommentForm
 from tutoradmin.views.sales import ClearFlagForm
 from tutoradmin.views.settings import AttendancePolicyForm
 from tutoradmin.views.tutor_moves import TutorMoveForm
@@ -423,6 +424,7 @@ def test_the_webhook_answers_junk_and_signed_junk_without_failing(app, db, gatew
 
 ADMIN_FORMS = {
     "refund_order": RefundForm,
+    "confirm_refund": RefundForm,
     "cancel": CancelAppointmentForm,
     "book": BookAppointmentForm,
     "credit": CreditAdjustmentForm,
@@ -434,6 +436,8 @@ ADMIN_FORMS = {
     # The tutor answers with the student's form: one set of fields and rules for both sides.
     "messages": SessionMessageForm,
     "hide_message": HideMessageForm,
+    "hide_comment": HideCommentForm,
+    "show_comment": ShowCommentForm,
     "attendance": AttendanceForm,
     "attendance_policy": AttendancePolicyForm,
     "ask": CourseRequestForm,

@@ -20,6 +20,8 @@ ACTION_LABELS = {
     "attendance_policy.changed": "Politique de présence modifiée",
     "course_request.approved": "Demande de cours acceptée",
     "course_request.refused": "Demande de cours refusée",
+    "rating.comment_hidden": "Commentaire d'évaluation masqué",
+    "rating.comment_shown": "Commentaire d'évaluation réaffiché",
 }
 
 #: What the audited rows are called.
@@ -29,6 +31,7 @@ TARGET_LABELS = {
     "course_requests": "Demande de cours",
     "orders": "Commande",
     "outbox_events": "Envoi sortant",
+    "ratings": "Évaluation",
     "session_messages": "Message sur une séance",
     "tutor_payouts": "Relevé de paie",
     "tutors": "Tuteur",

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from . import attendance, earnings, messaging
+from . import attendance, earnings, messaging, ratings
 from .extensions import db
 from .localtime import add_months, local_instant, local_today, month_of
 from .models import Appointment, AppointmentStatus, Course, Rating
@@ -109,7 +109,7 @@ def month_figures(tutor_id, now):
 
 
 def rating_summary(tutor_id, limit=LATEST_COMMENTS):
-    """The average score (one decimal) and count of the tutor's ratings, and the latest comments."""
+    """The average score (one decimal) and count of the tutor's ratings, and the latest comments not hidden."""
     of_tutor = Rating.appointment_id.in_(select(Appointment.id).where(Appointment.tutor_id == tutor_id))
     total, count = db.session.execute(select(func.sum(Rating.score), func.count(Rating.id)).where(of_tutor)).one()
     average = (Decimal(total) / count).quantize(Decimal("0.1"), ROUND_HALF_UP) if count else None
@@ -117,7 +117,7 @@ def rating_summary(tutor_id, limit=LATEST_COMMENTS):
         select(Rating.score, Rating.comment, Rating.created_at, Course.title)
         .join(Appointment, Appointment.id == Rating.appointment_id)
         .join(Course, Course.id == Appointment.course_id)
-        .where(Appointment.tutor_id == tutor_id, Rating.comment != "")
+        .where(Appointment.tutor_id == tutor_id, Rating.comment != "", ratings.comment_shown())
         .order_by(Rating.created_at.desc(), Rating.id.desc())
         .limit(limit)
     ).all()

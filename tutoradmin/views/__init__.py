@@ -42,6 +42,8 @@ from .outbox import OutboxEventView
 from .overview import OverviewView
 from .payouts import AccountingStatementView, PayoutView
 from .people import AuditLogView, StudentView, UserView
+from .performance import PerformanceView
+from .ratings import RatingView
 from .refunds import AccountingRefundView, RefundView
 from .revenue import AccountingRevenueView, OfficeRevenueView
 from .sales import AppointmentView, OrderView
@@ -117,6 +119,11 @@ def init_admin(app):
             endpoint="outbox",
             url="envois-sortants",
         ),
+    )
+    # Office follow-up: tutors' performance, courses' activity, ratings and their moderation.
+    admin.add_views(
+        PerformanceView(name="Performance", category="Suivi", endpoint="performance", url="performance"),
+        RatingView(name="Évaluations", category="Suivi", endpoint="ratings", url="evaluations"),
     )
     # Administrators only.
     admin.add_views(
