@@ -11,7 +11,7 @@ from tutoradmin import credits
 from tutoradmin.checkout import expire_abandoned, quote, start_checkout
 from tutoradmin.fulfilment import payment_succeeded
 from tutoradmin.models import Appointment, CreditEntry, CreditKind, Role
-from tutoradmin.views.sales import FlaggedFilter
+from tutoradmin.views.orders import FlaggedFilter
 
 from .shopping import billing, count, fill, new_cart
 

@@ -59,10 +59,10 @@ from tutoradmin.views.forms import (
     RefundForm,
     TicketReplyForm,
 )
+from tutoradmin.views.orders import ClearFlagForm
 from tutoradmin.views.outbox import ResendForm
 from tutoradmin.views.payouts import MarkPaidForm
 from tutoradmin.views.ratings import HideCommentForm, ShowCommentForm
-from tutoradmin.views.sales import ClearFlagForm
 from tutoradmin.views.settings import AttendancePolicyForm
 from tutoradmin.views.tutor_moves import TutorMoveForm
 

@@ -38,6 +38,7 @@ from .accounting import (
 from .availability import ExceptionView, TimeOffView, WeeklyRuleView
 from .catalog import CouponView, CourseView, TutorView
 from .course_requests import CourseRequestView, MyCoursesView
+from .orders import OrderView
 from .outbox import OutboxEventView
 from .overview import OverviewView
 from .payouts import AccountingStatementView, PayoutView
@@ -46,7 +47,7 @@ from .performance import PerformanceView
 from .ratings import RatingView
 from .refunds import AccountingRefundView, RefundView
 from .revenue import AccountingRevenueView, OfficeRevenueView
-from .sales import AppointmentView, OrderView
+from .sales import AppointmentView
 from .settings import SettingsView
 from .support import TicketView
 from .tutor import (

@@ -13,7 +13,7 @@ from .columns import (
     money_column,
     money_export,
 )
-from .sales import MONEY_COLUMNS, OrderColumns
+from .orders import MONEY_COLUMNS, OrderColumns
 
 
 def _exports(formatters, money_columns):

@@ -23,7 +23,7 @@ from .columns import (
     money_column,
 )
 from .fields import LocalDateTimeField, MoneyField
-from .sales import OrderColumns
+from .orders import OrderColumns
 
 POSITIVE_AMOUNT = NumberRange(min=1, message="Le montant doit être supérieur à zéro.")
 RATE_CEILING = NumberRange(

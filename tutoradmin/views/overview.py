@@ -21,10 +21,10 @@ from ..models import (
     utcnow,
 )
 from .base import OFFICE, SecureIndexView
+from .orders import OrderColumns
 from .outbox import OutboxEventView
 from .payouts import hours
 from .revenue import AMOUNTS, MARGIN_RATE, percent
-from .sales import OrderColumns
 from .support import TicketView, UnansweredFilter
 
 
