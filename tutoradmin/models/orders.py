@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +54,13 @@ class Order(db.Model):
         # The order lists show the latest orders first.
         Index("ix_orders_created_at", "created_at"),
         Index("uq_orders_receipt_number", "receipt_number", unique=True),
+        # The overview's flagged orders: a handful of rows among all orders.
+        Index(
+            "ix_orders_flagged_at",
+            "flagged_at",
+            sqlite_where=text("flagged_at IS NOT NULL"),
+            postgresql_where=text("flagged_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +128,13 @@ class OrderItem(db.Model):
             "credit_cents",
         ),
         Index("ix_order_items_earnings", "id", "course_id", "tutor_id", "tutor_earnings_cents"),
+        Index(
+            "ix_order_items_flagged_at",
+            "order_id",
+            "flagged_at",
+            sqlite_where=text("flagged_at IS NOT NULL"),
+            postgresql_where=text("flagged_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
