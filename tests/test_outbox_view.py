@@ -183,6 +183,19 @@ def test_a_delivered_or_refused_event_can_be_sent_again(db, make, now, status):
     assert (row.status, row.attempts, row.delivered_at) == ("pending", 0, None)
 
 
+def test_a_resend_that_waited_for_another_one_finds_it_done(db, make, now):
+    """Two clicks: the second read the clock first, then waited for the row while the first resent it."""
+    row = _event(db, now)
+    db.session.commit()
+    staff = make.user(role="staff")
+    assert outbox.resend(row, staff, now) is True
+    db.session.commit()
+
+    assert outbox.resend(row, staff, now - timedelta(seconds=1)) is False
+    db.session.commit()
+    assert len(_audit_lines(db, "outbox.resent")) == 1
+
+
 def test_an_event_a_worker_is_sending_cannot_be_resent(db, make, now):
     row = _event(db, now, status="pending", attempts=3, claim_token="w" * 32, claimed_until=now + timedelta(seconds=50))
     db.session.commit()

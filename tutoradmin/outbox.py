@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from . import audit
 from .errors import DomainError
 from .extensions import db
-from .models import OutboxEvent, OutboxStatus
+from .models import OutboxEvent, OutboxStatus, utcnow
 
 
 def emit(event_type, payload, dedupe_key, now, ordering_key=None):
@@ -53,7 +53,10 @@ def resend(event, actor, now):
     db.session.refresh(event, with_for_update=True)
     if event.claimed_until is not None and event.claimed_until > now:
         raise DomainError(RESEND_WHILE_CLAIMED)
-    if event.status == OutboxStatus.PENDING and event.attempts == 0 and event.next_attempt_at <= now:
+    # Compared with the clock read after the lock: a resend committed while this request waited for the row
+    # may be due later than the `now` this request read before waiting, and it is still the same resend.
+    due_by = max(now, utcnow())
+    if event.status == OutboxStatus.PENDING and event.attempts == 0 and event.next_attempt_at <= due_by:
         return False
     before = {
         "status": event.status,
