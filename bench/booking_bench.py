@@ -1,215 +1,251 @@
-"""Benchmark: month map and day list of the busiest course through the real HTTP stack.
+"""Benchmark: the booking pages and API, and adding to the cart, as ratios to a trivial route of the same app.
 
-Builds a large SQLite database (60 tutors, 20 courses, 16 tutors on the busiest
-course, a year of appointments), serves the app with Werkzeug on a local port
-and reports median latencies next to a trivial route of the same app.
+Builds the dataset of booking_data.py (60 tutors, 20 courses, 16 tutors on the busiest one, a
+year of sessions with their slot cells) through the migrations, then measures in up to three ways:
 
-    .venv/bin/python bench/booking_bench.py [--requests 200]
+- inprocess: the app called through Flask's test client, in this process;
+- http: the app served by gunicorn (2 workers), one request at a time from this process;
+- load: the same gunicorn under wrk (`apt-get install -y wrk`): the booking mix of booking_mix.lua,
+  first unloaded (one connection, no think time) for its median, then 20 visitors for its p95.
 
-Targets (2-core machine, SQLite): month map ≤ 30 ms, day list ≤ 10 ms (median).
+Every route is timed next to `/sante` (no database) in the same rounds, in a shuffled order, so
+that a busy machine slows both alike; the targets are ratios of medians: day slots and month map
+≤ 4×, booking page, course list and course page ≤ 5×, adding to the cart ≤ 8×. Adding is done
+as a browser does it: the booking page gives the session cookie and CSRF token, the add posts
+JSON with X-CSRFToken; the item is then removed from the cart (timed apart), which releases its hold,
+so that each add targets a free slot and the data does not drift.
+
+Think time under load: 20 closed-loop clients that never pause would keep 2 workers busy
+forever and measure the queue, not the app. A visitor of the booking page reads and clicks
+every few seconds; each wrk connection waits 0.5 to 1.5 s (1 s on average) between requests,
+a brisk visitor, so 20 of them send about 20 requests per second (72 000 an hour), which the
+script prints as measured. Target: p95 under load ≤ 4× the unloaded median,
+and no error (non-2xx/3xx answers, socket errors and timeouts all count).
+
+    .venv/bin/python bench/booking_bench.py [--mode inprocess|http|load|all] [--requests 200] [--check]
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/booking_bench.py
+
+Without BENCH_DATABASE_URL, a temporary SQLite file. --keep reuses a database built before.
 """
 
 import argparse
-import http.client
-import logging
+import json
 import random
-import statistics
+import re
 import sys
-import tempfile
-import threading
-import time as clock
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from sqlalchemy import insert
-from werkzeug.serving import make_server
+import _common
+from _common import Report, database_url, load_average, reset_schema, timed_ms
+from _server import HttpClient, gunicorn, wrk
+from booking_data import FULL, TINY, build_dataset
+from sqlalchemy import func, select
 
 from tutoradmin import create_app
 from tutoradmin.extensions import db
-from tutoradmin.localtime import LOCAL_TZ, local_instant
-from tutoradmin.models import (
-    Appointment,
-    AvailabilityException,
-    Course,
-    TimeOff,
-    Tutor,
-    TutorCourse,
-    User,
-    WeeklyRule,
-)
+from tutoradmin.localtime import LOCAL_TZ
+from tutoradmin.models import Appointment, CartItem, Hold, SlotLock
 
-TUTORS = 60
-COURSES = 20
-BUSIEST_TUTORS = 16
+LUA_MIX = Path(__file__).resolve().parent / "booking_mix.lua"
+TRIVIAL = "trivial route (/sante)"
+CSRF_IN_PAGE = re.compile(r'data-csrf="([^"]+)"')
+REMOVE_FORM = re.compile(r'action="/panier/retirer/(\d+)">\s*<input type="hidden" name="csrf_token" value="([^"]+)"')
+LOAD_CONNECTIONS = 20
+LOAD_RATIO = 4
 
 
-def build_dataset(seed=42):
-    """Insert the dataset with bulk statements; returns the busiest course's slug."""
+class InProcessClient:
+    """One visitor through Flask's test client: cookies kept, CSRF checked as in production."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def request(self, method, path, body=None, headers=None):
+        response = self.client.open(path, method=method, data=body, headers=headers or {})
+        return response.status_code, response.get_data(as_text=True)
+
+
+def expect(client, method, path, status=200, **kwargs):
+    answer, text = client.request(method, path, **kwargs)
+    if answer != status:
+        raise SystemExit(f"{method} {path} → {answer} (expected {status}): {text[:300]!r}")
+    return text
+
+
+class CartAdd:
+    """Add a free slot to a guest's cart (timed), then remove it (timed apart), as the booking page does."""
+
+    def __init__(self, client, slug, starts):
+        self.client, self.slug, self.starts = client, slug, starts
+        self.turn = 0
+        page = expect(client, "GET", f"/cours/{slug}/reservation")
+        self.csrf = CSRF_IN_PAGE.search(page).group(1)
+        self.removals = []
+
+    def __call__(self):
+        start = self.starts[self.turn % len(self.starts)]
+        self.turn += 1
+        body = json.dumps({"cours": self.slug, "tuteur": None, "creneaux": [{"debut": start, "duree": 60}]})
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": self.csrf}
+        _, elapsed = timed_ms(lambda: expect(self.client, "POST", "/panier/ajouter", body=body, headers=headers))
+        forms = REMOVE_FORM.findall(expect(self.client, "GET", "/panier"))
+        if len(forms) != 1:
+            raise SystemExit(f"the cart should hold exactly the slot just added, it holds {len(forms)}")
+        item_id, token = forms[0]
+        body = f"csrf_token={token}"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        _, removal = timed_ms(
+            lambda: expect(self.client, "POST", f"/panier/retirer/{item_id}", 302, body=body, headers=headers)
+        )
+        self.removals.append(removal)
+        return elapsed
+
+
+def visit_days(now):
+    """The day the day-slot route asks for (three days ahead) and the month the month map shows."""
+    day = (now.astimezone(LOCAL_TZ) + timedelta(days=3)).date()
+    month = day.replace(day=1)
+    return day, month
+
+
+def free_starts(client, slug, day):
+    """Starts of free 60-minute slots on `day` or the first following day that has some."""
+    for offset in range(14):
+        asked = day + timedelta(days=offset)
+        data = json.loads(expect(client, "GET", f"/api/cours/{slug}/creneaux?date={asked}&duree=60"))
+        if data["creneaux"]:
+            return [slot["debut"] for slot in data["creneaux"]]
+    raise SystemExit(f"no free slot for {slug} in the fortnight after {day}")
+
+
+def routes(slug, day, month):
+    """(label, path, target ratio) of every GET measured."""
+    return [
+        (TRIVIAL, "/sante", None),
+        ("day slots, busiest course, 60 min", f"/api/cours/{slug}/creneaux?date={day}&duree=60", 4),
+        ("month map, busiest course, 120 min", f"/api/cours/{slug}/disponibilites?mois={month:%Y-%m}&duree=120", 4),
+        ("booking page (/cours/<slug>/reservation)", f"/cours/{slug}/reservation", 5),
+        ("course list (/cours)", "/cours", 5),
+        ("course page (/cours/<slug>)", f"/cours/{slug}", 5),
+    ]
+
+
+def measure(name, title, client, slug, rounds, warmup=10, seed=1):
+    """Time every route and the cart add in shuffled rounds, print the table; returns the targets missed."""
+    day, month = visit_days(datetime.now(UTC))
+    gets = routes(slug, day, month)
+    add = CartAdd(client, slug, free_starts(client, slug, day))
+    calls = [(label, lambda path=path: expect(client, "GET", path)) for label, path, _ in gets]
+    calls.append(("add to cart (POST, JSON, CSRF)", add))
+    timings = {label: [] for label, _ in calls}
     rng = random.Random(seed)
+    for turn in range(warmup + rounds):
+        rng.shuffle(calls)
+        for label, call in calls:
+            elapsed = call() if call is add else timed_ms(call)[1]
+            if turn >= warmup:
+                timings[label].append(elapsed)
+    report = Report(name, title, TRIVIAL)
+    for label, _path, target in gets:
+        report.add(label, timings[label], target)
+    report.add("add to cart (POST, JSON, CSRF)", timings["add to cart (POST, JSON, CSRF)"], 8)
+    report.add("remove from cart (POST, form)", add.removals[warmup:])
+    report.print()
+    return report.missed
+
+
+def load(port, slug, seconds, think_ms):
+    """The booking mix under wrk: unloaded median, then p95 with 20 visitors; returns the targets missed."""
     now = datetime.now(UTC)
-    today = now.astimezone(LOCAL_TZ).date()
-    users = [
-        {
-            "email": f"tuteur{i}@bench.test",
-            "password_hash": "x",
-            "role": "tutor",
-            "status": "active",
-            "first_name": "T",
-            "last_name": str(i),
-            "created_at": now,
-        }
-        for i in range(TUTORS)
-    ] + [
-        {
-            "email": f"eleve{i}@bench.test",
-            "password_hash": "x",
-            "role": "student",
-            "status": "active",
-            "first_name": "E",
-            "last_name": str(i),
-            "created_at": now,
-        }
-        for i in range(400)
-    ]
-    db.session.execute(insert(User), users)
-    db.session.execute(
-        insert(Course),
-        [
-            {
-                "slug": f"cours-{i}",
-                "title": f"Cours {i}",
-                "full_name": "",
-                "description": "",
-                "rate_cents": 4500,
-                "active": True,
-                "created_at": now,
-            }
-            for i in range(COURSES)
-        ],
-    )
-    db.session.execute(
-        insert(Tutor),
-        [
-            {
-                "user_id": i + 1,
-                "display_name": f"Tuteur {i}",
-                "bio": "",
-                "hourly_rate_cents": 2500,
-                "priority": rng.randint(0, 20),
-                "active": True,
-                "created_at": now,
-            }
-            for i in range(TUTORS)
-        ],
-    )
-    assignments = {(t, 1) for t in range(1, BUSIEST_TUTORS + 1)}
-    for tutor in range(1, TUTORS + 1):
-        for course in rng.sample(range(2, COURSES + 1), 3):
-            assignments.add((tutor, course))
-    db.session.execute(
-        insert(TutorCourse), [{"tutor_id": t, "course_id": c, "created_at": now} for t, c in sorted(assignments)]
-    )
-    rules, exceptions, time_off, appointments = [], [], [], []
-    for tutor in range(1, TUTORS + 1):
-        for weekday in rng.sample(range(7), 5):
-            rules.append(
-                {"tutor_id": tutor, "weekday": weekday, "start_time": time(9), "end_time": time(12), "created_at": now}
-            )
-            rules.append(
-                {"tutor_id": tutor, "weekday": weekday, "start_time": time(13), "end_time": time(21), "created_at": now}
-            )
-        for _ in range(4):
-            day = today + timedelta(days=rng.randint(1, 60))
-            exceptions.append({"tutor_id": tutor, "date": day, "kind": "closed", "note": "", "created_at": now})
-        start = local_instant(today + timedelta(days=rng.randint(1, 60)), time(0))
-        time_off.append(
-            {
-                "tutor_id": tutor,
-                "starts_at": start,
-                "ends_at": start + timedelta(days=3),
-                "reason": "",
-                "created_at": now,
-            }
-        )
-        # A year of sessions: the past nine months and the next three, about three a working day.
-        for offset in range(-270, 90):
-            day = today + timedelta(days=offset)
-            for hour in rng.sample([9, 10, 13, 15, 17, 19], 3):
-                starts = local_instant(day, time(hour))
-                appointments.append(
-                    {
-                        "student_id": TUTORS + 1 + rng.randrange(400),
-                        "tutor_id": tutor,
-                        "course_id": 1 if tutor <= BUSIEST_TUTORS else 2,
-                        "starts_at": starts,
-                        "ends_at": starts + timedelta(hours=1),
-                        "duration_minutes": 60,
-                        "status": "completed" if offset < 0 else "scheduled",
-                        "created_at": now,
-                    }
-                )
-    db.session.execute(insert(WeeklyRule), rules)
-    db.session.execute(insert(AvailabilityException), exceptions)
-    db.session.execute(insert(TimeOff), time_off)
-    for chunk in range(0, len(appointments), 5000):
-        db.session.execute(insert(Appointment), appointments[chunk : chunk + 5000])
-    db.session.commit()
-    return "cours-0", len(appointments)
-
-
-def measure(port, path, count):
-    """Median and 95th percentile in milliseconds of `count` GETs on one keep-alive connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    timings = []
-    for i in range(count + 5):
-        started = clock.perf_counter()
-        conn.request("GET", path)
-        response = conn.getresponse()
-        body = response.read()
-        elapsed = (clock.perf_counter() - started) * 1000
-        if response.status != 200:
-            raise SystemExit(f"{path} → {response.status}: {body[:200]!r}")
-        if i >= 5:  # warm-up requests are not counted
-            timings.append(elapsed)
-    conn.close()
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200)
-    args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="tutoradmin-bench-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}", "SECRET_KEY": "bench"})
-    with app.app_context():
-        db.create_all()
-        started = clock.perf_counter()
-        slug, appointment_count = build_dataset()
+    first = (now.astimezone(LOCAL_TZ) + timedelta(days=1)).date()
+    days = ",".join(str(first + timedelta(days=i)) for i in range(28))
+    months = ",".join(sorted({f"{first + timedelta(days=i):%Y-%m}" for i in (0, 30)}))
+    args = [slug, days, months]
+    wrk(port, LUA_MIX, [*args, 0, 0], 2, max(1, seconds // 10))  # warm-up of both workers
+    alone = wrk(port, LUA_MIX, [*args, 0, 0], 1, max(1, seconds // 3))
+    busy = wrk(port, LUA_MIX, [*args, think_ms // 2, think_ms * 3 // 2], LOAD_CONNECTIONS, seconds)
+    ratio = busy["p95_ms"] / alone["median_ms"]
+    print(f"\nbooking mix under wrk ({LUA_MIX.name}), {load_average()}")
+    print(f"{'run':46} {'median':>10} {'p95':>10} {'req/s':>7} {'errors':>7}")
+    for label, run in (
+        ("unloaded: 1 connection, no think time", alone),
+        (f"{LOAD_CONNECTIONS} visitors, think {think_ms // 2}–{think_ms * 3 // 2} ms", busy),
+    ):
         print(
-            f"dataset: {TUTORS} tutors, {COURSES} courses, {BUSIEST_TUTORS} tutors on {slug}, "
-            f"{appointment_count} appointments ({clock.perf_counter() - started:.1f} s)"
+            f"{label:46} {run['median_ms']:7.2f} ms {run['p95_ms']:7.2f} ms {run['rate']:7.1f} {int(run['errors']):>7}"
         )
+    print(f"p95 under load / unloaded median: {ratio:.1f}× (target ≤ {LOAD_RATIO}×), {int(busy['requests'])} requests")
+    # The mix's own spread (pages and month maps beside day slots), apart from any queueing.
+    print(f"p95 under load / unloaded p95: {busy['p95_ms'] / alone['p95_ms']:.1f}×")
+    missed = []
+    if ratio > LOAD_RATIO:
+        missed.append(f"load: p95 {ratio:.1f}× the unloaded median > {LOAD_RATIO}×")
+    if busy["errors"] or alone["errors"]:
+        missed.append(f"load: {int(busy['errors'] + alone['errors'])} errors")
+    return missed
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=False)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_port
-    day = (datetime.now(LOCAL_TZ) + timedelta(days=3)).date()
-    month = (day.replace(day=1) + timedelta(days=32)).replace(day=1) if day.day > 20 else day.replace(day=1)
-    routes = [
-        ("trivial route (/sante)", "/sante"),
-        ("month map, 120 min", f"/api/cours/{slug}/disponibilites?mois={month:%Y-%m}&duree=120"),
-        ("day list, 120 min", f"/api/cours/{slug}/creneaux?date={day.isoformat()}&duree=120"),
-    ]
-    print(f"{'route':28} {'median':>9} {'p95':>9}  ({args.requests} requests each)")
-    for label, path in routes:
-        median, p95 = measure(port, path, args.requests)
-        print(f"{label:28} {median:7.2f} ms {p95:7.2f} ms")
-    server.shutdown()
+
+def check_no_drift(app, sessions):
+    """No hold, cart item or extra slot cell left behind by the adds and removals."""
+    with app.app_context():
+        holds = db.session.scalar(select(func.count()).select_from(Hold))
+        items = db.session.scalar(select(func.count()).select_from(CartItem))
+        locks = db.session.scalar(select(func.count()).select_from(SlotLock).where(SlotLock.hold_id.is_not(None)))
+        count = db.session.scalar(select(func.count()).select_from(Appointment))
+        db.session.remove()
+    if holds or items or locks or count != sessions:
+        raise SystemExit(f"data drifted: {holds} holds, {items} cart items, {locks} held cells, {count} sessions")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["inprocess", "http", "load", "all"], default="all")
+    parser.add_argument("--requests", type=int, default=200, help="rounds of every route, after the warm-up")
+    parser.add_argument("--warmup", type=int, default=10, help="rounds not counted, first")
+    parser.add_argument("--seconds", type=int, default=30, help="duration of the loaded wrk run")
+    parser.add_argument("--think-ms", type=int, default=1000, help="a visitor's average pause between requests")
+    parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--keep", action="store_true", help="reuse the database built by a previous run")
+    parser.add_argument("--tiny", action="store_true", help="a tiny dataset (smoke test)")
+    parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
+    args = parser.parse_args(argv)
+    url = database_url()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "banc-d-essai"})
+    if not args.keep:
+        _, elapsed = timed_ms(lambda: reset_schema(app))
+        with app.app_context():
+            (slug, sessions), building = timed_ms(lambda: build_dataset(TINY if args.tiny else FULL))
+            _common.analyze(db.engine)
+            db.session.remove()
+        size = TINY if args.tiny else FULL
+        print(
+            f"{app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}: schema {elapsed / 1000:.1f} s, dataset "
+            f"{building / 1000:.1f} s — {size.tutors} tutors, {size.courses} courses, {size.busiest_tutors} "
+            f"tutors on {slug}, {sessions} sessions"
+        )
+    slug = "cours-0"
+    with app.app_context():
+        sessions = db.session.scalar(select(func.count()).select_from(Appointment))
+        db.session.remove()
+    missed = []
+    if args.mode in ("inprocess", "all"):
+        title = f"in-process (Flask test client), {load_average()}"
+        missed += measure("in-process", title, InProcessClient(app), slug, args.requests, args.warmup)
+        check_no_drift(app, sessions)
+    if args.mode in ("http", "load", "all"):
+        with gunicorn(url, args.port, threads=args.threads):
+            if args.mode in ("http", "all"):
+                title = f"HTTP, gunicorn 2 workers × {args.threads} threads, {load_average()}"
+                missed += measure("http", title, HttpClient(args.port), slug, args.requests, args.warmup)
+                check_no_drift(app, sessions)
+            if args.mode in ("load", "all"):
+                missed += load(args.port, slug, args.seconds, args.think_ms)
+    for line in missed:
+        print(f"MISSED {line}")
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from tutoradmin.calendars import course_tutors, load_calendars
 from tutoradmin.localtime import local_instant
 from tutoradmin.models import AvailabilityException, Hold, TimeOff
+from tutoradmin.offers import course_offer
 from tutoradmin.slots import BookingWindow, course_slots, days_with_slots
 
 MONDAY = date(2026, 12, 7)
@@ -41,17 +42,19 @@ def _course_with_tutors(make, count):
 
 @pytest.mark.parametrize("tutors", [2, 12])
 def test_a_month_for_a_course_takes_the_same_queries_whatever_the_size(db, make, tutors):
-    course = _course_with_tutors(make, tutors)
+    slug = _course_with_tutors(make, tutors).slug
     db.session.commit()
     db.session.expire_all()
     with count_queries(db) as statements:
-        found = course_tutors(course.id)
-        calendars = load_calendars(found, MONDAY, MONDAY + timedelta(days=30), NOW)
+        offer = course_offer(slug)
+        calendars = load_calendars(offer.tutors, MONDAY, MONDAY + timedelta(days=30), NOW)
         days = days_with_slots(
             calendars, [MONDAY + timedelta(days=i) for i in range(31)], 120, BookingWindow.from_settings(NOW)
         )
-    assert len(statements) == 7
-    assert len(found) == tutors and days
+    # One for the course and its tutors, one for all their rules, exceptions, time off, sessions and holds.
+    assert len(statements) == 2
+    assert len(offer.tutors) == tutors and days
+    assert [t.priority for t in offer.tutors] == list(range(tutors))
 
 
 @pytest.mark.bare_rows

@@ -1,9 +1,10 @@
-"""Loads tutors' calendars for the slot engine: a fixed number of queries for any period."""
+"""Loads tutors' calendars for the slot engine: one query for any number of tutors and any period."""
 
 from collections import defaultdict
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import Date, Integer, String, Time, bindparam, cast, literal_column, null, select, union_all
 
 from .errors import DomainError
 from .extensions import db
@@ -19,9 +20,16 @@ from .models import (
     TutorCourse,
     WeeklyRule,
 )
+from .models.types import UTCDateTime
 from .slots import TutorCalendar
 
 UNKNOWN_TUTOR = "Ce tuteur n'enseigne pas ce cours."
+#: Who gets a slot several tutors could teach: the best (lowest) priority, then the lowest id.
+TUTOR_ORDER = (Tutor.priority, Tutor.id)
+
+# The `kind` of a calendar row that is neither an exception ("open", "closed") nor a weekly rule.
+_RULE = "rule"
+_BUSY = "busy"
 
 
 class UnknownTutor(DomainError):
@@ -34,77 +42,135 @@ def course_tutors(course_id, tutor_id=None):
         select(Tutor)
         .join(TutorCourse, TutorCourse.tutor_id == Tutor.id)
         .where(TutorCourse.course_id == course_id, Tutor.active.is_(True))
-        .order_by(Tutor.priority, Tutor.id)
+        .order_by(*TUTOR_ORDER)
     )
     if tutor_id is not None:
         query = query.where(Tutor.id == tutor_id)
     return db.session.scalars(query).all()
 
 
+def pick_tutors(tutors, tutor_id=None):
+    """All of a course's `tutors`, or only the one asked for, or UnknownTutor."""
+    if tutor_id is None:
+        return list(tutors)
+    chosen = [t for t in tutors if t.id == tutor_id]
+    if not chosen:
+        raise UnknownTutor(UNKNOWN_TUTOR)
+    return chosen
+
+
 def bookable_tutors(course_id, tutor_id=None):
     """The tutors a session of the course may go to: all its tutors, or the one asked for, or UnknownTutor."""
-    tutors = course_tutors(course_id, tutor_id)
-    if tutor_id is not None and not tutors:
-        raise UnknownTutor(UNKNOWN_TUTOR)
-    return tutors
+    return pick_tutors(course_tutors(course_id, tutor_id), tutor_id)
+
+
+def _nothing(type_):
+    # Typed, so that PostgreSQL can match the branches of the UNION and results are read with the right type.
+    return cast(null(), type_)
+
+
+def _busy_rows(model, *conditions):
+    return select(
+        literal_column(f"'{_BUSY}'", String),
+        model.tutor_id,
+        _nothing(Integer),
+        _nothing(Date),
+        _nothing(Time),
+        _nothing(Time),
+        model.starts_at,
+        model.ends_at,
+    ).where(
+        model.tutor_id.in_(bindparam("tutor_ids", expanding=True)),
+        model.starts_at < bindparam("range_end", type_=UTCDateTime),
+        model.ends_at > bindparam("range_start", type_=UTCDateTime),
+        *conditions,
+    )
+
+
+@cache
+def _calendar_statement():
+    """Weekly rules, exceptions and busy ranges (time off, sessions, active holds) of some tutors, as one UNION ALL.
+
+    Built once: every call sends the same statement with other values, so SQLAlchemy reuses its compiled form.
+    """
+    tutor_ids = bindparam("tutor_ids", expanding=True)
+    # Sessions last at most two hours, so a lower bound on their start keeps the
+    # (tutor, start) index scan to the period; time off can be any length.
+    lookback = bindparam("session_lookback", type_=UTCDateTime)
+    # The first branch names the columns and gives their types.
+    rules = select(
+        literal_column(f"'{_RULE}'", String).label("kind"),
+        WeeklyRule.tutor_id,
+        WeeklyRule.weekday,
+        _nothing(Date).label("date"),
+        WeeklyRule.start_time,
+        WeeklyRule.end_time,
+        _nothing(UTCDateTime).label("starts_at"),
+        _nothing(UTCDateTime).label("ends_at"),
+    ).where(WeeklyRule.tutor_id.in_(tutor_ids))
+    exceptions = select(
+        AvailabilityException.kind,
+        AvailabilityException.tutor_id,
+        _nothing(Integer),
+        AvailabilityException.date,
+        AvailabilityException.start_time,
+        AvailabilityException.end_time,
+        _nothing(UTCDateTime),
+        _nothing(UTCDateTime),
+    ).where(
+        AvailabilityException.tutor_id.in_(tutor_ids),
+        AvailabilityException.date.between(bindparam("first_day", type_=Date), bindparam("last_day", type_=Date)),
+    )
+    return union_all(
+        rules,
+        exceptions,
+        _busy_rows(TimeOff),
+        _busy_rows(
+            Appointment,
+            Appointment.occupying(),
+            Appointment.starts_at > lookback,
+            # A session being moved does not take its own time (0: no session is being moved).
+            Appointment.id != bindparam("moved_appointment_id", type_=Integer),
+        ),
+        _busy_rows(Hold, Hold.active_at(bindparam("now", type_=UTCDateTime)), Hold.starts_at > lookback),
+    )
 
 
 def load_calendars(tutors, first_day, last_day, now, except_appointment_id=None):
-    """Calendars of `tutors` between two local dates (inclusive): six queries in all.
+    """Calendars of `tutors` between two local dates (inclusive), in one query.
 
     `except_appointment_id`: a session being moved, whose own time does not count as taken.
     """
     if not tutors:
         return []
-    ids = [t.id for t in tutors]
     range_start = local_day_bounds(first_day)[0]
     range_end = local_day_bounds(last_day)[1]
     rules = defaultdict(lambda: defaultdict(list))
     openings = defaultdict(lambda: defaultdict(list))
     closures = defaultdict(lambda: defaultdict(list))
     busy = defaultdict(list)
-
-    for rule in db.session.execute(
-        select(WeeklyRule.tutor_id, WeeklyRule.weekday, WeeklyRule.start_time, WeeklyRule.end_time).where(
-            WeeklyRule.tutor_id.in_(ids)
-        )
-    ):
-        rules[rule.tutor_id][rule.weekday].append((rule.start_time, rule.end_time))
-
-    for exc in db.session.execute(
-        select(
-            AvailabilityException.tutor_id,
-            AvailabilityException.date,
-            AvailabilityException.kind,
-            AvailabilityException.start_time,
-            AvailabilityException.end_time,
-        ).where(
-            AvailabilityException.tutor_id.in_(ids),
-            AvailabilityException.date.between(first_day, last_day),
-        )
-    ):
-        target = openings if exc.kind == ExceptionKind.OPEN else closures
-        target[exc.tutor_id][exc.date].append((exc.start_time, exc.end_time))
-
-    # Sessions last at most two hours, so a lower bound on their start keeps the
-    # (tutor, start) index scan to the period; time off can be any length.
-    session_lookback = range_start - timedelta(minutes=max(SESSION_DURATIONS))
-    other_sessions = true() if except_appointment_id is None else Appointment.id != except_appointment_id
-    for model, condition in (
-        (TimeOff, true()),
-        (Appointment, and_(Appointment.occupying(), Appointment.starts_at > session_lookback, other_sessions)),
-        (Hold, and_(Hold.active_at(now), Hold.starts_at > session_lookback)),
-    ):
-        rows = db.session.execute(
-            select(model.tutor_id, model.starts_at, model.ends_at).where(
-                model.tutor_id.in_(ids),
-                model.starts_at < range_end,
-                model.ends_at > range_start,
-                condition,
-            )
-        )
-        for row in rows:
-            busy[row.tutor_id].append((row.starts_at, row.ends_at))
+    rows = db.session.execute(
+        _calendar_statement(),
+        {
+            "tutor_ids": [t.id for t in tutors],
+            "first_day": first_day,
+            "last_day": last_day,
+            "range_start": range_start,
+            "range_end": range_end,
+            "session_lookback": range_start - timedelta(minutes=max(SESSION_DURATIONS)),
+            "moved_appointment_id": except_appointment_id or 0,
+            "now": now,
+        },
+    )
+    for kind, tutor_id, weekday, day, start_time, end_time, starts_at, ends_at in rows:
+        if kind == _BUSY:
+            busy[tutor_id].append((starts_at, ends_at))
+        elif kind == _RULE:
+            rules[tutor_id][weekday].append((start_time, end_time))
+        elif kind == ExceptionKind.OPEN:
+            openings[tutor_id][day].append((start_time, end_time))
+        else:
+            closures[tutor_id][day].append((start_time, end_time))
 
     return [
         TutorCalendar(

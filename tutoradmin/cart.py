@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
 from . import coupons
-from .calendars import bookable_tutors, load_calendars
+from .calendars import bookable_tutors, load_calendars, pick_tutors
 from .errors import DomainError
 from .extensions import db
 from .localtime import LOCAL_TZ
@@ -40,6 +41,8 @@ class SlotRequest:
     starts_at: object
     duration_minutes: int
     tutor_id: int | None = None
+    #: The course's tutors when the caller has read them with the course (offers.Offer), else None.
+    tutors: tuple | None = None
 
     @property
     def ends_at(self):
@@ -63,7 +66,9 @@ def sweep_expired_holds(now):
     result = db.session.execute(
         delete(Hold).where(Hold.id.in_(expired.scalar_subquery())).execution_options(synchronize_session=False)
     )
-    db.session.expire_all()
+    if result.rowcount:
+        # Cart items lost their hold in the database: objects read before must be read again.
+        db.session.expire_all()
     return result.rowcount
 
 
@@ -105,7 +110,10 @@ def lock_cart(cart):
 
 def resolve_slot(request, now, rules):
     """The tutor who gets this slot now (by priority, or the one asked for); else CartError or UnknownTutor."""
-    tutors = bookable_tutors(request.course.id, request.tutor_id)
+    if request.tutors is None:
+        tutors = bookable_tutors(request.course.id, request.tutor_id)
+    else:
+        tutors = pick_tutors(request.tutors, request.tutor_id)
     day = request.starts_at.astimezone(LOCAL_TZ).date()
     calendars = load_calendars(tutors, day, day, now)
     slot = find_slot(calendars, request.starts_at, request.duration_minutes, rules.window(now))
@@ -278,12 +286,22 @@ def _reserved_uses(cart, coupon):
     )
 
 
+def _items(cart):
+    """The cart's items in its order, with their hold, course and tutor: a fixed number of statements."""
+    return db.session.scalars(
+        select(CartItem)
+        .where(CartItem.cart_id == cart.id)
+        .order_by(CartItem.starts_at, CartItem.id)
+        .options(selectinload(CartItem.hold), selectinload(CartItem.course), selectinload(CartItem.tutor))
+    ).all()
+
+
 def summarize(cart, now, student_id=None):
     """Items still held and items whose hold lapsed, with subtotal, discount and total.
 
     The coupon's per-student limits are checked for `student_id`, by default the cart's owner.
     """
-    items = list(cart.items) if cart is not None else []
+    items = _items(cart) if cart is not None else []
     held = [i for i in items if i.hold is not None and i.hold.is_active(now)]
     expired = [i for i in items if i not in held]
     subtotal = sum(i.price_cents for i in held)

@@ -10,12 +10,18 @@ daylight-saving changes.
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 
 from .localtime import LOCAL_TZ, local_day_bounds, local_instant
 from .models import SESSION_DURATIONS
 
 GRID = timedelta(minutes=30)
 END_OF_DAY = time(23, 59, 59, 999999)
+
+# A month map turns the same local dates and rule hours into instants for every tutor and request:
+# pure functions of their arguments, remembered for the few thousand most recent.
+_instant = lru_cache(maxsize=8192)(local_instant)
+_day_bounds = lru_cache(maxsize=1024)(local_day_bounds)
 
 
 @dataclass(frozen=True)
@@ -116,13 +122,13 @@ def _busy_between(calendar, start, end):
 
 def free_intervals(calendar, day):
     """The tutor's free time on a local date, as aware UTC intervals."""
-    ranges = [(local_instant(day, s), local_instant(day, e)) for s, e in calendar.rules.get(day.weekday(), ())]
-    ranges += [(local_instant(day, s), local_instant(day, e)) for s, e in calendar.openings.get(day, ())]
+    ranges = [(_instant(day, s), _instant(day, e)) for s, e in calendar.rules.get(day.weekday(), ())]
+    ranges += [(_instant(day, s), _instant(day, e)) for s, e in calendar.openings.get(day, ())]
     if not ranges:
         return []
-    day_start, day_end = local_day_bounds(day)
+    day_start, day_end = _day_bounds(day)
     closed = [
-        (local_instant(day, s) if s else day_start, local_instant(day, e) if e else day_end)
+        (_instant(day, s) if s else day_start, _instant(day, e) if e else day_end)
         for s, e in calendar.closures.get(day, ())
     ]
     open_ranges = _subtract(_union(ranges), closed)
@@ -138,16 +144,23 @@ def _first_grid_start(moment):
     return moment if not past else moment + (GRID - past)
 
 
-def tutor_slots(calendar, day, duration_minutes, window):
-    """All of one tutor's slots starting on a local date."""
+def _each_tutor_slot(calendar, day, duration_minutes, window):
     length = timedelta(minutes=duration_minutes)
-    slots = []
     for start, end in free_intervals(calendar, day):
         candidate = _first_grid_start(max(start, window.earliest))
         while candidate + length <= end and candidate <= window.latest:
-            slots.append(Slot(candidate, candidate + length, duration_minutes, calendar.tutor_id))
+            yield Slot(candidate, candidate + length, duration_minutes, calendar.tutor_id)
             candidate += GRID
-    return slots
+
+
+def tutor_slots(calendar, day, duration_minutes, window):
+    """All of one tutor's slots starting on a local date."""
+    return list(_each_tutor_slot(calendar, day, duration_minutes, window))
+
+
+def has_slot(calendar, day, duration_minutes, window):
+    """Whether the tutor has at least one slot starting on a local date (stops at the first)."""
+    return next(_each_tutor_slot(calendar, day, duration_minutes, window), None) is not None
 
 
 def course_slots(calendars, day, duration_minutes, window):
@@ -165,7 +178,7 @@ def days_with_slots(calendars, days, duration_minutes, window):
     return [
         day
         for day in days
-        if first <= day <= last and any(tutor_slots(calendar, day, duration_minutes, window) for calendar in calendars)
+        if first <= day <= last and any(has_slot(calendar, day, duration_minutes, window) for calendar in calendars)
     ]
 
 

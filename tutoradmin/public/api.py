@@ -2,33 +2,34 @@
 
 from flask import abort, current_app, jsonify, request
 
-from ..formatting import local_time, money
 from ..localtime import to_local
 from ..models import utcnow
-from ..offers import active_course, day_slots, month_days
+from ..offers import course_offer, day_slots, month_days
 from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp
+from .labels import clock_label, price_label
+from .read_only import reads_only
 
 
-def _course_or_404(slug):
-    course = active_course(slug)
-    if course is None:
+def _offer_or_404(slug):
+    offer = course_offer(slug)
+    if offer is None:
         abort(404)
-    return course
+    return offer
 
 
-def slot_json(slot, course, with_tutor=False):
-    price = session_price(course, slot.duration_minutes)
+def slot_json(slot, price, with_tutor=False):
+    """A slot for the page, with its price in cents (the same for every slot of a course and duration)."""
     data = {
         "debut": to_local(slot.starts_at).isoformat(),
         "fin": to_local(slot.ends_at).isoformat(),
-        "heure": local_time(slot.starts_at),
-        "heure_fin": local_time(slot.ends_at),
+        "heure": clock_label(slot.starts_at),
+        "heure_fin": clock_label(slot.ends_at),
         "duree": slot.duration_minutes,
         "prix_cents": price,
-        "prix": money(price),
+        "prix": price_label(price),
     }
     if with_tutor:
         data["tuteur_id"] = slot.tutor_id
@@ -36,24 +37,29 @@ def slot_json(slot, course, with_tutor=False):
 
 
 @bp.get("/api/cours/<slug>/creneaux")
+@reads_only
 def api_day_slots(slug):
-    course = _course_or_404(slug)
+    offer = _offer_or_404(slug)
     day = parse_date(request.args.get("date"))
     duration = parse_duration(request.args.get("duree"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))
-    slots = day_slots(course, day, duration, utcnow(), BookingRules.from_config(current_app.config), tutor_id)
+    rules = BookingRules.from_config(current_app.config)
+    slots = day_slots(offer.course, day, duration, utcnow(), rules, tutor_id, offer.tutors)
+    price = session_price(offer.course, duration)
     return jsonify(
         date=day.isoformat(),
         duree=duration,
-        creneaux=[slot_json(s, course, with_tutor=tutor_id is not None) for s in slots],
+        creneaux=[slot_json(s, price, with_tutor=tutor_id is not None) for s in slots],
     )
 
 
 @bp.get("/api/cours/<slug>/disponibilites")
+@reads_only
 def api_month_days(slug):
-    course = _course_or_404(slug)
+    offer = _offer_or_404(slug)
     month = parse_month(request.args.get("mois"))
     duration = parse_duration(request.args.get("duree"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))
-    days = month_days(course, month, duration, utcnow(), BookingRules.from_config(current_app.config), tutor_id)
+    rules = BookingRules.from_config(current_app.config)
+    days = month_days(offer.course, month, duration, utcnow(), rules, tutor_id, offer.tutors)
     return jsonify(mois=month.strftime("%Y-%m"), duree=duration, jours=[d.isoformat() for d in days])

@@ -11,7 +11,7 @@ from .. import json_input
 from ..error_pages import wants_json
 from ..extensions import db
 from ..models import utcnow
-from ..offers import bookable_course
+from ..offers import bookable_offer
 from ..params import ParamError, parse_duration, parse_optional_id, parse_start, parse_text
 from ..slots import BookingRules
 from .blueprint import bp
@@ -50,12 +50,18 @@ def _slot_requests():
         raise ParamError("Requête invalide : aucun créneau.")
     if not data.get("cours"):
         raise ParamError("Le cours est obligatoire.")
-    course = bookable_course(parse_text(data["cours"], "cours"))
+    offer = bookable_offer(parse_text(data["cours"], "cours"))
     tutor_id = parse_optional_id(data.get("tuteur"))
     if not all(isinstance(s, dict) for s in data["creneaux"]):
         raise ParamError("Requête invalide : créneau mal formé.")
     return [
-        carts.SlotRequest(course, parse_start(str(s.get("debut") or "")), parse_duration(s.get("duree")), tutor_id)
+        carts.SlotRequest(
+            offer.course,
+            parse_start(str(s.get("debut") or "")),
+            parse_duration(s.get("duree")),
+            tutor_id,
+            offer.tutors,
+        )
         for s in data["creneaux"]
     ]
 

@@ -1,17 +1,18 @@
 """Course list, course page and the booking page (server-rendered, enhanced by JavaScript)."""
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
-from ..calendars import course_tutors
 from ..extensions import db
 from ..localtime import add_months
 from ..models import SESSION_DURATIONS, Course, utcnow
-from ..offers import active_course, day_slots, month_days, month_weeks, opening_month
+from ..offers import active_course, course_offer, month_and_day, month_weeks
 from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
 from ..slots import BookingRules
 from .blueprint import bp
+from .labels import clock_label, price_label
+from .read_only import reads_only
 
 DURATION_LABELS = {60: "1 h", 90: "1 h 30", 120: "2 h"}
 
@@ -27,12 +28,21 @@ def _course_or_404(slug):
     return course
 
 
+def _offer_or_404(slug):
+    offer = course_offer(slug)
+    if offer is None:
+        abort(404)
+    return offer
+
+
 @bp.route("/cours")
+@reads_only
 def courses():
     return render_template("public/courses.html", courses=active_courses())
 
 
 @bp.route("/cours/<slug>")
+@reads_only
 def course(slug):
     course = _course_or_404(slug)
     prices = [(DURATION_LABELS[d], session_price(course, d)) for d in SESSION_DURATIONS]
@@ -40,37 +50,35 @@ def course(slug):
 
 
 @bp.route("/cours/<slug>/reservation")
+@reads_only
 def booking(slug):
     """Duration, month calendar, the chosen day's slots and the optional tutor picker."""
-    course = _course_or_404(slug)
+    offer = _offer_or_404(slug)
+    course = offer.course
     now = utcnow()
     rules = BookingRules.from_config(current_app.config)
     duration = parse_duration(request.args.get("duree", "60"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))
     day = parse_date(request.args["date"]) if request.args.get("date") else None
-    if day is not None or request.args.get("mois"):
-        month = day.replace(day=1) if day else parse_month(request.args["mois"])
-        days = month_days(course, month, duration, now, rules, tutor_id)
-    else:
-        month, days = opening_month(course, duration, now, rules, tutor_id)
-    open_days = set(days)
-    slots = day_slots(course, day, duration, now, rules, tutor_id) if day else []
+    month = parse_month(request.args["mois"]) if request.args.get("mois") and day is None else None
+    month, days, slots = month_and_day(course, month, day, duration, now, rules, tutor_id, offer.tutors)
     first_day, last_day = rules.window(now).local_days()
     previous_month, next_month = add_months(month, -1), add_months(month, 1)
     return render_template(
         "public/booking.html",
         course=course,
-        tutors=course_tutors(course.id),
-        durations=[(d, DURATION_LABELS[d], session_price(course, d)) for d in SESSION_DURATIONS],
+        booking_path=url_for("public.booking", slug=course.slug),
+        tutors=offer.tutors,
+        durations=[(d, DURATION_LABELS[d], price_label(session_price(course, d))) for d in SESSION_DURATIONS],
         duration=duration,
         tutor_id=tutor_id,
         month=month,
         weeks=month_weeks(month),
-        open_days=open_days,
+        open_days=set(days),
         first_day=first_day,
         last_day=last_day,
         day=day,
-        slots=slots,
+        slots=[(slot, clock_label(slot.starts_at), clock_label(slot.ends_at)) for slot in slots],
         previous_month=previous_month if previous_month >= first_day.replace(day=1) else None,
         next_month=next_month if next_month <= last_day else None,
         price=session_price(course, duration),

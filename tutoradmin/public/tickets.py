@@ -177,9 +177,10 @@ def ticket(ticket_id):
                 db.session.commit()
                 flash("Message envoyé : l'équipe 4AS vous répondra ici.", "success")
                 return redirect(url_for("public.ticket", ticket_id=item.id, _anchor="repondre"))
-    messages = support.public_messages(item)
     support.mark_read_by_student(item)
     db.session.commit()
+    # Read after the commit, which expires what was loaded: each message would be read again, one by one.
+    messages = support.public_messages(item)
     appointment = db.session.get(Appointment, item.appointment_id) if item.appointment_id else None
     order = db.session.get(Order, item.order_id) if item.order_id else None
     status = 409 if error and item.status == TicketStatus.CLOSED else 400

@@ -21,7 +21,7 @@ from ..models import (
     utcnow,
 )
 from .base import OFFICE, SecureModelView, form_status, perform
-from .columns import choices, datetime_column, label_column, lines
+from .columns import choices, label_column, lines
 from .fields import ChoiceOrBlankField
 from .filters import local_day_filters
 from .forms import TicketReplyForm
@@ -93,7 +93,7 @@ class TicketView(SecureModelView):
         FilterEqual(Ticket.priority, "Priorité", options=choices(TICKET_PRIORITY_LABELS)),
         FilterEqual(Ticket.category, "Catégorie", options=choices(TICKET_CATEGORY_LABELS)),
         UnansweredFilter(),
-        FilterLike("assignee.email", "Assigné à (courriel)"),
+        FilterLike("assignee.email", "Assigné à (adresse courriel)"),
         *local_day_filters(Ticket.created_at, "Créé"),
     ]
     column_labels = {
@@ -109,12 +109,10 @@ class TicketView(SecureModelView):
         "order_id": "Commande",
         "appointment_id": "Séance",
         "messages": "Messages",
-        "student.email": "Courriel de l'étudiant",
+        "student.email": "Adresse courriel de l'étudiant",
         "student.last_name": "Nom de l'étudiant",
     }
     column_formatters = {
-        "created_at": datetime_column,
-        "updated_at": datetime_column,
         "category": label_column(TICKET_CATEGORY_LABELS),
         "priority": label_column(TICKET_PRIORITY_LABELS),
         "status": label_column(TICKET_STATUS_LABELS),
@@ -156,7 +154,7 @@ class TicketView(SecureModelView):
                 return done
         return self.render(
             "admin/ticket_reply.html",
-            ticket=ticket,
+            ticket=support.load_conversation(ticket),
             form=form,
             new_ids=support.new_from_student(ticket),
             unanswered=support.is_unanswered(ticket),
