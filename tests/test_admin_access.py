@@ -54,7 +54,7 @@ OFFICE_URLS = [
     "/admin/performance/",
     "/admin/evaluations/",
 ]
-ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/", "/admin/parametres/"]
+ADMIN_ONLY_URLS = ["/admin/utilisateurs/", "/admin/journal/", "/admin/parametres/", "/admin/fin-de-mois/"]
 ACCOUNTING_URLS = [
     "/admin/compta/revenus/",
     "/admin/compta/commandes/",
@@ -62,6 +62,7 @@ ACCOUNTING_URLS = [
     "/admin/compta/paiements-tuteurs/",
     "/admin/compta/releves-tuteurs/",
     "/admin/compta/coupons/",
+    "/admin/compta/fin-de-mois/",
 ]
 TUTOR_URLS = [
     "/admin/mes-horaires/",
@@ -309,7 +310,7 @@ def _accountant_row(db, make, url):
     return order if url == "/admin/compta/commandes/" else _payout(db, make, order.items[0].tutor)
 
 
-ACCOUNTING_REPORTS = {"/admin/compta/revenus/", "/admin/compta/releves-tuteurs/"}
+ACCOUNTING_REPORTS = {"/admin/compta/revenus/", "/admin/compta/releves-tuteurs/", "/admin/compta/fin-de-mois/"}
 
 
 @pytest.mark.parametrize("url", [u for u in ACCOUNTING_URLS if u not in ACCOUNTING_REPORTS])
@@ -433,6 +434,7 @@ MODEL_LISTS = [
     not in ACCOUNTING_REPORTS
     | {"/admin/revenus/", "/admin/paiements-tuteurs/", "/admin/parametres/", "/admin/mes-cours/"}
     | {"/admin/performance/", "/admin/evaluations/"}
+    | {"/admin/fin-de-mois/"}
 ]
 
 

@@ -10,7 +10,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask_admin import babel as admin_babel
 
-from tutoradmin.models import Course
+from tutoradmin.models import Course, TutorPayout
 
 from .test_admin_views import PAGES, _filter_args, _sign_in, world  # noqa: F401  (world is a fixture)
 
@@ -35,6 +35,9 @@ KNOWN_SLIPS = [
     r"__None\b",
     r"\+00:00",
     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d",
+    # A field name or a month as stored: « amount_cents : 80000 », « 2026-10 ».
+    r"\b[a-z]+_cents\b",
+    r"(?<![\w-])(?:19|20)\d\d-(?:0[1-9]|1[0-2])\b",
 ]
 
 
@@ -60,7 +63,9 @@ def details(html):
 
 def test_the_slip_finder_sees_what_flask_admin_shows_by_default():
     page = '<a title="Export">Editer</a><td>2026-11-29 02:50:37+00:00</td><span>True</span><script>True</script>'
-    assert slips(page) == ["+00:00", "2026-11-29 02:50:37", "Editer", "Export", "True"]
+    assert slips(page) == ["+00:00", "2026-11", "2026-11-29 02:50:37", "Editer", "Export", "True"]
+    assert slips("<td>amount_cents : 80000</td><td>Mois : 2026-10</td>") == ["2026-10", "amount_cents"]
+    assert slips("<td>Confirmation VIR-202610-01 ou VIR-2026-10</td><td>octobre 2026</td>") == []
     assert slips("<p>Exporter · Modifier l'enregistrement · 25 par page · Oui</p>") == []
 
 
@@ -155,3 +160,116 @@ def test_the_favicon_answers_at_its_usual_address_and_every_base_template_links_
         html = client.get(url).get_data(as_text=True)
         assert re.search(r'<link rel="icon" href="/favicon\.ico"', html), url
         assert re.search(r'<link rel="icon" href="/static/favicon\.svg" type="image/svg\+xml">', html), url
+
+
+def _paid(db, rows):
+    """The world's payout (January 2030), paid on February 5th in Toronto (the evening, 02:30 UTC the 6th)."""
+    payout = rows["payout"]
+    payout.status, payout.confirmation_number = "paid", "VIR-2030-01"
+    payout.paid_at = datetime(2030, 2, 6, 2, 30, tzinfo=UTC)
+    db.session.commit()
+    return payout
+
+
+def test_payout_months_and_payment_days_read_in_words(client, world, db, login, login_as):  # noqa: F811
+    payout = _paid(db, world)
+    login_as("accountant")
+    listed = visible_text(client.get("/admin/compta/paiements-tuteurs/").get_data(as_text=True))
+    shown = details(client.get(f"/admin/compta/paiements-tuteurs/details/?id={payout.id}").get_data(as_text=True))
+    login(world["tutor"].user)
+    mine = visible_text(client.get("/admin/mes-revenus/").get_data(as_text=True))
+
+    assert "janvier 2030" in listed and "5 février 2030" in listed and "Trier par Année" not in listed
+    assert (shown["Mois"], shown["Payé le"], shown["Tuteur"]) == ("janvier 2030", "5 février 2030", "Marie Curie")
+    assert "janvier 2030" in mine and "5 février 2030" in mine
+    # The payment day, never the time the payment was recorded.
+    assert "21 h 30" not in " ".join([listed, mine, *shown.values()]).replace("\u00a0", " ")
+
+
+def test_the_payout_list_sorts_and_filters_by_month_and_exports_iso_months(client, world, db, make, login_as):  # noqa: F811
+    later = TutorPayout(tutor=world["tutor"], year=2030, month=11, minutes=60, earnings_cents=2500, amount_cents=2500)
+    db.session.add(later)
+    db.session.commit()
+    login_as("accountant")
+    url = "/admin/compta/paiements-tuteurs/"
+    html = client.get(url).get_data(as_text=True)
+    sort = re.search(r'href="[^"]*[?&;]sort=(\d+)[^"]*" title="Trier par Mois"', html).group(1)
+    ascending = visible_text(client.get(f"{url}?sort={sort}").get_data(as_text=True))
+    descending = visible_text(client.get(f"{url}?sort={sort}&desc=1").get_data(as_text=True))
+    assert ascending.index("janvier 2030") < ascending.index("novembre 2030")
+    assert descending.index("novembre 2030") < descending.index("janvier 2030")
+
+    month_filter = _filter_args(html)[("Mois", "vaut")]
+    assert "novembre" in html and "novembre 2030" in visible_text(
+        client.get(f"{url}?flt0_{month_filter}=11").get_data(as_text=True)
+    )
+    assert "janvier 2030" not in visible_text(client.get(f"{url}?flt0_{month_filter}=11").get_data(as_text=True))
+
+    exported = client.get(f"{url}export/csv/").get_data(as_text=True)
+    header, *rows = exported.lstrip("\ufeff").splitlines()
+    assert "Mois" in header.split(",") and "Année" not in header
+    assert sorted(row.split(",")[header.split(",").index("Mois")] for row in rows) == ["2030-01", "2030-11"]
+
+
+def test_the_statement_pages_name_the_month_in_words(client, world, db, login, login_as):  # noqa: F811
+    _paid(db, world)
+    login_as("staff")
+    tutor = world["tutor"]
+    one = visible_text(client.get(f"/admin/paiements-tuteurs/?tuteur={tutor.id}&mois=2030-01").get_data(as_text=True))
+    month = visible_text(client.get("/admin/paiements-tuteurs/?mois=2030-01").get_data(as_text=True))
+    login(tutor.user)
+    mine = visible_text(client.get("/admin/mes-revenus/releve/?mois=2030-01").get_data(as_text=True))
+    for text in (one, month, mine):
+        assert "janvier 2030" in text and slips(text) == []
+    assert "Payé le 5 février 2030" in one and "Payé le 5 février 2030" in month
+    login_as("staff")
+    # The month is picked by its name (a month input shows 2030-01 in browsers without one).
+    html = client.get("/admin/paiements-tuteurs/?mois=2030-01").get_data(as_text=True)
+    assert '<option value="2030-01" selected>janvier 2030</option>' in html and 'type="month"' not in html
+
+
+def test_email_fields_are_labelled_adresse_courriel(client, world, login, login_as):  # noqa: F811
+    login_as("admin")
+    pages = {
+        url: visible_text(client.get(url).get_data(as_text=True))
+        for url in ("/admin/etudiants/", "/admin/utilisateurs/", "/admin/commandes/", "/admin/billets/")
+    }
+    for url, text in pages.items():
+        assert "Adresse courriel" in text, url
+        assert not re.search(r"(?<!Adresse )\bCourriel\b", text), url
+    edit = client.get(f"/admin/tuteurs/edit/?id={world['tutor'].id}").get_data(as_text=True)
+    assert "Adresse courriel de contact" in visible_text(edit)
+    login(world["tutor"].user)
+    profile = visible_text(client.get(f"/admin/mon-profil/details/?id={world['tutor'].id}").get_data(as_text=True))
+    assert "Adresse courriel de contact" in profile
+
+
+def _attendance_links(html, appointment):
+    return re.findall(rf'href="[^"]*/presence/{appointment.id}\b[^"]*"', html)
+
+
+def test_the_appointment_page_offers_attendance_exactly_where_its_list_row_does(client, world, db, make, login_as):  # noqa: F811
+    future = world["appointment"]
+    ended = make.appointment(
+        tutor=world["tutor"], course=world["course"], starts_at=datetime(2026, 3, 2, 15, tzinfo=UTC), status="completed"
+    )
+    cancelled = make.appointment(
+        starts_at=datetime(2026, 3, 3, 15, tzinfo=UTC),
+        status="cancelled",
+        cancelled_at=datetime(2026, 3, 1, tzinfo=UTC),
+    )
+    db.session.commit()
+    login_as("staff")
+    listed = client.get("/admin/rendez-vous/").get_data(as_text=True)
+    offered = {}
+    for appointment in (future, ended, cancelled):
+        page = client.get(f"/admin/rendez-vous/details/?id={appointment.id}").get_data(as_text=True)
+        offered[appointment.id] = (
+            bool(_attendance_links(listed, appointment)),
+            bool(_attendance_links(page, appointment)),
+        )
+    assert offered == {future.id: (False, False), ended.id: (True, True), cancelled.id: (False, False)}
+    # The cancel action follows the same rule: not for a cancelled session.
+    page = client.get(f"/admin/rendez-vous/details/?id={cancelled.id}").get_data(as_text=True)
+    assert f"/annuler/{cancelled.id}" not in page and f"/annuler/{cancelled.id}" not in listed
+    assert f"/annuler/{future.id}" in client.get(f"/admin/rendez-vous/details/?id={future.id}").get_data(as_text=True)

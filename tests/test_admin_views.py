@@ -128,7 +128,7 @@ PAGES = {
         ("/admin/mes-exceptions/", "exception", "18:00"),
         ("/admin/mes-conges/", "time_off", "Congrès"),
         ("/admin/mes-rendez-vous/", "appointment", "Chimie générale"),
-        ("/admin/mes-revenus/", "payout", "1,5 h"),
+        ("/admin/mes-revenus/", "payout", "1,5\u00a0h"),
         ("/admin/mon-profil/", "tutor", "25,00"),
     ],
 }

@@ -93,7 +93,7 @@ def test_a_late_cancellation_credits_half_of_what_the_student_paid(db, paid_sess
     assert result.credit_change_cents == 3500  # (80,00 $ − 10,00 $ coupon) × 50 %
     [line] = _credit_lines(db, appointment)
     assert (line.kind, line.amount_cents, line.user_id) == ("credit", 3500, appointment.student_id)
-    assert line.reason == "Annulation tardive — 50 % de la séance du 9 avril 2026 à 10 h 00"
+    assert line.reason == "Annulation tardive — 50 % de la séance du 9 avril 2026 à 10\u00a0h\u00a000"
     assert credits.balance_cents(appointment.student_id) == 3500
     db.session.expire_all()
     marked = db.session.get(Appointment, appointment.id)

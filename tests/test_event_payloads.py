@@ -73,7 +73,7 @@ def assert_session(block, appointment, base):
     assert block["tutor"]["name"] == appointment.tutor.display_name
     assert block["starts_at"] == to_local(appointment.starts_at).isoformat()
     assert block["date_text"] == local_text(appointment.starts_at)
-    assert block["time_text"] == to_local(appointment.starts_at).strftime("%H h %M")
+    assert block["time_text"] == to_local(appointment.starts_at).strftime(f"%H{NBSP}h{NBSP}%M")
     assert block["url"] == f"{base}/tableau-de-bord/seances/{appointment.id}"
 
 
@@ -126,7 +126,7 @@ def test_a_paid_order_announces_its_sessions_with_local_times_and_links(db, make
     data = event.payload
     assert event.ordering_key == f"student:{student.id}"
     assert data["order_id"] == order.id and data["student"]["phone"] == "514 555-0101"
-    assert [s["time_text"] for s in data["sessions"]] == ["09 h 00", "14 h 00"]
+    assert [s["time_text"] for s in data["sessions"]] == [f"09{NBSP}h{NBSP}00", f"14{NBSP}h{NBSP}00"]
     assert {s["date_text"] for s in data["sessions"]} == {long_date(offer.day)}
     assert {s["tutor"]["name"] for s in data["sessions"]} == {offer.tutors[0].display_name}
     assert all(s["url"].startswith(f"{base}/tableau-de-bord/seances/") for s in data["sessions"])
@@ -426,7 +426,9 @@ def test_a_tutors_own_time_off_is_announced(client, db, make, login):
     assert client.post("/admin/mes-conges/new/", data=data).status_code == 302
 
     [event] = queued(db, OutboxEventType.TUTOR_AVAILABILITY_UPDATED)
-    assert event.payload["changes"] == ["Congé ajouté : du 24 décembre 2026 à 08 h 00 au 27 décembre 2026 à 20 h 00"]
+    assert event.payload["changes"] == [
+        f"Congé ajouté : du 24 décembre 2026 à 08{NBSP}h{NBSP}00 au 27 décembre 2026 à 20{NBSP}h{NBSP}00"
+    ]
 
 
 def test_availability_changes_within_a_minute_make_one_event_until_it_is_claimed(db, make, now):

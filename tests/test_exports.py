@@ -81,7 +81,7 @@ def injected_students(make, db):
 def test_the_students_export_defuses_formulas_and_writes_iso_dates(client, login_as, injected_students):
     login_as("staff")
 
-    rows = {row["Courriel"]: row for row in _csv(client.get("/admin/etudiants/export/csv/"), "Étudiants")}
+    rows = {row["Adresse courriel"]: row for row in _csv(client.get("/admin/etudiants/export/csv/"), "Étudiants")}
 
     for (student, _order), (text, defused) in zip(injected_students, INJECTIONS.items(), strict=True):
         row = rows[student.email]
@@ -95,7 +95,7 @@ def test_the_orders_export_defuses_formulas_and_its_amounts_add_up(client, login
 
     rows = _csv(client.get("/admin/commandes/export/csv/"), "Commandes")
 
-    assert sorted(row["Courriel"] for row in rows) == sorted(INJECTIONS.values())
+    assert sorted(row["Adresse courriel"] for row in rows) == sorted(INJECTIONS.values())
     # 45,50 $ + 45,51 $ + 45,52 $ + 45,53 $, each written as a plain decimal with a dot.
     assert sum(Decimal(row["Payé par carte"]) for row in rows) == Decimal("182.06")
     assert {row["Payé par carte"] for row in rows} == {"45.50", "45.51", "45.52", "45.53"}
@@ -147,7 +147,7 @@ def test_the_xlsx_export_has_typed_cells(client, login_as, injected_students):
     header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     column = {label: index for index, label in enumerate(header)}
     # Text cells, never formulas, with the text as typed.
-    emails = [row[column["Courriel"]] for row in sheet.iter_rows(min_row=2)]
+    emails = [row[column["Adresse courriel"]] for row in sheet.iter_rows(min_row=2)]
     assert {cell.data_type for cell in emails} == {"s"} and sorted(cell.value for cell in emails) == sorted(INJECTIONS)
     amounts = [row[column["Payé par carte"]] for row in rows]
     assert all(isinstance(amount, float) for amount in amounts) and round(sum(amounts), 2) == 182.06

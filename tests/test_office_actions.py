@@ -265,7 +265,7 @@ def test_changing_a_tutor_rate_is_audited_with_before_and_after(client, db, make
     journal = _text(client.get("/admin/journal/"))
     assert "Taux horaire modifié" in journal and "Tuteur" in journal
     details = _text(client.get(f"/admin/journal/details/?id={log.id}"))
-    assert "hourly_rate_cents : 2500" in details and "hourly_rate_cents : 2750" in details
+    assert "Taux horaire : 25,00\u00a0$" in details and "Taux horaire : 27,50\u00a0$" in details
 
 
 def test_changing_a_role_is_audited(client, db, make, login_as):

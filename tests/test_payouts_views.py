@@ -139,7 +139,7 @@ def test_an_administrator_marks_a_month_paid_through_the_form(client, db, login_
     admin = login_as("admin")
     url = _statement_url(OFFICE_URL, month_of_work, last_month)
     before = _page(client.get(url))
-    assert "Marquer comme payé" in before and money(6250) in before and "2,5 h" in before
+    assert "Marquer comme payé" in before and money(6250) in before and "2,5\u00a0h" in before
 
     response = client.post(PAY_URL, data=_pay_data(month_of_work, last_month, today))
 
@@ -174,7 +174,7 @@ def test_staff_see_the_statement_without_the_payment_form(client, login_as, mont
 
     page = _page(client.get(_statement_url(OFFICE_URL, month_of_work, last_month)))
 
-    assert "Chimie générale" in page and money(6250) in page and "2,5 h" in page
+    assert "Chimie générale" in page and money(6250) in page and "2,5\u00a0h" in page
     assert "Marquer comme payé" not in page and 'name="confirmation_number"' not in page
 
 
@@ -306,7 +306,7 @@ def test_a_tutor_sees_their_own_hours_earnings_and_rate(client, colleague_and_me
     page = _text(client.get(MY_URL))
 
     assert f"Mon taux horaire : {money(3150)}" in page
-    assert "2,0 h" in page and money(6300) in page and "Mois en cours" in page
+    assert "2,0\u00a0h" in page and money(6300) in page and "Mois en cours" in page
     assert other.display_name not in page and money(6250) not in page
     assert "77,77" not in page and "Chimie" not in page
 
@@ -397,7 +397,7 @@ def _csv_rows(response):
 
 
 def _hours(minutes):
-    return f"{Decimal(minutes) / 60:.1f} h".replace(".", ",")
+    return f"{Decimal(minutes) / 60:.1f}\u00a0h".replace(".", ",")
 
 
 def test_the_earnings_export_matches_the_page_month_by_month(client, db, make, colleague_and_me, last_month):
@@ -446,10 +446,10 @@ def test_the_yearly_summary_totals_the_tutors_own_months(client, my_year):
     page = _text(client.get(f"{MY_URL}annee/2025"))
 
     assert "Mes revenus — sommaire 2025" in page
-    assert f"mars 2025 1,0 h {money(3150)} Payé le 3 avril 2025" in page
-    assert f"novembre 2025 1,5 h {money(2363)}" in page
-    assert f"juin 2025 0,0 h {money(0)}" in page
-    assert f"Total 2025 2,5 h {money(5513)}" in page
+    assert f"mars 2025 1,0\u00a0h {money(3150)} Payé le 3 avril 2025" in page
+    assert f"novembre 2025 1,5\u00a0h {money(2363)}" in page
+    assert f"juin 2025 0,0\u00a0h {money(0)}" in page
+    assert f"Total 2025 2,5\u00a0h {money(5513)}" in page
     assert "Chimie" not in page and money(2500) not in page
 
 

@@ -172,7 +172,7 @@ def test_the_tutor_page_shows_the_months_figures_in_french(client, login_as, mon
     assert "février 2026" in html
     row = html.split("Ana Ribeiro", 1)[1].split("</tr>", 1)[0]
     cells = [c.split(">", 1)[1] for c in row.split("</td>")[1:-1]]
-    assert cells == ["4", "5,5 h", "22,0 h", "25\u00a0%", "1", "1", "3,5 / 5 (2)"]
+    assert cells == ["4", "5,5\u00a0h", "22,0\u00a0h", "25\u00a0%", "1", "1", "3,5 / 5 (2)"]
     assert "Chloé Roy" not in html
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 
 from tutoradmin import attendance, reports
 from tutoradmin.extensions import db as _db
+from tutoradmin.formatting import money
 from tutoradmin.localtime import local_instant, local_today
 from tutoradmin.models import Ticket, TicketMessage, utcnow
 from tutoradmin.views.revenue import figure_of, tables_of
@@ -33,7 +34,6 @@ def _urls(page):
         page + PERIOD,
         page + "export/mensuel.csv",
         page + "export/tuteurs.csv" + PERIOD,
-        page + "plotly.min.js",
     ]
 
 
@@ -114,7 +114,8 @@ def test_the_page_shows_charts_and_tables_of_the_period(client, login_as, sales)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     # Plotly is served by the app itself, once, before the charts.
-    assert html.count('<script src="/admin/compta/revenus/plotly.min.js?v=') == 1
+    assert html.count('<script src="/vendor/plotly/') == 1
+    assert html.index('<script src="/vendor/plotly/') < html.index('class="plotly-graph-div"')
     assert "cdn.plot.ly" not in html
     assert html.count('class="plotly-graph-div"') == 4
     assert "Du 1 janvier 2026 au 31 mai 2026" in html
@@ -135,18 +136,56 @@ def test_every_chart_is_a_valid_plotly_figure_of_the_table(sales):
     shares = go.Figure(figure_of(tables[2]))
     assert [trace.name for trace in shares.data] == ["Net", "Coût des tuteurs", "Marge"]
     assert list(shares.data[0].y) == ["Cours B", "Cours A"]  # largest net revenue on top
-    assert figure_of(tables_of(reports.revenue_report(date(2027, 1, 1), date(2027, 1, 31)))[2]) is None
+    # A month without sales has rows of zeros, and no chart: no flat line on a made-up axis.
+    empty = tables_of(reports.revenue_report(date(2027, 1, 1), date(2027, 1, 31)))
+    assert [len(table.rows) for table in empty] == [1, 1, 0, 0]
+    assert [figure_of(table) for table in empty] == [None] * 4
 
 
-def test_plotly_is_served_locally_and_cached(client, login_as):
-    login_as("staff")
-    response = client.get(OFFICE_PAGE + "plotly.min.js?v=1")
+def test_long_course_titles_break_at_their_dash_on_the_chart_and_stay_whole_in_the_hover(sales, db):
+    title = "Mathématiques – Secondaire 4 (SN)"
+    sales.course_a.title = title
+    db.session.commit()
+    by_course = go.Figure(figure_of(tables_of(reports.revenue_report(START, END))[2]))
+    assert list(by_course.data[0].y) == list(by_course.layout.yaxis.tickvals) == ["Cours B", title]
+    assert list(by_course.layout.yaxis.ticktext) == ["Cours B", "Mathématiques<br>Secondaire 4 (SN)"]
+
+
+def _text(html):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\xa0", " ")
+
+
+EMPTY_CHART = 'role="status">Aucune donnée pour cette période.</p>'
+EMPTY_TABLE = 'class="text-muted">Aucune donnée pour cette période.</td>'
+
+
+@pytest.mark.parametrize("page, role", [(OFFICE_PAGE, "staff"), (ACCOUNTING_PAGE, "accountant")])
+def test_a_period_without_activity_says_so_instead_of_drawing_zeros(client, login_as, sales, page, role):
+    login_as(role)
+    # March 2026: between the sales of February and April, nothing was paid, refunded or taught.
+    response = client.get(page + "?debut=2026-03-01&fin=2026-03-31")
     assert response.status_code == 200
-    assert response.mimetype == "text/javascript"
-    assert "plotly" in response.get_data(as_text=True)[:2000].lower()
-    assert response.cache_control.max_age >= 86400
-    again = client.get(OFFICE_PAGE + "plotly.min.js?v=1", headers={"If-None-Match": response.headers["ETag"]})
-    assert again.status_code == 304
+    html = response.get_data(as_text=True)
+    # No chart, hence no Plotly to download; each chart and each table says there is nothing.
+    assert "plotly-graph-div" not in html and "/vendor/plotly/" not in html
+    assert html.count(EMPTY_CHART) == 4
+    assert html.count(EMPTY_TABLE) == 5
+    text = _text(html)
+    assert "mars 2026 0,00 $" not in text and "Absent 0" not in text and "Total" not in text
+    # The summary still gives the figures of the period, and the exports still answer.
+    assert "Encaissé 0,00 $" in text
+    assert _csv(client, page + "export/mensuel.csv?debut=2026-03-01&fin=2026-03-31")[1][0] == "2026-03"
+
+
+def test_a_period_with_activity_keeps_its_quiet_months_and_says_what_it_lacks(client, login_as, sales):
+    login_as("accountant")
+    html = client.get(ACCOUNTING_PAGE + PERIOD).get_data(as_text=True)
+    assert EMPTY_CHART not in html
+    assert html.count('class="plotly-graph-div"') == 4
+    # March stays in the monthly series, at zero, between February and April.
+    assert "mars 2026 0,00 $ 0,00 $ 0,00 $ 0,00 $ 0,00 $ —" in _text(html)
+    # No session of the period was marked absent or late-cancelled.
+    assert html.split('id="presences"', 1)[1].count(EMPTY_TABLE) == 1
 
 
 def test_the_default_period_runs_from_january_last_year_to_today(client, login_as):
@@ -347,7 +386,7 @@ def test_the_overview_compares_this_month_with_last_month_and_counts_waiting_tic
         r"\s*<td[^>]*>([^<]*)</td>",
         html,
     )
-    assert collected.groups() == ("60,00\xa0$", "90,00\xa0$", "-30,00\xa0$")
+    assert collected.groups() == ("60,00\xa0$", "90,00\xa0$", money(-3000))
     waiting_count = re.search(r"Billets sans réponse</div>\s*<div[^>]*>(\d+)</div>", html)
     assert waiting_count.group(1) == "2"
     recent_orders = html.split("Commandes récentes", 1)[1]

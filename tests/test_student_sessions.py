@@ -80,7 +80,7 @@ def test_a_cancellation_a_second_too_late_is_refused_with_the_time_limit_and_not
     with pytest.raises(AppointmentError) as refused:
         appointments.student_cancel(appointment, appointment.student, too_late, NOTICE)
     assert "2 h avant son début" in refused.value.message
-    assert "jusqu'au" in refused.value.message and "à 08 h 00" in refused.value.message
+    assert "jusqu'au" in refused.value.message and "à 08\u00a0h\u00a000" in refused.value.message
     db.session.rollback()
     assert db.session.get(Appointment, appointment.id).status == AppointmentStatus.SCHEDULED
     assert count(db, CreditEntry) == 0

@@ -76,8 +76,10 @@ def register_request_checks(app):
 
 def register_blueprints(app):
     from .public import bp as public_bp
+    from .vendor_assets import bp as vendor_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(vendor_bp)
 
 
 def register_favicon(app):

@@ -1,4 +1,9 @@
-"""French-Canadian display of money, dates and times (Babel)."""
+"""French-Canadian display of money, dates and times (Babel).
+
+Display only: the spaces inside « 18 h 30 », « 1,5 h » and « 45,00 $ » are non-breaking (the same
+U+00A0 Babel puts before « $ » in fr_CA) so that a value never wraps across two lines, and a negative
+amount takes a true minus sign (U+2212). Spreadsheets get plain numbers from views/csv_export.py instead.
+"""
 
 from decimal import Decimal
 
@@ -8,20 +13,30 @@ from babel.numbers import format_currency
 from .localtime import to_local
 
 LOCALE = "fr_CA"
+NBSP = "\u00a0"
+MINUS = "\u2212"
+#: 09 h 30, kept on one line.
+TIME_PATTERN = f"HH'{NBSP}h{NBSP}'mm"
 
 
 def money(cents):
-    """45,00 $ — from integer cents."""
+    """45,00 $ — from integer cents; −32,00 $ below zero."""
     if cents is None:
         return ""
-    return format_currency(Decimal(cents).scaleb(-2), "CAD", locale=LOCALE)
+    text = format_currency(Decimal(cents).scaleb(-2), "CAD", locale=LOCALE)
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def hours(minutes):
+    """4,5 h — from minutes, one decimal."""
+    return f"{Decimal(minutes or 0) / 60:.1f}{NBSP}h".replace(".", ",")
 
 
 def local_datetime(moment):
     """24 octobre 2025 à 09 h 00 — in America/Toronto."""
     if moment is None:
         return ""
-    return format_datetime(to_local(moment), "d MMMM y 'à' HH 'h' mm", locale=LOCALE)
+    return format_datetime(to_local(moment), f"d MMMM y 'à' {TIME_PATTERN}", locale=LOCALE)
 
 
 def local_date(value):
@@ -35,7 +50,7 @@ def local_time(moment):
     """09 h 30 — in America/Toronto."""
     if moment is None:
         return ""
-    return format_datetime(to_local(moment), "HH 'h' mm", locale=LOCALE)
+    return format_datetime(to_local(moment), TIME_PATTERN, locale=LOCALE)
 
 
 def long_date(value):

@@ -662,7 +662,7 @@
     el.continueButton.disabled = state.submitting;
     el.continueButton.textContent = state.submitting
       ? "Ajout au panier…"
-      : "Continuer vers le panier (" + count + (count > 1 ? " sessions)" : " session)");
+      : "Continuer vers le panier (" + count + (count > 1 ? " séances)" : " séance)");
   }
 
   function submitSelection() {

@@ -81,7 +81,7 @@ def test_two_sessions_chosen_together_go_to_the_cart_in_one_step(page, live_serv
     assert page.evaluate("window.stillTheSamePage") is True
     assert "duree=90" in page.url
 
-    page.get_by_role("button", name="Continuer vers le panier (2 sessions)").click()
+    page.get_by_role("button", name="Continuer vers le panier (2 séances)").click()
     page.wait_for_url(live_server + "/panier")
     items = page.locator(".cart-item")
     expect(items).to_have_count(2)
@@ -96,7 +96,7 @@ def test_a_selection_kept_across_durations_blocks_what_overlaps_it(page, live_se
     page.goto(booking_url(live_server, course))
     open_day_offering(page, "09 h 00 – 10 h 00")
     slot(page, "09 h 00 – 10 h 00").click()
-    expect(page.get_by_role("button", name="Continuer vers le panier (1 session)")).to_be_visible()
+    expect(page.get_by_role("button", name="Continuer vers le panier (1 séance)")).to_be_visible()
 
     page.locator('.duration[data-duration="120"]').click()
     expect(slot(page, "10 h 00 – 12 h 00")).to_be_enabled()
@@ -164,7 +164,7 @@ def test_a_slot_taken_meanwhile_is_refused_and_the_selection_kept(page, live_ser
         make.appointment(tutor=tutor, course=course, starts_at=taken)
     db.session.commit()
 
-    page.get_by_role("button", name="Continuer vers le panier (2 sessions)").click()
+    page.get_by_role("button", name="Continuer vers le panier (2 séances)").click()
     expect(page.locator("#booking-error")).to_contain_text("Ce créneau n'est plus disponible")
     assert page.url.endswith("/reservation") or "/reservation?" in page.url
     lines = page.locator("#selection-list li")
@@ -174,7 +174,7 @@ def test_a_slot_taken_meanwhile_is_refused_and_the_selection_kept(page, live_ser
 
     lines.nth(0).get_by_role("button", name=re.compile("^Retirer")).click()
     expect(page.locator("#booking-error")).to_be_hidden()
-    page.get_by_role("button", name="Continuer vers le panier (1 session)").click()
+    page.get_by_role("button", name="Continuer vers le panier (1 séance)").click()
     page.wait_for_url(live_server + "/panier")
     expect(page.locator(".cart-item")).to_have_count(1)
     expect(page.locator("#cart-total")).to_have_text("45,00\xa0$")

@@ -20,7 +20,7 @@ PASSWORD = "motdepasse-solide"
 DECLINED = "Votre carte a été refusée."
 FRENCH_DATE = re.compile(
     r"^\d{1,2} (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) "
-    r"\d{4} à \d\d h \d\d$"
+    r"\d{4} à \d\d\u00a0h\u00a0\d\d$"
 )
 
 
@@ -47,7 +47,7 @@ def book_in_cart(page, live_server, course, *hours):
     for h in hours:
         slot(page, h).click()
     plural = "s" if len(hours) > 1 else ""
-    page.get_by_role("button", name=f"Continuer vers le panier ({len(hours)} session{plural})").click()
+    page.get_by_role("button", name=f"Continuer vers le panier ({len(hours)} séance{plural})").click()
     page.wait_for_url(live_server + "/panier")
     expect(page.locator(".cart-item")).to_have_count(len(hours))
     return starts

@@ -72,7 +72,7 @@ def test_a_student_moves_a_session_through_the_calendar(page, live_server, db, b
     page.click("#confirm-move")
 
     assert "Séance déplacée" in _text(page.locator(".flash"))
-    history = page.locator("#history").inner_text()
+    history = _text(page.locator("#history"))
     assert re.search(r"Déplacée par vous du .* à 10 h 00 au .* à 15 h 00", history), history
     db.session.expire_all()
     assert to_local(db.session.get(Appointment, appointment_id).starts_at) == to_local(target)

@@ -38,6 +38,7 @@ from .accounting import (
 from .availability import ExceptionView, TimeOffView, WeeklyRuleView
 from .catalog import CouponView, CourseView, TutorView
 from .course_requests import CourseRequestView, MyCoursesView
+from .month_end import AccountingMonthEndView, OfficeMonthEndView
 from .orders import OrderView
 from .outbox import OutboxEventView
 from .overview import OverviewView
@@ -108,23 +109,23 @@ def init_admin(app):
         ),
         OrderView(Order, db, "Commandes", category="Ventes", endpoint="orders", url="commandes"),
         RefundView(Refund, db, "Remboursements", category="Ventes", endpoint="refunds", url="remboursements"),
-        OfficeRevenueView(name="Revenus", category="Ventes", endpoint="revenue", url="revenus"),
-        StudentView(User, db, "Étudiants", endpoint="students", url="etudiants"),
-        PayoutView(name="Paiements aux tuteurs", endpoint="payouts", url="paiements-tuteurs"),
-        TicketView(Ticket, db, "Billets", category="Support", endpoint="tickets", url="billets"),
+        OfficeRevenueView(name="Revenus", category="Finances", endpoint="revenue", url="revenus"),
+        PayoutView(name="Paiements aux tuteurs", category="Finances", endpoint="payouts", url="paiements-tuteurs"),
+        StudentView(User, db, "Étudiants", category="Clientèle", endpoint="students", url="etudiants"),
+        TicketView(Ticket, db, "Billets", category="Clientèle", endpoint="tickets", url="billets"),
+    )
+    # Office follow-up: tutors' performance, courses' activity, ratings and their moderation, deliveries.
+    admin.add_views(
+        PerformanceView(name="Performance", category="Suivi", endpoint="performance", url="performance"),
+        RatingView(name="Évaluations", category="Suivi", endpoint="ratings", url="evaluations"),
         OutboxEventView(
             OutboxEvent,
             db,
             "Envois sortants",
-            category="Support",
+            category="Suivi",
             endpoint="outbox",
             url="envois-sortants",
         ),
-    )
-    # Office follow-up: tutors' performance, courses' activity, ratings and their moderation.
-    admin.add_views(
-        PerformanceView(name="Performance", category="Suivi", endpoint="performance", url="performance"),
-        RatingView(name="Évaluations", category="Suivi", endpoint="ratings", url="evaluations"),
     )
     # Administrators only.
     admin.add_views(
@@ -192,6 +193,11 @@ def init_admin(app):
             endpoint="accounting_coupons",
             url="compta/coupons",
         ),
+        AccountingMonthEndView(
+            name="Fin de mois", category="Comptabilité", endpoint="accounting_month_end", url="compta/fin-de-mois"
+        ),
+        # The same pack for administrators, beside the office's revenue.
+        OfficeMonthEndView(name="Fin de mois", category="Finances", endpoint="month_end", url="fin-de-mois"),
     )
     # Tutors: their own rows only.
     admin.add_views(

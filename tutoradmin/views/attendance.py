@@ -75,6 +75,14 @@ def _done(office):
 class AttendanceMarking:
     """The page `<view>.attendance`: mark a session présent, absent or annulation tardive."""
 
+    def offers_attendance(self, appointment, now):
+        """Whether « Présence » is offered for a session: only where its mark would be accepted now."""
+        try:
+            attendance.check_can_mark(appointment, current_user, now)
+        except attendance.AttendanceError:
+            return False
+        return True
+
     def attendance_back_url(self, appointment):
         if request.args.get("retour") == "accueil":
             return url_for("admin.index")

@@ -18,7 +18,6 @@ from .base import OFFICE, SecureModelView
 from .columns import (
     choices,
     coupon_value_column,
-    datetime_column,
     label_column,
     money_column,
 )
@@ -89,7 +88,7 @@ class CourseView(SecureModelView):
         "active": "Actif",
         "created_at": "Créé le",
     }
-    column_formatters = {"rate_cents": money_column, "created_at": datetime_column}
+    column_formatters = {"rate_cents": money_column}
     form_columns = [
         "title",
         "slug",
@@ -153,7 +152,7 @@ class TutorView(SecureModelView):
         "display_name": "Nom affiché",
         "user": "Compte",
         "bio": "Présentation",
-        "contact_email": "Courriel de contact",
+        "contact_email": "Adresse courriel de contact",
         "phone": "Téléphone",
         "hourly_rate_cents": "Taux horaire du tuteur",
         "priority": "Priorité",
@@ -161,7 +160,7 @@ class TutorView(SecureModelView):
         "active": "Actif",
         "created_at": "Créé le",
     }
-    column_formatters = {"hourly_rate_cents": money_column, "created_at": datetime_column}
+    column_formatters = {"hourly_rate_cents": money_column}
     form_columns = [
         "user",
         "display_name",
@@ -275,9 +274,6 @@ class CouponColumns:
         "kind": label_column(COUPON_KIND_LABELS),
         "value": coupon_value_column,
         "discount_given_cents": money_column,
-        "starts_at": datetime_column,
-        "ends_at": datetime_column,
-        "created_at": datetime_column,
         "orders": _coupon_orders_column,
     }
 

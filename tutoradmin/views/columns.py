@@ -6,7 +6,8 @@ from decimal import Decimal
 from flask_admin.model import typefmt
 from markupsafe import Markup, escape
 
-from ..formatting import local_date, local_datetime, local_time, money
+from ..formatting import hours, local_date, local_datetime, local_time, money
+from ..localtime import to_local
 from ..models import PAYMENT_STATUS_LABELS, REFUND_STATUS_LABELS, CouponKind
 from ..models.availability import WEEKDAY_LABELS
 
@@ -30,9 +31,11 @@ def _attribute(formatter):
 money_column = _attribute(money)
 datetime_column = _attribute(local_datetime)
 date_column = _attribute(local_date)
+#: An instant that stands for a day (a payment date): its local date, without the time it was recorded.
+paid_day_column = _attribute(lambda moment: "" if moment is None else local_date(to_local(moment).date()))
 time_column = _attribute(lambda value: "" if value is None else f"{value:%H:%M}")
 weekday_column = _attribute(lambda value: "" if value is None else WEEKDAY_LABELS[value])
-hours_column = _attribute(lambda minutes: f"{Decimal(minutes or 0) / 60:.1f} h".replace(".", ","))
+hours_column = _attribute(hours)
 
 
 def _aware(moment):

@@ -23,7 +23,6 @@ from ..models import (
 from .base import OFFICE, ReadOnlyModelView, form_status, perform
 from .columns import (
     choices,
-    datetime_column,
     label_column,
     lines,
     money_column,
@@ -32,6 +31,7 @@ from .columns import (
     order_refunds_column,
 )
 from .filters import local_day_filters
+from .keyset import KeysetPagerMixin
 
 MONEY_COLUMNS = ("subtotal_cents", "discount_cents", "credit_cents", "total_cents")
 
@@ -182,19 +182,17 @@ class OrderColumns:
         "disputes": "Litiges (contestations)",
         "billing_first_name": "Prénom",
         "billing_last_name": "Nom",
-        "billing_email": "Courriel",
+        "billing_email": "Adresse courriel",
         "billing_phone": "Téléphone",
         "billing_address": "Adresse",
         "billing_city": "Ville",
         "billing_province": "Province",
         "billing_postal_code": "Code postal",
-        "user.email": "Courriel du compte",
+        "user.email": "Adresse courriel du compte",
     }
     column_formatters = {
         **dict.fromkeys(MONEY_COLUMNS, money_column),
         "status": label_column(ORDER_STATUS_LABELS),
-        "created_at": datetime_column,
-        "paid_at": datetime_column,
         "items": order_items_column,
         "payments": order_payments_column,
         "refunds": order_refunds_column,
@@ -218,7 +216,7 @@ class OrderColumns:
         return f"flt0_{OrderColumns.column_filters.index(COUPON_FILTER)}"
 
 
-class OrderView(OrderColumns, ReadOnlyModelView):
+class OrderView(KeysetPagerMixin, OrderColumns, ReadOnlyModelView):
     """Orders for the office, read-only: refunds go through the refund page."""
 
     allowed_roles = OFFICE

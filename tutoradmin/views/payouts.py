@@ -4,8 +4,6 @@ The office (administrators and staff) and the accountant each have their own vie
 only an administrator's request may mark a month paid.
 """
 
-from decimal import Decimal
-
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -15,15 +13,17 @@ from wtforms import HiddenField, StringField
 
 from .. import payouts, statements
 from ..extensions import db
-from ..formatting import local_date, money, month_label
+from ..formatting import hours, local_date, money, month_label
 from ..forms import BaseForm
-from ..localtime import month_is_over, previous_month, to_local
+from ..localtime import add_months, month_is_over, month_of, previous_month, to_local
 from ..models import PAYOUT_STATUS_LABELS, PayoutStatus, Tutor, utcnow
 from ..params import ParamError, parse_date, parse_month, parse_optional_id
 from . import csv_export
 from .base import ACCOUNTING, ADMIN_ONLY, OFFICE, SecureView
 
 RACE_MESSAGE = "Ce relevé vient d'être modifié par quelqu'un d'autre : rechargez la page."
+#: How many months, the current one included, the statements page offers to pick from.
+MONTHS_OFFERED = 36
 
 
 class MarkPaidForm(BaseForm):
@@ -35,14 +35,18 @@ class MarkPaidForm(BaseForm):
     paid_on = StringField("Date du paiement", render_kw={"type": "date"})
 
 
-def hours(minutes):
-    """4,5 h — from minutes."""
-    return f"{Decimal(minutes or 0) / 60:.1f} h".replace(".", ",")
-
-
 def paid_note(payout):
     """Payé le 5 avril 2026 — confirmation VIR-0001."""
     return f"Payé le {local_date(to_local(payout.paid_at).date())} — confirmation {payout.confirmation_number}"
+
+
+def month_options(selected, now):
+    """(2026-10, octobre 2026) pairs of the months to pick from, newest first, `selected` among them.
+
+    A list rather than a month input: browsers without one would show the raw 2026-10.
+    """
+    months = {add_months(month_of(now), -back) for back in range(MONTHS_OFFERED)} | {selected}
+    return [(f"{month:%Y-%m}", month_label(month)) for month in sorted(months, reverse=True)]
 
 
 def parse_year(value):
@@ -128,7 +132,14 @@ class StatementView(SecureView):
             context["overview"] = statements.month_overview(month.year, month.month)
             context["month_is_over"] = month_is_over(month, now)
         tutors = db.session.scalars(select(Tutor).order_by(Tutor.display_name, Tutor.id)).all()
-        return self.render("admin/payouts.html", title=self.title, tutors=tutors, **context, **DISPLAY), status
+        return self.render(
+            "admin/payouts.html",
+            title=self.title,
+            tutors=tutors,
+            month_options=month_options(month, now),
+            **context,
+            **DISPLAY,
+        ), status
 
     @expose("/")
     def index(self):

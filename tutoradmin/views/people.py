@@ -26,13 +26,14 @@ from ..models import (
     User,
     utcnow,
 )
+from .audit_values import changes_column, values_column, values_export
 from .base import ADMIN_ONLY, OFFICE, ReadOnlyModelView, RowsModelView, SecureModelView, form_status, perform
-from .columns import choices, datetime_column, label_column, lines
+from .columns import choices, label_column, lines
 from .fields import NewPasswordField
 from .forms import CreditAdjustmentForm
 
 USER_LABELS = {
-    "email": "Courriel",
+    "email": "Adresse courriel",
     "role": "Rôle",
     "status": "Statut",
     "first_name": "Prénom",
@@ -45,8 +46,6 @@ USER_LABELS = {
 USER_FORMATTERS = {
     "role": label_column(ROLE_LABELS),
     "status": label_column(USER_STATUS_LABELS),
-    "created_at": datetime_column,
-    "last_login_at": datetime_column,
 }
 STATUS_FILTER = FilterEqual(User.status, "Statut", options=choices(USER_STATUS_LABELS))
 
@@ -223,16 +222,11 @@ class UserView(SecureModelView):
             login_user(model)
 
 
-def _values_column(_view, _context, entry, name):
-    values = getattr(entry, name) or {}
-    return lines([f"{key} : {value}" for key, value in values.items()])
-
-
 class AuditLogView(ReadOnlyModelView):
     """Who did which sensitive thing, and when."""
 
     allowed_roles = ADMIN_ONLY
-    column_list = ["created_at", "actor", "action", "target_type", "target_id"]
+    column_list = ["created_at", "actor", "action", "target_type", "target_id", "changes"]
     column_details_list = [
         "created_at",
         "actor",
@@ -242,6 +236,8 @@ class AuditLogView(ReadOnlyModelView):
         "before",
         "after",
     ]
+    # Spreadsheets get the recorded values as JSON, as they were written.
+    column_export_list = column_details_list
     column_searchable_list = ["action", "target_type"]
     column_sortable_list = ["created_at", "action"]
     column_default_sort = ("created_at", True)
@@ -254,11 +250,13 @@ class AuditLogView(ReadOnlyModelView):
         "target_id": "Numéro",
         "before": "Avant",
         "after": "Après",
+        "changes": "Détails",
     }
     column_formatters = {
-        "created_at": datetime_column,
         "action": label_column(audit.ACTION_LABELS),
         "target_type": label_column(audit.TARGET_LABELS),
-        "before": _values_column,
-        "after": _values_column,
+        "changes": changes_column,
+        "before": values_column,
+        "after": values_column,
     }
+    column_formatters_export = {**column_formatters, "before": values_export, "after": values_export}

@@ -1,23 +1,22 @@
 """The revenue page (SPEC §9): Plotly charts, tables and CSV exports over a chosen period.
 
+The charts draw with Plotly's basic bundle and its French locale (vendor_assets.PLOTLY).
+
 The office and the accountant each have their own view class and URL, sharing RevenuePage.
 Only GET routes: nothing here writes.
 """
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
-import plotly
 import plotly.io
-from babel.numbers import format_percent
+from babel.numbers import format_percent, get_decimal_symbol, get_group_symbol
 from flask import Response, request, url_for
 from flask_admin import expose
 from markupsafe import Markup
 
-from .. import attendance_income, reports
+from .. import attendance_income, reports, vendor_assets
 from ..formatting import LOCALE, local_date, money
 from ..localtime import local_today
 from ..models import utcnow
@@ -42,6 +41,12 @@ COLORS = {
     "margin_cents": "#264653",
     "margin_rate": "#e63946",
 }
+#: What a chart or a table shows instead of zeros for a period without any activity.
+EMPTY = "Aucune donnée pour cette période."
+#: Plotly's own texts (toolbar, hover) in French: the `fr` locale served with Plotly.
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "locale": "fr"}
+#: Decimal comma and no-break space thousands, as in 1 234,56 $ (fr-CA), for Plotly's axes and hovers.
+SEPARATORS = get_decimal_symbol(LOCALE) + get_group_symbol(LOCALE)
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,11 @@ def _attendance_cells(line):
     ]
 
 
+def has_activity(rows):
+    """Whether any row of a table has money in or out (a period without sales has only zeros)."""
+    return any(figures != reports.Figures() for *_labels, figures in rows)
+
+
 def _dollar_values(rows, name):
     # Plotly plots floats; the figures themselves stay exact.
     return [float(Decimal(getattr(figures, name)).scaleb(-2)) for *_labels, figures in rows]
@@ -130,8 +140,7 @@ def _figure(traces, **layout):
     return {
         "data": traces,
         "layout": {
-            # Decimal comma and thin-space thousands, as in 1 234,56 $.
-            "separators": ", ",
+            "separators": SEPARATORS,
             "height": 420,
             "paper_bgcolor": "white",
             "plot_bgcolor": "white",
@@ -195,6 +204,12 @@ def _series_figure(rows):
     )
 
 
+def _tick_label(name):
+    """A course title on two lines at its dash, so that its bars keep their width on a phone."""
+    head, dash, tail = name.partition(" – ")
+    return f"{head}<br>{tail}" if dash and len(name) > 20 else name
+
+
 def _shares_figure(rows):
     """Horizontal bars per course or tutor, the largest net revenue on top."""
     names = [label for label, *_rest in rows][::-1]
@@ -216,13 +231,14 @@ def _shares_figure(rows):
         hovermode="y unified",
         height=max(320, 90 + 60 * len(rows)),
         xaxis={"title": {"text": "Montant ($)"}, "tickformat": ",.0f", **GRID},
-        yaxis=GRID,
+        # The hover still names the course in full.
+        yaxis={"tickvals": names, "ticktext": [_tick_label(n) for n in names], **GRID},
     )
 
 
 def figure_of(table):
-    """The chart of a table, as Plotly figure data (None for an empty table)."""
-    if not table.rows:
+    """The chart of a table, as Plotly figure data (None for a table without activity)."""
+    if not has_activity(table.rows):
         return None
     return _series_figure(table.rows) if table.slug in ("mensuel", "annuel") else _shares_figure(table.rows)
 
@@ -237,7 +253,7 @@ def _chart(table):
             full_html=False,
             include_plotlyjs=False,
             validate=False,
-            config={"displaylogo": False, "responsive": True},
+            config=PLOTLY_CONFIG,
         )
     )
 
@@ -263,13 +279,6 @@ def _attendance_csv_rows(lines):
         for line in lines
     ]
     return ["Présence", *[header for header, _name in ATTENDANCE_COLUMNS]], rows
-
-
-@cache
-def _plotly_js():
-    """Plotly's bundled script and its ETag, read once per process."""
-    script = plotly.offline.get_plotlyjs()
-    return script, hashlib.sha1(script.encode()).hexdigest()
 
 
 # --- input --------------------------------------------------------------------------------
@@ -299,12 +308,14 @@ def requested_range(args, today):
 
 
 def _sections(report, period):
-    """What the page shows of each table: its chart, its formatted rows and its export link."""
+    """What the page shows of each table: its chart, its formatted rows (none without activity), its export link."""
     return [
         {
             "table": table,
             "chart": _chart(table),
-            "rows": [(label, _cells(figures)) for label, _key, figures in table.rows],
+            "rows": [(label, _cells(figures)) for label, _key, figures in table.rows]
+            if has_activity(table.rows)
+            else [],
             "total": _cells(table.total),
             "csv_url": url_for(".export", table=table.slug, **period),
         }
@@ -324,6 +335,7 @@ class RevenuePage:
             return self.render("admin/revenue.html", error=str(exc), form=form, report=None), 400
         report = reports.revenue_report(start, end)
         period = {"debut": start.isoformat(), "fin": end.isoformat()}
+        sections = _sections(report, period)
         return self.render(
             "admin/revenue.html",
             error=None,
@@ -332,14 +344,18 @@ class RevenuePage:
             period_label=f"Du {local_date(start)} au {local_date(end)}",
             summary=list(zip(HEADERS, _cells(report.total), strict=True)),
             headers=HEADERS,
-            sections=_sections(report, period),
+            sections=sections,
             attendance={
                 "headers": [header for header, _name in ATTENDANCE_COLUMNS],
-                "rows": [(line.label, _attendance_cells(line)) for line in report.attendance],
+                "rows": [(line.label, _attendance_cells(line)) for line in report.attendance]
+                if any(line.sessions for line in report.attendance)
+                else [],
                 "total": _attendance_cells(attendance_income.total(report.attendance)),
                 "csv_url": url_for(".export", table=ATTENDANCE_SLUG, **period),
             },
-            plotly_url=url_for(".plotly_js", v=plotly.__version__),
+            empty=EMPTY,
+            # Without a chart to draw, the page spares the download of Plotly.
+            plotly_url=vendor_assets.url_of(vendor_assets.PLOTLY) if any(s["chart"] for s in sections) else None,
         )
 
     @expose("/export/<table>.csv")
@@ -363,16 +379,6 @@ class RevenuePage:
             header, rows = _csv_rows({t.slug: t for t in tables_of(report)}[table])
         filename = f"revenus-{table}-{start.isoformat()}-au-{end.isoformat()}.csv"
         return csv_export.response(filename, header, rows)
-
-    @expose("/plotly.min.js")
-    def plotly_js(self):
-        # Served from the installed package (no CDN); the URL carries Plotly's version.
-        script, etag = _plotly_js()
-        response = Response(script, mimetype="text/javascript")
-        response.cache_control.private = True
-        response.cache_control.max_age = 365 * 24 * 3600
-        response.set_etag(etag)
-        return response.make_conditional(request)
 
 
 class OfficeRevenueView(RevenuePage, SecureView):

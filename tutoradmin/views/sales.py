@@ -28,7 +28,6 @@ from .attendance import AttendanceMarking
 from .base import OFFICE, SecureModelView, form_status, perform
 from .columns import (
     choices,
-    datetime_column,
     label_column,
     lines,
     session_time_column,
@@ -97,7 +96,7 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
         FilterEqual(Appointment.status, "Statut", options=choices(APPOINTMENT_STATUS_LABELS)),
         *local_day_filters(Appointment.starts_at, "Date"),
         FilterLike("tutor.display_name", "Tuteur"),
-        FilterLike("student.email", "Étudiant (courriel)"),
+        FilterLike("student.email", "Étudiant (adresse courriel)"),
         FilterLike("student.last_name", "Étudiant (nom)"),
         FilterLike("course.title", "Cours"),
         FilterEqual(Appointment.attendance, "Présence", options=choices(ATTENDANCE_LABELS)),
@@ -121,7 +120,7 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
         "student_credit_percent": "Crédit à l'étudiant (%)",
         "created_at": "Créée le",
         "history": "Historique des modifications",
-        "student.email": "Courriel de l'étudiant",
+        "student.email": "Adresse courriel de l'étudiant",
         "student.last_name": "Nom de l'étudiant",
         "tutor.display_name": "Tuteur",
         "course.title": "Cours",
@@ -130,11 +129,7 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
         "starts_at": session_time_column,
         "status": label_column(APPOINTMENT_STATUS_LABELS),
         "order_item": _order_of_item,
-        "cancelled_at": datetime_column,
-        "completed_at": datetime_column,
         "attendance": label_column(ATTENDANCE_LABELS),
-        "attendance_marked_at": datetime_column,
-        "created_at": datetime_column,
         "history": _history_column,
     }
     column_extra_row_actions = [
@@ -143,6 +138,14 @@ class AppointmentView(AttendanceMarking, ConversationModeration, SecureModelView
         EndpointLinkRowAction("fa fa-check-square-o", ".attendance", title="Présence"),
     ]
     list_template = "admin/appointment_list.html"
+
+    def offers(self, endpoint, appointment, now=None):
+        """Whether a row action applies to this session: one answer for its list row and its own page."""
+        if endpoint == ".cancel":
+            return appointment.status != AppointmentStatus.CANCELLED
+        if endpoint == ".attendance":
+            return self.offers_attendance(appointment, now or utcnow())
+        return True
 
     @expose("/annuler/<int:id>", methods=("GET", "POST"))
     def cancel(self, id):

@@ -18,7 +18,7 @@ class ProfileForm(BaseForm):
     # Read as typed: tutor_profile.update_contact says what is wrong with a value, in French.
     bio = TextAreaField("Présentation", render_kw={"rows": 6, "maxlength": tutor_profile.BIO_MAX_LENGTH})
     contact_email = StringField(
-        "Courriel de contact", render_kw={"type": "email", "maxlength": tutor_profile.EMAIL_MAX_LENGTH}
+        "Adresse courriel de contact", render_kw={"type": "email", "maxlength": tutor_profile.EMAIL_MAX_LENGTH}
     )
     phone = StringField("Téléphone", render_kw={"type": "tel", "maxlength": 40})
 
@@ -33,7 +33,7 @@ class MyProfileView(OwnRowsModelView):
     column_labels = {
         "display_name": "Nom affiché",
         "bio": "Présentation",
-        "contact_email": "Courriel de contact",
+        "contact_email": "Adresse courriel de contact",
         "phone": "Téléphone",
         "courses": "Cours enseignés",
         "active": "Actif",
