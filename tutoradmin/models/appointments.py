@@ -2,13 +2,28 @@
 
 from datetime import datetime
 
-from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String, Text, event, func
+from sqlalchemy import (
+    DDL,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .attendance import Attendance
 from .types import Choices, UTCDateTime, duration_check, utcnow
+
+#: Completed sessions marked absent or annulation tardive (partial index below).
+MISSED_SESSIONS = "status = 'completed' AND attendance IN ('no_show', 'late_cancel')"
 
 
 class AppointmentStatus(Choices):
@@ -54,7 +69,8 @@ class Appointment(db.Model):
         ),
         Index("ix_appointments_tutor_starts", "tutor_id", "starts_at"),
         Index("ix_appointments_status_starts", "status", "starts_at"),
-        # Covering the revenue report's join of sessions to their order items (reports.py).
+        # Covering the revenue report's join of sessions to their order items and its tutor cost
+        # (reports.py, earnings.session_earnings): read from the index alone, in order_item_id order.
         Index(
             "ix_appointments_item_sessions",
             "order_item_id",
@@ -63,6 +79,14 @@ class Appointment(db.Model):
             "tutor_id",
             "course_id",
             "duration_minutes",
+            "tutor_share_percent",
+        ),
+        # The revenue report's absences and late cancellations (attendance_income.py): a few rows among all.
+        Index(
+            "ix_appointments_missed_starts",
+            "starts_at",
+            sqlite_where=text(MISSED_SESSIONS),
+            postgresql_where=text(MISSED_SESSIONS),
         ),
     )
 
