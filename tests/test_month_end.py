@@ -13,8 +13,9 @@ from sqlalchemy import event
 
 from tutoradmin import attendance, credits, month_end, payouts, refunds, reports, statements
 from tutoradmin.errors import DomainError
-from tutoradmin.localtime import LOCAL_TZ
-from tutoradmin.models import CouponRedemption, CreditKind, Role
+from tutoradmin.formatting import month_label
+from tutoradmin.localtime import LOCAL_TZ, previous_month
+from tutoradmin.models import CouponRedemption, CreditKind, Role, utcnow
 from tutoradmin.payments import RefundResult
 
 OCTOBER = date(2025, 10, 1)
@@ -412,6 +413,10 @@ def test_the_page_defaults_to_last_month_and_describes_the_files(client, db, log
     assert "Fin de mois" in html and "credits-AAAA-MM.csv" in html
     assert 'action="/admin/compta/fin-de-mois/telecharger"' in html
     assert 'name="mois"' in html
+    # Months by name, last month chosen: never the browser's own (English) month input.
+    last_month = previous_month(utcnow())
+    assert f'<option value="{last_month:%Y-%m}" selected>{month_label(last_month)}</option>' in html
+    assert 'type="month"' not in html
 
 
 @pytest.mark.parametrize(

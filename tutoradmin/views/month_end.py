@@ -9,11 +9,12 @@ from flask_admin import expose
 
 from .. import month_end
 from ..errors import DomainError
-from ..localtime import month_of, previous_month
+from ..localtime import previous_month
 from ..models import utcnow
 from ..params import ParamError, parse_month
 from . import csv_export
 from .base import ACCOUNTING, ADMIN_ONLY, SecureView
+from .payouts import month_options
 
 
 def requested_month(args, now):
@@ -31,8 +32,8 @@ class MonthEndPage:
         now = utcnow()
         return self.render(
             "admin/month_end.html",
-            month_value=f"{month:%Y-%m}" if month else request.args.get("mois", ""),
-            latest=f"{month_of(now):%Y-%m}",
+            month_value=f"{month:%Y-%m}" if month else "",
+            month_options=month_options(month or previous_month(now), now),
             files=[(f"{stem}-AAAA-MM.csv", description) for stem, description in month_end.CONTENTS],
             error=error,
         ), (400 if error else 200)
