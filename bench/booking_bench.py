@@ -22,7 +22,7 @@ a brisk visitor, so 20 of them send about 20 requests per second (72 000 an hour
 script prints as measured. Target: p95 under load ≤ 4× the unloaded median,
 and no error (non-2xx/3xx answers, socket errors and timeouts all count).
 
-    .venv/bin/python bench/booking_bench.py [--mode inprocess|http|load|all] [--requests 200] [--check]
+    .venv/bin/python bench/booking_bench.py [--mode inprocess|http|load|all] [--requests 200] [--cold] [--check]
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/booking_bench.py
 
 Without BENCH_DATABASE_URL, a temporary SQLite file. --keep reuses a database built before.
@@ -131,11 +131,15 @@ def routes(slug, day, month):
     ]
 
 
-def measure(name, title, client, slug, rounds, warmup=10, seed=1):
-    """Time every route and the cart add in shuffled rounds, print the table; returns the targets missed."""
+def measure(name, title, client, slug, rounds, warmup=10, seed=1, adder=None):
+    """Time every route and the cart add in shuffled rounds, print the table; returns the targets missed.
+
+    `adder`: the visitor who adds to the cart, when not `client` (whose own calendars a cart change refreshes).
+    """
     day, month = visit_days(datetime.now(UTC))
     gets = routes(slug, day, month)
-    add = CartAdd(client, slug, free_starts(client, slug, day))
+    adder = adder or client
+    add = CartAdd(adder, slug, free_starts(adder, slug, day))
     calls = [(label, lambda path=path: expect(client, "GET", path)) for label, path, _ in gets]
     calls.append(("add to cart (POST, JSON, CSRF)", add))
     timings = {label: [] for label, _ in calls}
@@ -209,6 +213,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
     parser.add_argument("--keep", action="store_true", help="reuse the database built by a previous run")
     parser.add_argument("--tiny", action="store_true", help="a tiny dataset (smoke test)")
+    parser.add_argument("--cold", action="store_true", help="in-process again, with CALENDAR_CACHE_SECONDS=0")
     parser.add_argument("--check", action="store_true", help="exit with status 1 when a target is missed")
     args = parser.parse_args(argv)
     url = database_url()
@@ -232,13 +237,24 @@ def main(argv=None):
     missed = []
     if args.mode in ("inprocess", "all"):
         title = f"in-process (Flask test client), {load_average()}"
-        missed += measure("in-process", title, InProcessClient(app), slug, args.requests, args.warmup)
+        missed += measure(
+            "in-process", title, InProcessClient(app), slug, args.requests, args.warmup, adder=InProcessClient(app)
+        )
         check_no_drift(app, sessions)
+    if args.cold and args.mode in ("inprocess", "all"):
+        # The same routes with every calendar computed afresh (what the visitor who has just changed
+        # their cart gets, and every visitor with CALENDAR_CACHE_SECONDS=0): informative, no target.
+        cold = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "banc-d-essai", "CALENDAR_CACHE_SECONDS": 0})
+        title = f"in-process, cold (CALENDAR_CACHE_SECONDS=0), {load_average()}"
+        measure("in-process, cold", title, InProcessClient(cold), slug, args.requests, args.warmup)
+        check_no_drift(cold, sessions)
     if args.mode in ("http", "load", "all"):
         with gunicorn(url, args.port, threads=args.threads):
             if args.mode in ("http", "all"):
                 title = f"HTTP, gunicorn 2 workers × {args.threads} threads, {load_average()}"
-                missed += measure("http", title, HttpClient(args.port), slug, args.requests, args.warmup)
+                missed += measure(
+                    "http", title, HttpClient(args.port), slug, args.requests, args.warmup, adder=HttpClient(args.port)
+                )
                 check_no_drift(app, sessions)
             if args.mode in ("load", "all"):
                 missed += load(args.port, slug, args.seconds, args.think_ms)

@@ -65,6 +65,8 @@ def _test_config(database_url, **overrides):
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
+        # Calendars computed afresh on every request, unless a test sets a lifetime (test_booking_cache.py).
+        "CALENDAR_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

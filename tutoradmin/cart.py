@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +13,8 @@ from .calendars import bookable_tutors, load_calendars, pick_tutors
 from .errors import DomainError
 from .extensions import db
 from .localtime import LOCAL_TZ
-from .models import Cart, CartItem, Hold, Order, OrderStatus
+from .models import Cart, CartItem, Hold, Order, OrderStatus, SlotLock
+from .models.types import UTCDateTime
 from .occupancy import SLOT_TAKEN, SlotTaken, occupy
 from .pricing import session_price
 from .slots import find_slot
@@ -54,6 +56,23 @@ def overlaps(a_start, a_end, b_start, b_end):
     return a_start < b_end and b_start < a_end
 
 
+@cache
+def _sweep_statement():
+    # Built once (SQLAlchemy reuses its compiled form); RETURNING says which holds went, if any.
+    expired = (
+        select(Hold.id)
+        .where(~Hold.active_at(bindparam("now", type_=UTCDateTime)))
+        .order_by(Hold.id)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        delete(Hold)
+        .where(Hold.id.in_(expired.scalar_subquery()))
+        .returning(Hold.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def sweep_expired_holds(now):
     """Delete holds past their expiry; their cells go with them and cart items keep no hold.
 
@@ -61,15 +80,29 @@ def sweep_expired_holds(now):
     locked by a payment being booked at this moment is skipped (PostgreSQL's SKIP LOCKED):
     its cells are passing to an appointment, and the payment deletes it itself. Holds are
     locked in id order, as the payment locks its own, so two sweeps never deadlock.
+    Returns how many holds went.
     """
-    expired = select(Hold.id).where(~Hold.active_at(now)).order_by(Hold.id).with_for_update(skip_locked=True)
-    result = db.session.execute(
-        delete(Hold).where(Hold.id.in_(expired.scalar_subquery())).execution_options(synchronize_session=False)
-    )
-    if result.rowcount:
-        # Cart items lost their hold in the database: objects read before must be read again.
-        db.session.expire_all()
-    return result.rowcount
+    swept = set(db.session.scalars(_sweep_statement(), {"now": now}))
+    if swept:
+        _forget_holds(swept)
+    return len(swept)
+
+
+def _forget_holds(hold_ids):
+    """Expire the objects read before that the database changed: the holds, their cells, the items that had them.
+
+    Only those: the cart, the course and the rest of the session stay loaded, so a sweep costs no reads.
+    """
+    for obj in list(db.session.identity_map.values()):
+        known = inspect(obj).dict
+        if isinstance(obj, Hold):
+            changed = known.get("id") in hold_ids
+        elif isinstance(obj, CartItem | SlotLock):
+            changed = known.get("hold_id") in hold_ids
+        else:
+            changed = False
+        if changed:
+            db.session.expire(obj)
 
 
 def find_cart(user=None, session_key=None):
@@ -95,17 +128,36 @@ def get_or_create_cart(user=None, session_key=None):
     return cart
 
 
+@cache
+def _lock_statement():
+    # Built once (SQLAlchemy reuses its compiled form); the outer join locks an empty cart too.
+    return (
+        select(Cart.id, CartItem.course_id, CartItem.starts_at, CartItem.duration_minutes, CartItem.ends_at)
+        .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+        .where(Cart.id == bindparam("cart_id"))
+        .with_for_update(of=Cart)
+    )
+
+
 def lock_cart(cart):
-    """Make concurrent writes and checkouts of one cart queue up, then reload its items.
+    """Make concurrent writes and checkouts of one cart queue up; returns what its items take, read under the lock.
 
     They check the items (duplicates, overlaps, already held) before writing: without
     the row lock, two tabs could each add a session overlapping the other's, or start
     two orders. Cart writes sweep first, so every path takes hold rows before cart rows.
-    SQLite already runs one writer at a time (the sweep takes its write lock).
+    SQLite already runs one writer at a time (the sweep takes its write lock). One
+    statement locks the cart and reads (course, start, duration, end) of each item.
     """
-    if cart is not None:
-        db.session.execute(select(Cart.id).where(Cart.id == cart.id).with_for_update())
-        db.session.expire(cart, ["items"])
+    if cart is None:
+        return []
+    rows = db.session.execute(_lock_statement(), {"cart_id": cart.id}).all()
+    # Objects read before the lock may be stale: they are read again when next used.
+    db.session.expire(cart, ["items"])
+    return [
+        (course_id, starts_at, duration, ends_at)
+        for _, course_id, starts_at, duration, ends_at in rows
+        if course_id is not None
+    ]
 
 
 def resolve_slot(request, now, rules):
@@ -122,28 +174,36 @@ def resolve_slot(request, now, rules):
     return slot
 
 
+@cache
+def _hold_insert():
+    # Built once (SQLAlchemy reuses its compiled form).
+    return insert(Hold).returning(Hold.id)
+
+
 def _take_hold(tutor_id, starts_at, ends_at, now, rules):
-    hold = Hold(
-        tutor_id=tutor_id,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        created_at=now,
-        expires_at=now + timedelta(minutes=rules.hold_minutes),
+    """Insert a hold and lock its cells (two statements, no objects to flush); returns its id, else CartError."""
+    hold_id = db.session.scalar(
+        _hold_insert(),
+        {
+            "tutor_id": tutor_id,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "created_at": now,
+            "expires_at": now + timedelta(minutes=rules.hold_minutes),
+        },
     )
-    db.session.add(hold)
-    db.session.flush()
     try:
-        occupy(tutor_id, starts_at, ends_at, hold_id=hold.id)
+        occupy(tutor_id, starts_at, ends_at, hold_id=hold_id)
     except SlotTaken as exc:
         raise CartError(SLOT_TAKEN) from exc
-    return hold
+    return hold_id
 
 
-def _check_fits(cart, requests):
-    """Refuse duplicates and overlaps with the cart or among the requests themselves."""
+def _check_fits(taken, requests):
+    """Refuse duplicates and overlaps with the cart's items `taken` (see lock_cart) or among the requests."""
     if not requests:
         raise NoSlotChosen(NOTHING_TO_ADD)
-    taken = [(i.course_id, i.starts_at, i.duration_minutes, i.ends_at) for i in cart.items]
+    taken = list(taken)
     for request in requests:
         for course_id, starts_at, duration, ends_at in taken:
             if (course_id, starts_at, duration) == (request.course.id, request.starts_at, request.duration_minutes):
@@ -153,30 +213,38 @@ def _check_fits(cart, requests):
         taken.append((request.course.id, request.starts_at, request.duration_minutes, request.ends_at))
 
 
+@cache
+def _items_insert():
+    # Built once; the items come back as objects, all in one statement.
+    return insert(CartItem).returning(CartItem)
+
+
 def add_slots(cart, requests, now, rules):
-    """Hold and add every requested slot, or raise CartError (UnknownTutor); the caller commits or rolls back."""
+    """Hold and add every requested slot, or raise CartError (UnknownTutor); the caller commits or rolls back.
+
+    A fixed number of statements per slot, whatever the cart holds and however many tutors teach the course.
+    """
     sweep_expired_holds(now)
-    lock_cart(cart)
-    _check_fits(cart, requests)
-    added = []
+    _check_fits(lock_cart(cart), requests)
+    rows = []
     for request in requests:
         slot = resolve_slot(request, now, rules)
-        hold = _take_hold(slot.tutor_id, slot.starts_at, slot.ends_at, now, rules)
-        item = CartItem(
-            cart=cart,
-            course_id=request.course.id,
-            tutor_id=slot.tutor_id,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            duration_minutes=slot.duration_minutes,
-            price_cents=session_price(request.course, slot.duration_minutes),
-            hold_id=hold.id,
-            created_at=now,
+        rows.append(
+            {
+                "cart_id": cart.id,
+                "course_id": request.course.id,
+                "tutor_id": slot.tutor_id,
+                "starts_at": slot.starts_at,
+                "ends_at": slot.ends_at,
+                "duration_minutes": slot.duration_minutes,
+                "price_cents": session_price(request.course, slot.duration_minutes),
+                "hold_id": _take_hold(slot.tutor_id, slot.starts_at, slot.ends_at, now, rules),
+                "created_at": now,
+            }
         )
-        db.session.add(item)
-        added.append(item)
-    db.session.flush()
-    return added
+    # One statement for all the items; they come back in any order, and start at different times (see _check_fits).
+    by_start = {item.starts_at: item for item in db.session.scalars(_items_insert(), rows)}
+    return [by_start[row["starts_at"]] for row in rows]
 
 
 def _owned_item(cart, item_id):
@@ -217,7 +285,7 @@ def rehold_item(cart, item_id, now, rules):
         return item
     request = SlotRequest(item.course, item.starts_at, item.duration_minutes, item.tutor_id)
     slot = resolve_slot(request, now, rules)
-    item.hold_id = _take_hold(slot.tutor_id, slot.starts_at, slot.ends_at, now, rules).id
+    item.hold_id = _take_hold(slot.tutor_id, slot.starts_at, slot.ends_at, now, rules)
     db.session.flush()
     return item
 

@@ -200,6 +200,8 @@ def load_config(env=None):
         "BOOKING_LEAD_TIME_HOURS": _int(env, "BOOKING_LEAD_TIME_HOURS", 12),
         "BOOKING_HORIZON_DAYS": _int(env, "BOOKING_HORIZON_DAYS", 60),
         "HOLD_MINUTES": _int(env, "HOLD_MINUTES", 15),
+        # How long a computed calendar may be shown to other visitors (0: never kept); see booking_cache.py.
+        "CALENDAR_CACHE_SECONDS": _int(env, "CALENDAR_CACHE_SECONDS", 3),
         # Flask-Babel's time zone, the business's (localtime.py). French (Canada) and CAD are not settings:
         # formatting.py fixes them.
         "TIMEZONE": TIMEZONE_NAME,

@@ -6,9 +6,10 @@ of app servers or concurrent requests.
 """
 
 from datetime import UTC, timedelta
+from functools import cache
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import DomainError
 from .extensions import db
@@ -44,21 +45,36 @@ def cell_count(starts_at, ends_at):
     return sum(1 for _ in cells(starts_at, ends_at))
 
 
-def occupy(tutor_id, starts_at, ends_at, *, hold_id=None, appointment_id=None):
-    """Lock the cells of a range for a hold or an appointment, or raise SlotTaken.
+@cache
+def _cells_insert(dialect_name):
+    # Built once per database kind (SQLAlchemy reuses its compiled form); rows are sent as one multi-row INSERT.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(SlotLock.__table__)
+        .on_conflict_do_nothing(index_elements=["tutor_id", "cell_start"])
+        .returning(SlotLock.__table__.c.id)
+    )
 
-    Runs in a savepoint so that a refusal leaves the caller's transaction usable.
+
+def occupy(tutor_id, starts_at, ends_at, *, hold_id=None, appointment_id=None):
+    """Lock the cells of a range for a hold or an appointment, or raise SlotTaken with none of them written.
+
+    One statement: a cell another owner has is skipped by the unique key (on PostgreSQL,
+    after waiting for that owner's transaction to end), so fewer cells come back than
+    asked for; the few this call did take are then given back, and the caller's
+    transaction stays usable without a savepoint.
     """
     rows = [
-        SlotLock(tutor_id=tutor_id, cell_start=cell, hold_id=hold_id, appointment_id=appointment_id)
+        {"tutor_id": tutor_id, "cell_start": cell, "hold_id": hold_id, "appointment_id": appointment_id}
         for cell in cells(starts_at, ends_at)
     ]
-    try:
-        with db.session.begin_nested():
-            db.session.add_all(rows)
-    except IntegrityError as exc:
-        raise SlotTaken() from exc
-    return rows
+    connection = db.session.connection()
+    taken = connection.execute(_cells_insert(connection.dialect.name), rows).scalars().all()
+    if len(taken) < len(rows):
+        if taken:
+            connection.execute(delete(SlotLock.__table__).where(SlotLock.__table__.c.id.in_(taken)))
+        raise SlotTaken()
+    return taken
 
 
 def transfer_hold_to_appointment(hold_id, appointment_id):

@@ -2,7 +2,7 @@
 
 import calendar as _calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import and_, bindparam, select
@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, select
 from .calendars import TUTOR_ORDER, bookable_tutors, load_calendars, pick_tutors
 from .errors import DomainError
 from .extensions import db
+from .localtime import LOCAL_TZ, local_day_bounds
 from .models import Course, Tutor, TutorCourse
 from .slots import course_slots, days_with_slots, tutor_slots
 
@@ -27,6 +28,14 @@ class OfferedTutor:
     id: int
     priority: int
     display_name: str
+
+
+@dataclass(frozen=True)
+class MonthMap:
+    """A month's bookable days, and the instant until which the clock alone cannot change them."""
+
+    days: tuple
+    exact_until: datetime
 
 
 @dataclass(frozen=True)
@@ -124,12 +133,17 @@ def opening_month(course, duration, now, rules, tutor_id=None, tutors=None):
     The month of the earliest bookable day, or the next one when the rest of
     that month has nothing left (e.g. late on the last day of a month).
     """
+    return opening_months(rules, now, lambda month: month_days(course, month, duration, now, rules, tutor_id, tutors))
+
+
+def opening_months(rules, now, days_of):
+    """`opening_month` with the bookable days of a month given by `days_of(month)` (cached or not)."""
     first_day, last_day = rules.window(now).local_days()
     month = date(first_day.year, first_day.month, 1)
-    days = month_days(course, month, duration, now, rules, tutor_id, tutors)
+    days = days_of(month)
     following = (month + timedelta(days=31)).replace(day=1)
     if not days and following <= last_day:
-        return following, month_days(course, following, duration, now, rules, tutor_id, tutors)
+        return following, days_of(following)
     return month, days
 
 
@@ -143,9 +157,32 @@ def month_and_day(course, month, day, duration, now, rules, tutor_id=None, tutor
     if month is None:
         month, days = opening_month(course, duration, now, rules, tutor_id, tutors)
         return month, days, []
+    found, slots = month_map_and_day(course, month, day, duration, now, rules, tutor_id, tutors)
+    return month, list(found.days), slots
+
+
+def _month_map(calendars, first, last, duration, window, rules, tutor_id):
+    days = _month_days(calendars, first, last, duration, window)
+    # As the clock moves, the minimum notice only removes slots of the day it falls on: the map stays
+    # right until that day's last slot passes the notice, or the notice reaches the next day.
+    boundary = window.earliest.astimezone(LOCAL_TZ).date()
+    until = local_day_bounds(boundary)[1]
+    if boundary in days:
+        until = min(until, _day_slots(calendars, boundary, duration, window, tutor_id)[-1].starts_at)
+    return MonthMap(tuple(days), until - timedelta(hours=rules.lead_hours))
+
+
+def month_map(course, month, duration, now, rules, tutor_id=None, tutors=None):
+    """`month_days` of `month` (its first day) with the instant until which they hold (MonthMap)."""
+    first, last = _month_range(month)
+    calendars = load_calendars(_tutors(course, tutor_id, tutors), first, last, now)
+    return _month_map(calendars, first, last, duration, rules.window(now), rules, tutor_id)
+
+
+def month_map_and_day(course, month, day, duration, now, rules, tutor_id=None, tutors=None):
+    """(MonthMap of `month`, the slots of `day` in it or none), from one load of calendars."""
     first, last = _month_range(month)
     calendars = load_calendars(_tutors(course, tutor_id, tutors), first, last, now)
     window = rules.window(now)
-    days = _month_days(calendars, first, last, duration, window)
     slots = _day_slots(calendars, day, duration, window, tutor_id) if day is not None else []
-    return month, days, slots
+    return _month_map(calendars, first, last, duration, window, rules, tutor_id), slots

@@ -29,7 +29,7 @@ def upgrade():
     )
     # The tutor cost multiplies by the attendance share: the covering index carries it too.
     op.drop_index('ix_appointments_item_sessions', table_name='appointments')
-    op.create_index('ix_appointments_item_sessions', 'appointments', ITEM_SESSIONS + ['tutor_share_percent'])
+    op.create_index('ix_appointments_item_sessions', 'appointments', [*ITEM_SESSIONS, 'tutor_share_percent'])
     op.create_index(
         'ix_appointments_missed_starts', 'appointments', ['starts_at'],
         sqlite_where=MISSED_SESSIONS, postgresql_where=MISSED_SESSIONS,

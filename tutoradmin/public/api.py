@@ -1,13 +1,13 @@
 """JSON used by the booking page: a day's slots and a month's bookable days."""
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, jsonify, request, session
 
+from ..booking_cache import visitor_calendars
 from ..localtime import to_local
 from ..models import utcnow
-from ..offers import course_offer, day_slots, month_days
+from ..offers import course_offer
 from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
-from ..slots import BookingRules
 from .blueprint import bp
 from .labels import clock_label, price_label
 from .read_only import reads_only
@@ -43,8 +43,7 @@ def api_day_slots(slug):
     day = parse_date(request.args.get("date"))
     duration = parse_duration(request.args.get("duree"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))
-    rules = BookingRules.from_config(current_app.config)
-    slots = day_slots(offer.course, day, duration, utcnow(), rules, tutor_id, offer.tutors)
+    slots = visitor_calendars(current_app, session, offer, duration, utcnow(), tutor_id).day_slots(day)
     price = session_price(offer.course, duration)
     return jsonify(
         date=day.isoformat(),
@@ -60,6 +59,5 @@ def api_month_days(slug):
     month = parse_month(request.args.get("mois"))
     duration = parse_duration(request.args.get("duree"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))
-    rules = BookingRules.from_config(current_app.config)
-    days = month_days(offer.course, month, duration, utcnow(), rules, tutor_id, offer.tutors)
+    days = visitor_calendars(current_app, session, offer, duration, utcnow(), tutor_id).month_days(month)
     return jsonify(mois=month.strftime("%Y-%m"), duree=duration, jours=[d.isoformat() for d in days])

@@ -8,6 +8,7 @@ from flask_login import current_user
 from .. import cart as carts
 from .. import checkout as checkouts
 from .. import json_input
+from ..booking_cache import mark_fresh
 from ..error_pages import wants_json
 from ..extensions import db
 from ..models import utcnow
@@ -73,6 +74,7 @@ def adopt_guest_cart(user):
         return
     dropped = carts.merge_guest_cart(carts.find_cart(session_key=key), user)
     db.session.commit()
+    mark_fresh(current_app, session, utcnow())
     if dropped:
         flash(
             f"{dropped} séance(s) de votre panier n'ont pas été conservées : "
@@ -96,6 +98,7 @@ def cart_add():
     rules = BookingRules.from_config(current_app.config)
     added = carts.add_slots(current_cart(create=True), requests, utcnow(), rules)
     db.session.commit()
+    mark_fresh(current_app, session, utcnow())
     message = "Séance ajoutée au panier." if len(added) == 1 else f"{len(added)} séances ajoutées au panier."
     if wants_json():
         return jsonify(ok=True, ajoutes=len(added), redirect=url_for("public.cart"))
@@ -107,6 +110,7 @@ def cart_add():
 def cart_remove(item_id):
     carts.remove_item(current_cart(), item_id)
     db.session.commit()
+    mark_fresh(current_app, session, utcnow())
     if wants_json():
         return jsonify(ok=True)
     flash("Séance retirée du panier.", "info")
@@ -117,6 +121,7 @@ def cart_remove(item_id):
 def cart_rehold(item_id):
     carts.rehold_item(current_cart(), item_id, utcnow(), BookingRules.from_config(current_app.config))
     db.session.commit()
+    mark_fresh(current_app, session, utcnow())
     flash("La séance est de nouveau réservée pour vous.", "success")
     return redirect(url_for("public.cart"))
 

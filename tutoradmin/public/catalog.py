@@ -1,12 +1,13 @@
 """Course list, course page and the booking page (server-rendered, enhanced by JavaScript)."""
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, render_template, request, session, url_for
 from sqlalchemy import select
 
+from ..booking_cache import calendar_cache, listed_courses, visitor_calendars
 from ..extensions import db
 from ..localtime import add_months
 from ..models import SESSION_DURATIONS, Course, utcnow
-from ..offers import active_course, course_offer, month_and_day, month_weeks
+from ..offers import active_course, course_offer, month_weeks
 from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
 from ..slots import BookingRules
@@ -38,7 +39,8 @@ def _offer_or_404(slug):
 @bp.route("/cours")
 @reads_only
 def courses():
-    return render_template("public/courses.html", courses=active_courses())
+    courses = listed_courses(calendar_cache(current_app), utcnow(), active_courses)
+    return render_template("public/courses.html", courses=courses)
 
 
 @bp.route("/cours/<slug>")
@@ -61,7 +63,8 @@ def booking(slug):
     tutor_id = parse_optional_id(request.args.get("tuteur"))
     day = parse_date(request.args["date"]) if request.args.get("date") else None
     month = parse_month(request.args["mois"]) if request.args.get("mois") and day is None else None
-    month, days, slots = month_and_day(course, month, day, duration, now, rules, tutor_id, offer.tutors)
+    calendars = visitor_calendars(current_app, session, offer, duration, now, tutor_id)
+    month, days, slots = calendars.month_and_day(month, day)
     first_day, last_day = rules.window(now).local_days()
     previous_month, next_month = add_months(month, -1), add_months(month, 1)
     return render_template(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .. import checkout as checkouts
 from .. import json_input, webhooks
+from ..booking_cache import mark_fresh
 from ..extensions import csrf, db
 from ..formatting import local_datetime
 from ..models import Order, OrderStatus, Payment, PaymentStatus, utcnow
@@ -105,6 +106,7 @@ def checkout():
         else:
             db.session.commit()
             session[CHECKOUT_ORDER_KEY] = order.id
+            mark_fresh(current_app, session, utcnow())
             if payment is None:
                 return redirect(url_for("public.payment_return", commande=order.id))
             if gateway.simulated:
@@ -169,6 +171,7 @@ def simulated_payment(payment_id):
         )
         webhooks.receive(*gateway.sign(event), gateway, utcnow())
         db.session.commit()
+        mark_fresh(current_app, session, utcnow())
         if outcome == "success":
             return redirect(url_for("public.payment_return", commande=payment.order_id))
         flash(CARD_DECLINED if outcome == "decline" else "L'authentification a été refusée. " + CARD_DECLINED, "danger")

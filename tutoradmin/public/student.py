@@ -2,11 +2,12 @@
 
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from wtforms import HiddenField
 
 from .. import appointments, credits, messaging, rescheduling, support
+from ..booking_cache import mark_fresh
 from ..errors import DomainError
 from ..extensions import db
 from ..formatting import local_datetime, money
@@ -121,6 +122,7 @@ def cancel_session(appointment_id):
     except DomainError as error:
         return _refused(error.message, back)
     db.session.commit()
+    mark_fresh(current_app, session, utcnow())
     if credit:
         flash(f"Séance annulée : un crédit de {money(credit)} a été ajouté à votre compte.", "success")
     else:
@@ -155,6 +157,7 @@ def move_session(appointment_id):
         except DomainError as error:
             return _refused(error.message, back)
         db.session.commit()
+        mark_fresh(current_app, session, utcnow())
         flash(f"Séance déplacée au {local_datetime(appointment.starts_at)}.", "success")
         return redirect(session_page)
 

@@ -18,6 +18,7 @@ BOOKING_SETTINGS = [
     ("BOOKING_LEAD_TIME_HOURS", "Délai minimal avant une séance", "h"),
     ("BOOKING_HORIZON_DAYS", "Réservation possible jusqu'à", "jours"),
     ("HOLD_MINUTES", "Durée de retenue d'un créneau au panier", "min"),
+    ("CALENDAR_CACHE_SECONDS", "Délai d'affichage d'un créneau pris par un autre visiteur", "s"),
 ]
 
 #: What each family of outbound events covers, in the office's words.
