@@ -1,10 +1,8 @@
 """Calendars load from the database in a fixed number of queries and feed the slot engine."""
 
-from contextlib import contextmanager
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tutoradmin.calendars import course_tutors, load_calendars
 from tutoradmin.localtime import local_instant
@@ -12,22 +10,10 @@ from tutoradmin.models import AvailabilityException, Hold, TimeOff
 from tutoradmin.offers import course_offer
 from tutoradmin.slots import BookingWindow, course_slots, days_with_slots
 
+from .query_counts import count_queries
+
 MONDAY = date(2026, 12, 7)
 NOW = local_instant(date(2026, 12, 1), time(8))
-
-
-@contextmanager
-def count_queries(db):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _course_with_tutors(make, count):

@@ -4,12 +4,10 @@ import csv
 import io
 import uuid
 import zipfile
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from tutoradmin import attendance, credits, month_end, payouts, refunds, reports, statements
 from tutoradmin.errors import DomainError
@@ -17,6 +15,8 @@ from tutoradmin.formatting import month_label
 from tutoradmin.localtime import LOCAL_TZ, previous_month
 from tutoradmin.models import CouponRedemption, CreditKind, Role, utcnow
 from tutoradmin.payments import RefundResult
+
+from .query_counts import count_queries
 
 OCTOBER = date(2025, 10, 1)
 # Mid-November 2025: October is over (and paid for the first tutor); DST ended on November 2.
@@ -47,20 +47,6 @@ class Gateway:
     def refund(self, payment_id, amount_cents, idempotency_key):
         self.calls += 1
         return RefundResult(f"re_fin_de_mois_{uuid.uuid4().hex[:8]}", "succeeded")
-
-
-@contextmanager
-def count_queries(db):
-    statements_run = []
-
-    def record(conn, cursor, statement, *args):
-        statements_run.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements_run
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _sell(db, make, student, course, tutor, starts, paid_at, items=1, receipt=None, **money):

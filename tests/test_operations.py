@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tutoradmin import appointments
 from tutoradmin.extensions import db as _db
@@ -21,6 +21,8 @@ from tutoradmin.models import (
     TicketMessage,
 )
 
+from .query_counts import page_statements
+
 
 def _text(response):
     return html.unescape(response.get_data(as_text=True))
@@ -29,14 +31,7 @@ def _text(response):
 def _queries(client, url):
     """How many SQL statements a page costs, nothing in the session's identity map to help it."""
     _db.session.expunge_all()
-    seen = []
-    listener = lambda *_args: seen.append(1)  # noqa: E731
-    event.listen(_db.engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", listener)
-    return len(seen)
+    return len(page_statements(client, _db, url)[0])
 
 
 def _section(page, title):

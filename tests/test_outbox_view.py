@@ -6,13 +6,14 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tutoradmin import flags, outbox
 from tutoradmin.errors import DomainError
 from tutoradmin.extensions import db as _db
 from tutoradmin.models import AuditLog, Dispute, Order, OutboxEvent
 
+from .query_counts import page_statements
 from .races import logged_in, race
 
 LIST = "/admin/envois-sortants/"
@@ -65,14 +66,7 @@ def _listed_ids(response):
 
 
 def _queries(client, url):
-    seen = []
-    listener = lambda *_args: seen.append(1)  # noqa: E731
-    event.listen(_db.engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", listener)
-    return len(seen)
+    return len(page_statements(client, _db, url)[0])
 
 
 # --- the list and the details ----------------------------------------------------------------

@@ -10,7 +10,7 @@ from tutoradmin import performance
 from tutoradmin.localtime import local_instant
 from tutoradmin.models import AvailabilityException, Rating, Refund, RefundItem, TimeOff
 
-from .test_calendars import count_queries
+from .query_counts import count_queries
 
 FEBRUARY = date(2026, 2, 1)
 

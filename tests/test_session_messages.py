@@ -21,7 +21,7 @@ from tutoradmin.models import (
     SessionMessage,
 )
 
-from .test_calendars import count_queries
+from .query_counts import count_queries
 from .test_event_payloads import check
 
 # The smallest file the attachment rules accept as a PDF.

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tutoradmin import credits, ical, receipts
 from tutoradmin.checkout import start_checkout
@@ -26,6 +26,7 @@ from tutoradmin.models import (
 )
 from tutoradmin.occupancy import occupy, release_appointment
 
+from .query_counts import page_statements
 from .races import race
 from .shopping import billing, fill, new_cart, row_counts
 
@@ -457,18 +458,7 @@ def test_credit_history_pages_keep_the_running_balance(db, login, client, studen
 
 
 def _queries(client, url):
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    engine = _db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
+    return len(page_statements(client, _db, url)[0])
 
 
 def test_record_pages_run_a_fixed_number_of_queries(db, make, login, client, student, now):

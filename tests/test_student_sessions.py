@@ -21,8 +21,8 @@ from tutoradmin.models import (
 )
 from tutoradmin.slots import BookingRules
 
+from .query_counts import count_queries
 from .shopping import count, row_counts
-from .test_calendars import count_queries
 
 NOTICE = 2
 

@@ -12,7 +12,7 @@ from tutoradmin import messaging, tutor_home
 from tutoradmin.localtime import local_instant
 from tutoradmin.models import MeetingLink, Rating, utcnow
 
-from .test_calendars import count_queries
+from .query_counts import count_queries
 
 # Thursday 10 December 2026, noon in Toronto (17:00 UTC).
 TODAY = date(2026, 12, 10)

@@ -152,7 +152,7 @@ def payments_file(start):
     )
     return CsvFile(
         file_name("paiements", start),
-        ["Date", "Paiement", "Commande", "Reçu", "Étudiant", "Courriel", "Passerelle", "Référence", "Montant"],
+        ["Date", "Paiement", "Commande", "Reçu", "Étudiant", "Adresse courriel", "Passerelle", "Référence", "Montant"],
         rows,
         [Total("Paiements", len(rows), money=False), Total("Encaissé", cents)],
     )
@@ -175,7 +175,7 @@ def refunds_file(start):
     )
     return CsvFile(
         file_name("remboursements", start),
-        ["Date", "Remboursement", "Commande", "Reçu", "Étudiant", "Courriel", "Motif", "Référence", "Montant"],
+        ["Date", "Remboursement", "Commande", "Reçu", "Étudiant", "Adresse courriel", "Motif", "Référence", "Montant"],
         rows,
         [Total("Remboursements", len(rows), money=False), Total("Remboursé", cents)],
     )
@@ -208,7 +208,15 @@ def credits_file(start):
     totals = [sum(column) for column in zip(*amounts, strict=True)] if amounts else [0, 0, 0, 0]
     return CsvFile(
         file_name("credits", start),
-        ["Étudiant n°", "Étudiant", "Courriel", "Solde au début", "Crédits émis", "Crédits utilisés", "Solde à la fin"],
+        [
+            "Étudiant n°",
+            "Étudiant",
+            "Adresse courriel",
+            "Solde au début",
+            "Crédits émis",
+            "Crédits utilisés",
+            "Solde à la fin",
+        ],
         rows,
         [
             Total("Étudiants", len(rows), money=False),
