@@ -23,6 +23,7 @@ page of the order list ≤ 2× its first page; --check exits with status 1 when 
 
 import argparse
 import html
+import re
 import sys
 import time as clock
 from datetime import UTC, datetime, timedelta
@@ -163,6 +164,8 @@ def measure(app, now, count, warmup):
     first_median = results["order list, first page"][0]
     last_median = next(v[0] for k, v in results.items() if k.startswith("order list, last page"))
     print(f"order list: last page / first page = {last_median / first_median:.1f}× (target ≤ {LAST_PAGE_RATIO}×)")
+    tab = re.search(r'nav-link active">\s*([^<]*)<', first_page)
+    print(f"order list tab: « {html.unescape(tab.group(1)).strip() if tab else '?'} »")
     return items, results
 
 

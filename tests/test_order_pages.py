@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tutoradmin.models import Order, utcnow
+from tutoradmin.views import keyset
 from tutoradmin.views.keyset import INVALID_CURSOR, encode_cursor
 from tutoradmin.views.orders import OrderColumns
 
@@ -178,3 +179,72 @@ def test_a_list_that_fits_on_one_page_shows_no_pager(client, login_as, orders):
     ids, links, page = _get(client, "/admin/commandes/?page_size=100")
     assert ids == orders and links == {}
     assert "Dernières" not in page and "Plus anciennes" not in page
+
+
+def _count_shown(page):
+    """What the list's tab says in brackets: « Liste (60) »."""
+    return html.unescape(re.search(r'nav-link active">\s*Liste \(([^)]*)\)', page).group(1))
+
+
+@pytest.mark.parametrize(("role", "url"), LISTS)
+def test_past_the_cap_the_count_reads_plus_de_and_every_page_still_follows(
+    client, login_as, orders, monkeypatch, role, url
+):
+    monkeypatch.setattr(keyset, "COUNT_CAP", 5)
+    login_as(role)
+    ids, links, page = _get(client, url)
+    assert _count_shown(page) == "plus de 5"
+    assert ids == orders[:25] and set(links) == {"next", "last"}
+    ids, _links, page = _get(client, links["next"])
+    assert ids == orders[25:50] and _count_shown(page) == "plus de 5"
+    # The remainder is unknown past the cap: the last page is a whole page of the oldest orders.
+    ids, links, page = _get(client, links["last"])
+    assert ids == orders[35:] and set(links) == {"first", "prev"}
+    assert _count_shown(page) == "plus de 5"
+    pages = _walk(client, links["prev"], "prev")
+    assert pages == [orders[10:35], orders[:10]]
+
+
+def test_up_to_the_cap_the_count_and_last_page_are_exact(client, login_as, orders, monkeypatch):
+    login_as("admin")
+    monkeypatch.setattr(keyset, "COUNT_CAP", 60)
+    ids, _links, page = _get(client, "/admin/commandes/?fin=1")
+    assert _count_shown(page) == "60" and ids == orders[-10:]
+    monkeypatch.setattr(keyset, "COUNT_CAP", 59)
+    ids, _links, page = _get(client, "/admin/commandes/?fin=1")
+    assert _count_shown(page) == "plus de 59" and ids == orders[-25:]
+
+
+def test_the_capped_count_counts_the_filtered_and_searched_orders(client, login_as, orders, db, monkeypatch):
+    login_as("accountant")
+    email = db.session.get(Order, orders[0]).user.email
+    url = f"/admin/compta/commandes/?search={email}&flt0_0=refunded"
+    monkeypatch.setattr(keyset, "COUNT_CAP", 20)
+    assert _count_shown(_get(client, url)[2]) == "20"
+    monkeypatch.setattr(keyset, "COUNT_CAP", 19)
+    assert _count_shown(_get(client, url)[2]) == "plus de 19"
+
+
+def test_the_cap_shows_with_a_french_thousands_separator():
+    assert str(keyset.CappedCount(10_000)) == "plus de 10\u00a0000"
+    assert keyset.CappedCount(10_000) == 10_001
+
+
+@pytest.mark.parametrize(("role", "url"), LISTS)
+def test_the_count_statement_reads_at_most_the_cap_plus_one_row(client, login_as, orders, db, monkeypatch, role, url):
+    monkeypatch.setattr(keyset, "COUNT_CAP", 7)
+    login_as(role)
+    for page_url in (url, url + "?fin=1", url + "?flt0_0=paid"):
+        with count_queries(db, parameters=True) as statements:
+            assert client.get(page_url).status_code == 200
+        counts = [(s, p) for s, p in statements if "count(*)" in s.lower()]
+        assert len(counts) == 1, statements
+        statement, params = counts[0]
+        assert "LIMIT" in statement.upper() and 8 in (params.values() if isinstance(params, dict) else params)
+
+
+def test_another_sort_keeps_the_exact_count(client, login_as, orders, monkeypatch):
+    monkeypatch.setattr(keyset, "COUNT_CAP", 5)
+    login_as("admin")
+    _ids, _links, page = _get(client, "/admin/commandes/?sort=0")
+    assert _count_shown(page) == "60"
