@@ -3,8 +3,11 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tutoradmin.localtime import LOCAL_TZ, local_instant
+from tutoradmin.models import SESSION_DURATIONS
 from tutoradmin.slots import (
     BookingWindow,
     TutorCalendar,
@@ -214,3 +217,34 @@ def test_slot_instants_are_aware_utc_compatible():
     slot = tutor_slots(calendar(), MONDAY, 60, WINDOW)[0]
     assert slot.starts_at == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
     assert slot.local_date == MONDAY
+
+
+half_hours = st.integers(min_value=12, max_value=46)  # 6:00 to 23:00, in half hours
+
+
+@st.composite
+def calendars(draw):
+    """A few tutors with random rules on the Monday, random busy ranges and priorities."""
+    drawn = []
+    for tutor_id in range(1, draw(st.integers(1, 4)) + 1):
+        rules = []
+        for _ in range(draw(st.integers(0, 2))):
+            start = draw(half_hours)
+            end = draw(st.integers(start + 1, 47))
+            rules.append(
+                (time(start // 2, 30 * (start % 2) + draw(st.sampled_from([0, 10]))), time(end // 2, 30 * (end % 2)))
+            )
+        busy = []
+        for _ in range(draw(st.integers(0, 3))):
+            start = draw(st.integers(0, 47 * 30))
+            busy.append((at(MONDAY, 0) + timedelta(minutes=start), at(MONDAY, 0) + timedelta(minutes=start + 60)))
+        drawn.append(calendar(tutor_id=tutor_id, priority=draw(st.integers(1, 3)), rules={0: rules}, busy=busy))
+    return drawn
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), st.integers(0, 48 * 4 - 1), st.sampled_from(SESSION_DURATIONS))
+def test_find_slot_is_the_course_views_slot_at_that_start(cals, quarter, duration):
+    starts_at = at(MONDAY, 0) + timedelta(minutes=15 * quarter)
+    listed = [s for s in course_slots(cals, MONDAY, duration, WINDOW) if s.starts_at == starts_at]
+    assert find_slot(cals, starts_at, duration, WINDOW) == (listed[0] if listed else None)

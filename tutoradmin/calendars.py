@@ -4,7 +4,8 @@ from collections import defaultdict
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import Date, Integer, String, Time, bindparam, cast, literal_column, null, select, union_all
+from sqlalchemy import Date, Integer, String, Time, bindparam, cast, func, literal_column, null, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .errors import DomainError
 from .extensions import db
@@ -69,7 +70,18 @@ def _nothing(type_):
     return cast(null(), type_)
 
 
-def _busy_rows(model, *conditions):
+def _among(column, name, dialect_name):
+    """`column` is one of the list given as parameter `name`.
+
+    On PostgreSQL one array parameter (`= ANY`): the statement's text is the same whatever the list's
+    length, so the server keeps one prepared statement for it. SQLite has no arrays: an expanding IN.
+    """
+    if dialect_name == "postgresql":
+        return column == func.any(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _busy_rows(model, dialect_name, *conditions):
     return select(
         literal_column(f"'{_BUSY}'", String),
         model.tutor_id,
@@ -80,7 +92,7 @@ def _busy_rows(model, *conditions):
         model.starts_at,
         model.ends_at,
     ).where(
-        model.tutor_id.in_(bindparam("tutor_ids", expanding=True)),
+        _among(model.tutor_id, "tutor_ids", dialect_name),
         model.starts_at < bindparam("range_end", type_=UTCDateTime),
         model.ends_at > bindparam("range_start", type_=UTCDateTime),
         *conditions,
@@ -88,12 +100,12 @@ def _busy_rows(model, *conditions):
 
 
 @cache
-def _calendar_statement():
+def _calendar_statement(dialect_name):
     """Weekly rules, exceptions and busy ranges (time off, sessions, active holds) of some tutors, as one UNION ALL.
 
-    Built once: every call sends the same statement with other values, so SQLAlchemy reuses its compiled form.
+    Built once per database kind: every call sends the same statement with other values, so SQLAlchemy
+    reuses its compiled form. Only the rules of the weekdays the period covers are read.
     """
-    tutor_ids = bindparam("tutor_ids", expanding=True)
     # Sessions last at most two hours, so a lower bound on their start keeps the
     # (tutor, start) index scan to the period; time off can be any length.
     lookback = bindparam("session_lookback", type_=UTCDateTime)
@@ -107,7 +119,10 @@ def _calendar_statement():
         WeeklyRule.end_time,
         _nothing(UTCDateTime).label("starts_at"),
         _nothing(UTCDateTime).label("ends_at"),
-    ).where(WeeklyRule.tutor_id.in_(tutor_ids))
+    ).where(
+        _among(WeeklyRule.tutor_id, "tutor_ids", dialect_name),
+        _among(WeeklyRule.weekday, "weekdays", dialect_name),
+    )
     exceptions = select(
         AvailabilityException.kind,
         AvailabilityException.tutor_id,
@@ -118,21 +133,22 @@ def _calendar_statement():
         _nothing(UTCDateTime),
         _nothing(UTCDateTime),
     ).where(
-        AvailabilityException.tutor_id.in_(tutor_ids),
+        _among(AvailabilityException.tutor_id, "tutor_ids", dialect_name),
         AvailabilityException.date.between(bindparam("first_day", type_=Date), bindparam("last_day", type_=Date)),
     )
     return union_all(
         rules,
         exceptions,
-        _busy_rows(TimeOff),
+        _busy_rows(TimeOff, dialect_name),
         _busy_rows(
             Appointment,
+            dialect_name,
             Appointment.occupying(),
             Appointment.starts_at > lookback,
             # A session being moved does not take its own time (0: no session is being moved).
             Appointment.id != bindparam("moved_appointment_id", type_=Integer),
         ),
-        _busy_rows(Hold, Hold.active_at(bindparam("now", type_=UTCDateTime)), Hold.starts_at > lookback),
+        _busy_rows(Hold, dialect_name, Hold.active_at(bindparam("now", type_=UTCDateTime)), Hold.starts_at > lookback),
     )
 
 
@@ -149,10 +165,14 @@ def load_calendars(tutors, first_day, last_day, now, except_appointment_id=None)
     openings = defaultdict(lambda: defaultdict(list))
     closures = defaultdict(lambda: defaultdict(list))
     busy = defaultdict(list)
+    weekdays = sorted(
+        {(first_day + timedelta(days=i)).weekday() for i in range(min(7, (last_day - first_day).days + 1))}
+    )
     rows = db.session.execute(
-        _calendar_statement(),
+        _calendar_statement(db.session.get_bind().dialect.name),
         {
             "tutor_ids": [t.id for t in tutors],
+            "weekdays": weekdays,
             "first_day": first_day,
             "last_day": last_day,
             "range_start": range_start,

@@ -15,7 +15,7 @@ from .extensions import db
 from .localtime import LOCAL_TZ
 from .models import Cart, CartItem, Hold, Order, OrderStatus, SlotLock
 from .models.types import UTCDateTime
-from .occupancy import SLOT_TAKEN, SlotTaken, occupy
+from .occupancy import SLOT_TAKEN, SlotTaken, hold_cells
 from .pricing import session_price
 from .slots import find_slot
 
@@ -105,25 +105,32 @@ def _forget_holds(hold_ids):
             db.session.expire(obj)
 
 
+def _owned_by(user, session_key):
+    # The condition naming the owner's cart: a user's, or a guest's by their session key.
+    return Cart.user_id == user.id if user is not None else Cart.session_key == session_key
+
+
 def find_cart(user=None, session_key=None):
-    if user is not None:
-        return db.session.scalar(select(Cart).where(Cart.user_id == user.id))
-    if session_key:
-        return db.session.scalar(select(Cart).where(Cart.session_key == session_key))
-    return None
+    if user is None and not session_key:
+        return None
+    return db.session.scalar(select(Cart).where(_owned_by(user, session_key)))
+
+
+def _insert_cart(user, session_key):
+    # Two requests of one owner (two tabs) may both find no cart: on the unique
+    # owner key, one inserts it, the other's insert does nothing, both read it.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(Cart)
+        .values(user_id=user.id if user else None, session_key=None if user else session_key)
+        .on_conflict_do_nothing()
+    )
 
 
 def get_or_create_cart(user=None, session_key=None):
     cart = find_cart(user, session_key)
     if cart is None:
-        # Two requests of one owner (two tabs) may both find no cart: on the unique
-        # owner key, one inserts it, the other's insert does nothing, both read it.
-        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-        db.session.execute(
-            dialect.insert(Cart)
-            .values(user_id=user.id if user else None, session_key=None if user else session_key)
-            .on_conflict_do_nothing()
-        )
+        _insert_cart(user, session_key)
         cart = find_cart(user, session_key)
     return cart
 
@@ -137,6 +144,42 @@ def _lock_statement():
         .where(Cart.id == bindparam("cart_id"))
         .with_for_update(of=Cart)
     )
+
+
+def _taken(rows):
+    # (course, start, duration, end) of each item of the rows of a cart lock; an empty cart gives one empty row.
+    return [row[1:] for row in rows if row[1] is not None]
+
+
+@cache
+def _owned_lock_statement(by_user):
+    # Built once per kind of owner; as _lock_statement, with the cart itself read (refreshed if known).
+    owner = Cart.user_id if by_user else Cart.session_key
+    return (
+        select(Cart, CartItem.course_id, CartItem.starts_at, CartItem.duration_minutes, CartItem.ends_at)
+        .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+        .where(owner == bindparam("owner"))
+        .with_for_update(of=Cart)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_owned_cart(user=None, session_key=None):
+    """The owner's cart, created if need be, locked as `lock_cart` locks it: (cart, what its items take).
+
+    One statement when the cart exists (the add to cart's path): it finds, locks and reads the cart.
+    """
+    if user is None and not session_key:
+        raise ValueError("A cart belongs to a user or to a guest's session.")
+    statement = _owned_lock_statement(user is not None)
+    owner = {"owner": user.id if user is not None else session_key}
+    rows = db.session.execute(statement, owner).all()
+    if not rows:
+        _insert_cart(user, session_key)
+        rows = db.session.execute(statement, owner).all()
+    cart = rows[0][0]
+    db.session.expire(cart, ["items"])
+    return cart, _taken(rows)
 
 
 def lock_cart(cart):
@@ -153,11 +196,7 @@ def lock_cart(cart):
     rows = db.session.execute(_lock_statement(), {"cart_id": cart.id}).all()
     # Objects read before the lock may be stale: they are read again when next used.
     db.session.expire(cart, ["items"])
-    return [
-        (course_id, starts_at, duration, ends_at)
-        for _, course_id, starts_at, duration, ends_at in rows
-        if course_id is not None
-    ]
+    return _taken(rows)
 
 
 def resolve_slot(request, now, rules):
@@ -174,29 +213,12 @@ def resolve_slot(request, now, rules):
     return slot
 
 
-@cache
-def _hold_insert():
-    # Built once (SQLAlchemy reuses its compiled form).
-    return insert(Hold).returning(Hold.id)
-
-
 def _take_hold(tutor_id, starts_at, ends_at, now, rules):
-    """Insert a hold and lock its cells (two statements, no objects to flush); returns its id, else CartError."""
-    hold_id = db.session.scalar(
-        _hold_insert(),
-        {
-            "tutor_id": tutor_id,
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "created_at": now,
-            "expires_at": now + timedelta(minutes=rules.hold_minutes),
-        },
-    )
+    """Insert a hold and lock its cells (see occupancy.hold_cells); returns its id, else CartError."""
     try:
-        occupy(tutor_id, starts_at, ends_at, hold_id=hold_id)
+        return hold_cells(tutor_id, starts_at, ends_at, now, now + timedelta(minutes=rules.hold_minutes))
     except SlotTaken as exc:
         raise CartError(SLOT_TAKEN) from exc
-    return hold_id
 
 
 def _check_fits(taken, requests):
@@ -225,7 +247,19 @@ def add_slots(cart, requests, now, rules):
     A fixed number of statements per slot, whatever the cart holds and however many tutors teach the course.
     """
     sweep_expired_holds(now)
-    _check_fits(lock_cart(cart), requests)
+    return _add(cart, lock_cart(cart), requests, now, rules)
+
+
+def add_to_owned_cart(requests, now, rules, user=None, session_key=None):
+    """`add_slots` to the owner's cart, created if need be; one statement fewer (the cart is found as it is locked)."""
+    sweep_expired_holds(now)
+    cart, taken = lock_owned_cart(user, session_key)
+    return _add(cart, taken, requests, now, rules)
+
+
+def _add(cart, taken, requests, now, rules):
+    # The cart is locked and `taken` read under the lock (lock_cart); expired holds are swept.
+    _check_fits(taken, requests)
     rows = []
     for request in requests:
         slot = resolve_slot(request, now, rules)

@@ -1,6 +1,12 @@
 """Engine settings that differ between SQLite and PostgreSQL."""
 
+import re
+
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event
+
+#: Set on a connection (its `info`) once its transaction has run a statement that may change data.
+WROTE = "wrote"
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -20,6 +26,40 @@ def _sqlite_begin_before_savepoint(connection, _name):
         dbapi_connection.execute("BEGIN")
 
 
+def _forget_writes(connection):
+    connection.info.pop(WROTE, None)
+
+
+#: A statement that only reads: a SELECT naming no data change (not even in a WITH clause, nor FOR UPDATE).
+_READS_ONLY = re.compile(r"\s*SELECT\b(?!.*\b(?:INSERT|UPDATE|DELETE|MERGE)\b)", re.IGNORECASE | re.DOTALL)
+
+
+def _note_writes(connection, _cursor, statement, _parameters, _context, _executemany):
+    if not _READS_ONLY.match(statement):
+        connection.info[WROTE] = True
+
+
+def _end_read_transaction(db, error):
+    """End a transaction that only read with COMMIT rather than the session's ROLLBACK, as the app context ends.
+
+    Both end it alike when nothing was written, but psycopg forgets the connection's prepared
+    statements at every ROLLBACK (and deallocates them: one more round trip), so that every
+    request would plan its statements again. A transaction that wrote, failed, or left changes
+    in the session still ends with the ROLLBACK of Flask-SQLAlchemy's session removal, which
+    runs right after this (teardown functions run in the reverse order of registration).
+    """
+    if error is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    connection = session.connection()
+    if connection.info.get(WROTE):
+        return
+    if connection.connection.driver_connection.info.transaction_status == TransactionStatus.INTRANS:
+        session.commit()
+
+
 def configure_engine(app):
     """Attach per-connection settings to the application's engine."""
     from .extensions import db
@@ -29,3 +69,7 @@ def configure_engine(app):
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
+        elif engine.dialect.name == "postgresql":
+            event.listen(engine, "begin", _forget_writes)
+            event.listen(engine, "before_cursor_execute", _note_writes)
+            app.teardown_appcontext(lambda error: _end_read_transaction(db, error))

@@ -182,12 +182,24 @@ def days_with_slots(calendars, days, duration_minutes, window):
     ]
 
 
+def _offers_start(calendar, day, starts_at, ends_at, window):
+    # What _each_tutor_slot would yield at `starts_at` (on the grid, in the window): a free interval holds it.
+    return any(start <= starts_at and ends_at <= end for start, end in free_intervals(calendar, day))
+
+
 def find_slot(calendars, starts_at, duration_minutes, window):
-    """The slot a course (or a chosen tutor) offers at exactly `starts_at`, or None."""
-    if duration_minutes not in SESSION_DURATIONS:
+    """The slot a course (or a chosen tutor) offers at exactly `starts_at`, or None.
+
+    The slot `course_slots` lists at that start: the best-priority tutor free then, found without
+    listing anyone's other slots.
+    """
+    if duration_minutes not in SESSION_DURATIONS or _first_grid_start(starts_at) != starts_at:
+        return None
+    if not window.earliest <= starts_at <= window.latest:
         return None
     day = starts_at.astimezone(LOCAL_TZ).date()
-    for slot in course_slots(calendars, day, duration_minutes, window):
-        if slot.starts_at == starts_at:
-            return slot
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    for calendar in sorted(calendars, key=lambda c: (c.priority, c.tutor_id)):
+        if _offers_start(calendar, day, starts_at, ends_at, window):
+            return Slot(starts_at, ends_at, duration_minutes, calendar.tutor_id)
     return None

@@ -20,7 +20,10 @@ from .blueprint import bp
 GUEST_CART_KEY = "cart_key"
 
 
-def _owner():
+def _owner(create=False):
+    """Who the visitor's cart belongs to (user or session_key); `create` gives a guest a cart key first."""
+    if create and not current_user.is_authenticated and not session.get(GUEST_CART_KEY):
+        session[GUEST_CART_KEY] = secrets.token_urlsafe(24)
     if current_user.is_authenticated:
         return {"user": current_user}
     return {"session_key": session.get(GUEST_CART_KEY)}
@@ -28,9 +31,7 @@ def _owner():
 
 def current_cart(create=False):
     """The visitor's cart: the user's, or the guest's tied to this browser session."""
-    if create and not current_user.is_authenticated and not session.get(GUEST_CART_KEY):
-        session[GUEST_CART_KEY] = secrets.token_urlsafe(24)
-    owner = _owner()
+    owner = _owner(create)
     return carts.get_or_create_cart(**owner) if create else carts.find_cart(**owner)
 
 
@@ -96,7 +97,7 @@ def cart():
 def cart_add():
     requests = _slot_requests()
     rules = BookingRules.from_config(current_app.config)
-    added = carts.add_slots(current_cart(create=True), requests, utcnow(), rules)
+    added = carts.add_to_owned_cart(requests, utcnow(), rules, **_owner(create=True))
     db.session.commit()
     mark_fresh(current_app, session, utcnow())
     message = "Séance ajoutée au panier." if len(added) == 1 else f"{len(added)} séances ajoutées au panier."
