@@ -5,7 +5,8 @@ who took or released it (their session carries a « fresh until » instant that 
 Showing a slot a few seconds too long is harmless: adding it to a cart checks it again in the database.
 The minimum notice is never stretched: cached slots are filtered by the current window on the way out,
 and a month's days are kept only while the clock alone cannot change them (offers.MonthMap).
-The course list is kept the same way.
+The course list and the courses' offers (a course with its tutors) are kept the same way: an office change
+shows within the lifetime; adding to the cart reads the offer afresh.
 """
 
 import threading
@@ -13,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .offers import day_slots, month_map, month_map_and_day, opening_months
+from .offers import Offer, course_offer, day_slots, month_map, month_map_and_day, opening_months
 from .slots import BookingRules
 
 #: Entries kept per process, least recently used dropped first: a month map is a few dates, a day a few slots.
@@ -113,6 +114,33 @@ def listed_courses(cache, now, active_courses):
     return courses
 
 
+@dataclass(frozen=True)
+class OfferedCourse:
+    """What booking reads of a course (its slots, prices and page), apart from any database session."""
+
+    id: int
+    slug: str
+    title: str
+    rate_cents: int
+
+
+def kept_offer(cache, slug, now):
+    """The active course `slug` with its tutors (offers.Offer of an OfferedCourse), kept like calendars; else None.
+
+    An unknown slug is not kept: junk addresses would push the calendars out.
+    """
+    key = ("offer", slug)
+    offer = cache.get(key, now)
+    if offer is None:
+        found = course_offer(slug)
+        if found is None:
+            return None
+        course = found.course
+        offer = Offer(OfferedCourse(course.id, course.slug, course.title, course.rate_cents), found.tutors)
+        cache.put(key, offer, now)
+    return offer
+
+
 def visitor_calendars(app, session, offer, duration, now, tutor_id=None):
     """One visitor's booking reads: through the app's cache, unless their session asks for fresh ones."""
     rules = BookingRules.from_config(app.config)
@@ -129,7 +157,7 @@ class CachedCalendars:
         self.fresh = fresh or not cache.enabled
         course = offer.course
         # Everything a result depends on besides the period: the course and its rate, its tutors with their
-        # priorities (read by the offer query each request), the tutor chosen, the duration and the rules.
+        # priorities (the offer, kept or read), the tutor chosen, the duration and the rules.
         self._key = (course.id, course.rate_cents, offer.tutors, tutor_id, duration, rules)
 
     def _read(self, key):

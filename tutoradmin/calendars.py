@@ -181,7 +181,7 @@ def load_calendars(tutors, first_day, last_day, now, except_appointment_id=None)
             "moved_appointment_id": except_appointment_id or 0,
             "now": now,
         },
-    )
+    ).all()  # fetched at once: row by row costs psycopg a call per row
     for kind, tutor_id, weekday, day, start_time, end_time, starts_at, ends_at in rows:
         if kind == _BUSY:
             busy[tutor_id].append((starts_at, ends_at))

@@ -26,6 +26,14 @@ def _sqlite_begin_before_savepoint(connection, _name):
         dbapi_connection.execute("BEGIN")
 
 
+def _postgresql_in_utc(dbapi_connection, _record):
+    # Timestamps come back in the session's time zone: in UTC, psycopg makes them with its own fixed UTC
+    # offset (a third faster to read than through a zoneinfo zone), and SQL that turns an instant into a
+    # date or a time means the same on every server, whatever its default zone.
+    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
+
+
 def _forget_writes(connection):
     connection.info.pop(WROTE, None)
 
@@ -70,6 +78,7 @@ def configure_engine(app):
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
         elif engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", _postgresql_in_utc)
             event.listen(engine, "begin", _forget_writes)
             event.listen(engine, "before_cursor_execute", _note_writes)
             app.teardown_appcontext(lambda error: _end_read_transaction(db, error))

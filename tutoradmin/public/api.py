@@ -2,10 +2,9 @@
 
 from flask import abort, current_app, jsonify, request, session
 
-from ..booking_cache import visitor_calendars
+from ..booking_cache import calendar_cache, kept_offer, visitor_calendars
 from ..localtime import to_local
 from ..models import utcnow
-from ..offers import course_offer
 from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
 from .blueprint import bp
@@ -13,8 +12,8 @@ from .labels import clock_label, price_label
 from .read_only import reads_only
 
 
-def _offer_or_404(slug):
-    offer = course_offer(slug)
+def _offer_or_404(slug, now):
+    offer = kept_offer(calendar_cache(current_app), slug, now)
     if offer is None:
         abort(404)
     return offer
@@ -39,11 +38,12 @@ def slot_json(slot, price, with_tutor=False):
 @bp.get("/api/cours/<slug>/creneaux")
 @reads_only
 def api_day_slots(slug):
-    offer = _offer_or_404(slug)
+    now = utcnow()
+    offer = _offer_or_404(slug, now)
     day = parse_date(request.args.get("date"))
     duration = parse_duration(request.args.get("duree"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))
-    slots = visitor_calendars(current_app, session, offer, duration, utcnow(), tutor_id).day_slots(day)
+    slots = visitor_calendars(current_app, session, offer, duration, now, tutor_id).day_slots(day)
     price = session_price(offer.course, duration)
     return jsonify(
         date=day.isoformat(),
@@ -55,9 +55,10 @@ def api_day_slots(slug):
 @bp.get("/api/cours/<slug>/disponibilites")
 @reads_only
 def api_month_days(slug):
-    offer = _offer_or_404(slug)
+    now = utcnow()
+    offer = _offer_or_404(slug, now)
     month = parse_month(request.args.get("mois"))
     duration = parse_duration(request.args.get("duree"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))
-    days = visitor_calendars(current_app, session, offer, duration, utcnow(), tutor_id).month_days(month)
+    days = visitor_calendars(current_app, session, offer, duration, now, tutor_id).month_days(month)
     return jsonify(mois=month.strftime("%Y-%m"), duree=duration, jours=[d.isoformat() for d in days])

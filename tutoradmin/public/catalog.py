@@ -3,11 +3,11 @@
 from flask import abort, current_app, render_template, request, session, url_for
 from sqlalchemy import select
 
-from ..booking_cache import calendar_cache, listed_courses, visitor_calendars
+from ..booking_cache import calendar_cache, kept_offer, listed_courses, visitor_calendars
 from ..extensions import db
 from ..localtime import add_months
 from ..models import SESSION_DURATIONS, Course, utcnow
-from ..offers import active_course, course_offer, month_weeks
+from ..offers import active_course, month_weeks
 from ..params import parse_date, parse_duration, parse_month, parse_optional_id
 from ..pricing import session_price
 from ..slots import BookingRules
@@ -29,8 +29,8 @@ def _course_or_404(slug):
     return course
 
 
-def _offer_or_404(slug):
-    offer = course_offer(slug)
+def _offer_or_404(slug, now):
+    offer = kept_offer(calendar_cache(current_app), slug, now)
     if offer is None:
         abort(404)
     return offer
@@ -55,9 +55,9 @@ def course(slug):
 @reads_only
 def booking(slug):
     """Duration, month calendar, the chosen day's slots and the optional tutor picker."""
-    offer = _offer_or_404(slug)
-    course = offer.course
     now = utcnow()
+    offer = _offer_or_404(slug, now)
+    course = offer.course
     rules = BookingRules.from_config(current_app.config)
     duration = parse_duration(request.args.get("duree", "60"))
     tutor_id = parse_optional_id(request.args.get("tuteur"))

@@ -1,4 +1,4 @@
-"""How a request's transaction ends on PostgreSQL: COMMIT when it only read, ROLLBACK otherwise.
+"""PostgreSQL sessions: in UTC, and a request's transaction ends with COMMIT when it only read, else ROLLBACK.
 
 psycopg forgets (and deallocates) a connection's prepared statements at every ROLLBACK; a request
 that only read ends with COMMIT instead, so that the statements the site runs all the time stay
@@ -6,13 +6,15 @@ prepared from one request to the next. These tests use an app of their own: its 
 their own app context and end it, as in production (the `app` fixture's context outlives requests).
 """
 
+from datetime import UTC
+
 import pytest
 from sqlalchemy import event, func, select, text
 
 from tutoradmin import create_app
 from tutoradmin.database import _READS_ONLY
 from tutoradmin.extensions import db as _db
-from tutoradmin.models import CartItem
+from tutoradmin.models import CartItem, Hold
 
 from .booking_requests import add_json, course_offer
 from .conftest import _test_config
@@ -85,3 +87,18 @@ def test_a_refused_write_still_ends_with_rollback_and_changes_nothing(separate_a
 )
 def test_only_a_plain_select_counts_as_reading_only(statement, reads_only):
     assert bool(_READS_ONLY.match(statement)) is reads_only
+
+
+def test_connections_speak_utc_and_read_instants_in_it(db, make, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL-only test: SQLite stores naive UTC")
+    offer = course_offer(db, make)
+    hold = Hold(tutor_id=offer.best.id, starts_at=offer.start(), ends_at=offer.start(11), expires_at=offer.start())
+    db.session.add(hold)
+    db.session.flush()
+
+    assert db.session.scalar(text("SHOW TIME ZONE")) == "UTC"
+    starts_at = db.session.scalar(select(Hold.starts_at).where(Hold.id == hold.id))
+    # psycopg's own fixed UTC offset, not a zoneinfo zone: the fast way to read timestamps.
+    assert starts_at.tzinfo is UTC and starts_at == offer.start()
+    db.session.rollback()
