@@ -1,6 +1,6 @@
 """Pages and JSON that only read: their queries run outside a transaction.
 
-A transaction costs two round trips to the database server (BEGIN, then ROLLBACK when the
+A transaction costs two round trips to the database server (BEGIN, then its end when the
 session closes) that a read of committed rows does not need; the catalogue and slot pages are
 the site's busiest. Nothing these views call writes; what they read is what was committed.
 """
