@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from tutoradmin import create_app
-from tutoradmin.database import _READS_ONLY
+from tutoradmin.database import reads_only
 from tutoradmin.extensions import db as _db
 from tutoradmin.models import CartItem, Hold
 
@@ -73,7 +73,7 @@ def test_a_refused_write_still_ends_with_rollback_and_changes_nothing(separate_a
 
 
 @pytest.mark.parametrize(
-    ("statement", "reads_only"),
+    ("statement", "only_reads"),
     [
         ("SELECT id FROM carts WHERE id = 1", True),
         ("\n SELECT updated_at, deleted FROM carts", True),
@@ -85,8 +85,8 @@ def test_a_refused_write_still_ends_with_rollback_and_changes_nothing(separate_a
         ("SET TIME ZONE 'UTC'", False),
     ],
 )
-def test_only_a_plain_select_counts_as_reading_only(statement, reads_only):
-    assert bool(_READS_ONLY.match(statement)) is reads_only
+def test_only_a_plain_select_counts_as_reading_only(statement, only_reads):
+    assert reads_only(statement) is only_reads
 
 
 def test_connections_speak_utc_and_read_instants_in_it(db, make, database_url):

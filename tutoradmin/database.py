@@ -1,6 +1,7 @@
 """Engine settings that differ between SQLite and PostgreSQL."""
 
 import re
+from functools import lru_cache
 
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
@@ -42,8 +43,14 @@ def _forget_writes(connection):
 _READS_ONLY = re.compile(r"\s*SELECT\b(?!.*\b(?:INSERT|UPDATE|DELETE|MERGE)\b)", re.IGNORECASE | re.DOTALL)
 
 
+@lru_cache(maxsize=1024)
+def reads_only(statement):
+    """Whether the SQL text `statement` only reads (remembered: the app sends the same few texts over and over)."""
+    return _READS_ONLY.match(statement) is not None
+
+
 def _note_writes(connection, _cursor, statement, _parameters, _context, _executemany):
-    if not _READS_ONLY.match(statement):
+    if not reads_only(statement):
         connection.info[WROTE] = True
 
 
