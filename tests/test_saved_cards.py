@@ -5,6 +5,8 @@ import pytest
 from tutoradmin.payments import GatewayError, get_gateway
 from tutoradmin.payments.base import CARD_NOT_FOUND
 
+from .query_counts import page_statements
+
 
 @pytest.fixture
 def app_config(fake_stripe):
@@ -126,6 +128,32 @@ def test_the_page_lists_the_students_cards_with_brand_last_digits_expiry_and_def
     default_line = html.split(f'data-card="{cards[1]}"')[1].split("</li>")[0]
     assert "Carte par défaut" in default_line
     assert html.count("Carte par défaut") == 1
+
+
+def test_the_page_costs_the_same_statements_with_four_times_the_cards_and_orders(
+    client, login, db, make, fake_stripe, student, cards
+):
+    login(student)
+    make.booked_order(user=student, items=1)
+    db.session.commit()
+    few, page = page_statements(client, db, "/tableau-de-bord/cartes")
+    for brand in (
+        "pm_card_visa",
+        "pm_card_mastercard",
+        "pm_card_visa",
+        "pm_card_mastercard",
+        "pm_card_visa",
+        "pm_card_visa",
+    ):
+        fake_stripe.add_card(student.stripe_customer_id, brand)
+    for _ in range(3):
+        make.booked_order(user=student, items=2)
+    db.session.commit()
+
+    many, more = page_statements(client, db, "/tableau-de-bord/cartes")
+
+    assert (page.count('class="saved-card"'), more.count('class="saved-card"')) == (2, 8)
+    assert len(many) == len(few), many
 
 
 def test_a_student_removes_a_card_from_the_page(client, login, fake_stripe, stripe_gateway, student, cards):
