@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tutoradmin import cart as carts
 from tutoradmin.calendars import UnknownTutor
+from tutoradmin.holds import sweep_expired_holds
 from tutoradmin.localtime import local_instant
 from tutoradmin.models import Cart, CartItem, Hold, SlotLock
 from tutoradmin.offers import day_slots
@@ -283,7 +284,7 @@ def test_sweeping_deletes_expired_holds_and_their_cells_but_keeps_the_items(db, 
     add(new_cart(), ask(course, 13), now=NOW + timedelta(minutes=10))
     db.session.commit()
 
-    assert carts.sweep_expired_holds(NOW + timedelta(minutes=15)) == 1
+    assert sweep_expired_holds(NOW + timedelta(minutes=15)) == 1
     db.session.commit()
     assert count(db, Hold) == 1 and count(db, SlotLock) == 2
     [item] = cart.items
@@ -304,7 +305,7 @@ def test_an_expired_item_stays_in_the_cart_but_not_in_the_totals(db, make, cours
     assert (summary.held, summary.expired) == ([first], [second])
     assert (summary.subtotal_cents, summary.discount_cents, summary.total_cents, summary.count) == (4500, 1000, 3500, 1)
 
-    carts.sweep_expired_holds(LATER)
+    sweep_expired_holds(LATER)
     summary = carts.summarize(cart, LATER)
     assert (summary.held, summary.expired, summary.subtotal_cents, summary.total_cents) == ([], [first, second], 0, 0)
 

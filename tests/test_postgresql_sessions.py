@@ -42,12 +42,19 @@ def _prepared(other):
         return count
 
 
-def test_pages_that_only_read_end_with_commit_and_keep_the_prepared_statements(separate_app, db, make):
+@pytest.fixture
+def shopper(separate_app, db, make):
+    """A guest of the separate app with one slot in their cart: (app, their client, the course offer, endings)."""
     other, endings = separate_app
     client = other.test_client()
     offer = course_offer(db, make)
     assert add_json(client, offer).status_code == 200
     endings.clear()
+    return other, client, offer, endings
+
+
+def test_pages_that_only_read_end_with_commit_and_keep_the_prepared_statements(shopper):
+    other, client, _offer, endings = shopper
 
     for _ in range(6):
         assert client.get("/panier").status_code == 200
@@ -57,12 +64,8 @@ def test_pages_that_only_read_end_with_commit_and_keep_the_prepared_statements(s
     assert _prepared(other) > 0
 
 
-def test_a_refused_write_still_ends_with_rollback_and_changes_nothing(separate_app, db, make):
-    other, endings = separate_app
-    client = other.test_client()
-    offer = course_offer(db, make)
-    assert add_json(client, offer).status_code == 200
-    endings.clear()
+def test_a_refused_write_still_ends_with_rollback_and_changes_nothing(shopper, db):
+    _other, client, offer, endings = shopper
 
     # The same slot again: refused after the add has started writing (the sweep), so rolled back.
     response = add_json(client, offer)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, delete, func, insert, inspect, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -12,9 +12,9 @@ from . import coupons
 from .calendars import bookable_tutors, load_calendars, pick_tutors
 from .errors import DomainError
 from .extensions import db
+from .holds import sweep_expired_holds
 from .localtime import LOCAL_TZ
-from .models import Cart, CartItem, Hold, Order, OrderStatus, SlotLock
-from .models.types import UTCDateTime
+from .models import Cart, CartItem, Hold, Order, OrderStatus
 from .occupancy import SLOT_TAKEN, SlotTaken, hold_cells
 from .pricing import session_price
 from .slots import find_slot
@@ -54,55 +54,6 @@ class SlotRequest:
 def overlaps(a_start, a_end, b_start, b_end):
     """Half-open ranges overlap; back-to-back ones do not."""
     return a_start < b_end and b_start < a_end
-
-
-@cache
-def _sweep_statement():
-    # Built once (SQLAlchemy reuses its compiled form); RETURNING says which holds went, if any.
-    expired = (
-        select(Hold.id)
-        .where(~Hold.active_at(bindparam("now", type_=UTCDateTime)))
-        .order_by(Hold.id)
-        .with_for_update(skip_locked=True)
-    )
-    return (
-        delete(Hold)
-        .where(Hold.id.in_(expired.scalar_subquery()))
-        .returning(Hold.id)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def sweep_expired_holds(now):
-    """Delete holds past their expiry; their cells go with them and cart items keep no hold.
-
-    Called first in every cart write, which also takes SQLite's write lock early. A hold
-    locked by a payment being booked at this moment is skipped (PostgreSQL's SKIP LOCKED):
-    its cells are passing to an appointment, and the payment deletes it itself. Holds are
-    locked in id order, as the payment locks its own, so two sweeps never deadlock.
-    Returns how many holds went.
-    """
-    swept = set(db.session.scalars(_sweep_statement(), {"now": now}))
-    if swept:
-        _forget_holds(swept)
-    return len(swept)
-
-
-def _forget_holds(hold_ids):
-    """Expire the objects read before that the database changed: the holds, their cells, the items that had them.
-
-    Only those: the cart, the course and the rest of the session stay loaded, so a sweep costs no reads.
-    """
-    for obj in list(db.session.identity_map.values()):
-        known = inspect(obj).dict
-        if isinstance(obj, Hold):
-            changed = known.get("id") in hold_ids
-        elif isinstance(obj, CartItem | SlotLock):
-            changed = known.get("hold_id") in hold_ids
-        else:
-            changed = False
-        if changed:
-            db.session.expire(obj)
 
 
 def _owned_by(user, session_key):

@@ -8,12 +8,12 @@ from flask.cli import with_appcontext
 
 from .accounts import AccountError, create_user
 from .attendance import mark_defaults
-from .cart import sweep_expired_holds
 from .checkout import expire_abandoned
 from .delivery import StopFlag, deliver_due, run_worker
 from .demo import seed_demo
 from .demo.data import DEMO_PASSWORD
 from .extensions import db
+from .holds import sweep_expired_holds
 from .integrity import CHECKS, broken_invariants
 from .models import Role, utcnow
 from .payments import GatewayError, get_gateway

@@ -41,7 +41,7 @@ def _locked(model, row_id):
 def _lock_holds(order):
     """Lock the order's holds that still exist, in id order, so the hold sweep leaves them to us.
 
-    The sweep skips locked holds (see `cart.sweep_expired_holds`), so a hold that lapsed while its
+    The sweep skips locked holds (see `holds.sweep_expired_holds`), so a hold that lapsed while its
     buyer was paying keeps its cells until they pass to the appointment; a hold the sweep deleted
     first is simply gone, and its time is taken afresh or lost.
     """
